@@ -1,0 +1,5 @@
+#include "cli/commands.hpp"
+
+int main(int argc, char** argv) {
+  return gilgal::run_cli(argc, argv);
+}

@@ -1,0 +1,154 @@
+// Gilgal's records, as stored and as sent between actors. Field names are
+// snake_case here; their camelCase JSON form lives in protocol/json.hpp.
+// Timestamps are RFC 3339 UTC strings with milliseconds ("2026-11-27T04:31:17.123Z")
+// so that they sort as text and travel as they are.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include <caf/meta/type_name.hpp>
+#include <caf/optional.hpp>
+
+namespace gilgal {
+
+struct user {
+  std::string id;
+  std::string name;
+  std::string created_at;
+};
+
+/// An API token as stored: only the SHA-256 of its secret part (hex).
+struct api_token {
+  std::string id;        // public token id, part of the token text
+  std::string user_id;
+  std::string secret_hash; // hex SHA-256 of the whole token text
+  std::string created_at;
+};
+
+struct project {
+  std::string id;
+  std::string owner_id;
+  std::string name;
+  std::string repository_url;
+  std::string branch = "main";
+  std::string framework = "auto";
+  std::string created_at;
+  std::string updated_at;
+};
+
+/// Resource limits and health check of an environment's containers.
+/// Zero / empty means "use the server's default".
+struct environment_settings {
+  int64_t memory_mb = 0;
+  double cpus = 0;
+  int64_t pids = 0;
+  std::string health_check_path;   // e.g. "/"; empty: server default
+  int64_t health_check_timeout_seconds = 0;
+};
+
+struct environment {
+  std::string id;
+  std::string project_id;
+  std::string name;
+  std::string type = "development"; // production | staging | development
+  std::string domain;               // may be empty
+  std::map<std::string, std::string> variables; // plaintext in memory; encrypted at rest
+  environment_settings settings;
+  std::string created_at;
+  std::string updated_at;
+};
+
+/// Deployment status values, as stored and on the wire.
+namespace status {
+constexpr const char* pending = "pending";
+constexpr const char* building = "building";
+constexpr const char* success = "success";
+constexpr const char* failed = "failed";
+constexpr const char* cancelled = "cancelled";
+} // namespace status
+
+struct deployment {
+  std::string id;
+  std::string project_id;
+  std::string environment_id;
+  std::string commit_sha;
+  std::string commit_message;
+  std::string status = status::pending;
+  caf::optional<double> duration_seconds;
+  std::string deployed_at;     // empty until success
+  std::string container_id;    // empty until a container runs
+  std::string image_name;
+  int64_t port = 0;            // host port, 0 until running
+  std::string error_message;
+  std::string idempotency_key; // empty if none was given
+  std::string kind = "deploy"; // deploy | rollback
+  std::string rollback_of;     // for kind == rollback: the deployment brought back
+  std::string build_node;
+  std::string run_node;
+  std::string created_at;
+  std::string updated_at;
+};
+
+/// One line of a deployment's log. `seq` is 1, 2, 3 ... per deployment and is
+/// the SSE event id.
+struct log_line {
+  std::string deployment_id;
+  int64_t seq = 0;
+  std::string level = "info"; // info | warning | error | debug
+  std::string message;
+  std::string timestamp;
+};
+
+struct page_request {
+  int64_t page = 1;   // 1-based
+  int64_t limit = 20; // 1..100
+  int64_t offset() const { return (page - 1) * limit; }
+};
+
+template <class T>
+struct page {
+  std::vector<T> items;
+  int64_t total = 0;
+  int64_t page = 1;
+  int64_t limit = 20;
+  bool has_more() const { return page * limit < total; }
+};
+
+// -- CAF inspection (for messages between actors and across nodes) ----------
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, environment_settings& x) {
+  return f(caf::meta::type_name("environment_settings"), x.memory_mb, x.cpus, x.pids,
+           x.health_check_path, x.health_check_timeout_seconds);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, project& x) {
+  return f(caf::meta::type_name("project"), x.id, x.owner_id, x.name, x.repository_url,
+           x.branch, x.framework, x.created_at, x.updated_at);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, environment& x) {
+  return f(caf::meta::type_name("environment"), x.id, x.project_id, x.name, x.type,
+           x.domain, x.variables, x.settings, x.created_at, x.updated_at);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, deployment& x) {
+  return f(caf::meta::type_name("deployment"), x.id, x.project_id, x.environment_id,
+           x.commit_sha, x.commit_message, x.status, x.duration_seconds, x.deployed_at,
+           x.container_id, x.image_name, x.port, x.error_message, x.idempotency_key,
+           x.kind, x.rollback_of, x.build_node, x.run_node, x.created_at, x.updated_at);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, log_line& x) {
+  return f(caf::meta::type_name("log_line"), x.deployment_id, x.seq, x.level, x.message,
+           x.timestamp);
+}
+
+} // namespace gilgal

@@ -1,0 +1,110 @@
+// The storage interface. Two implementations: SQLite (embedded default) and
+// PostgreSQL (libpqxx, pooled). Both pass the same conformance suite
+// (tests/storage/store_conformance_test.cpp).
+//
+// Contract:
+//  - Every method is thread-safe and blocking; call it from a detached actor,
+//    an HTTP worker thread or another dedicated thread, never from an
+//    event-based actor's handler.
+//  - Errors are values: errc::not_found for missing or soft-deleted rows,
+//    errc::conflict for uniqueness violations, errc::unavailable when the
+//    database cannot be reached (after one reconnect attempt).
+//  - create_* assign `id` (UUID v4), `created_at` and `updated_at`; update_*
+//    set `updated_at`. The caller's values of those fields are ignored.
+//  - Environment variable values are encrypted at rest with the cipher given
+//    at open; they are plaintext in the returned records.
+//  - Ownership is NOT checked here: callers compare project.owner_id.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <caf/expected.hpp>
+
+#include "config/secret_box.hpp"
+#include "protocol/model.hpp"
+
+namespace gilgal {
+
+class store {
+public:
+  virtual ~store() = default;
+
+  // -- users and tokens ------------------------------------------------------
+
+  /// errc::conflict if the name is taken.
+  virtual caf::expected<user> create_user(const std::string& name) = 0;
+  virtual caf::expected<user> find_user(const std::string& id) = 0;
+  virtual caf::expected<user> find_user_by_name(const std::string& name) = 0;
+  virtual caf::expected<std::vector<user>> list_users() = 0;
+  /// Stores a token (id and hash given by the caller; created_at assigned).
+  virtual caf::expected<api_token> add_token(const api_token& token) = 0;
+  virtual caf::expected<api_token> find_token(const std::string& token_id) = 0;
+
+  // -- projects (soft delete) ------------------------------------------------
+
+  virtual caf::expected<project> create_project(const project& p) = 0;
+  virtual caf::expected<project> find_project(const std::string& id) = 0;
+  /// Projects of one owner, oldest first.
+  virtual caf::expected<page<project>> list_projects(const std::string& owner_id,
+                                                     page_request req) = 0;
+  /// Replaces name, repository_url, branch, framework.
+  virtual caf::expected<project> update_project(const project& p) = 0;
+  virtual caf::expected<void> delete_project(const std::string& id) = 0;
+
+  // -- environments (soft delete; name unique among live ones per project) ---
+
+  virtual caf::expected<environment> create_environment(const environment& e) = 0;
+  virtual caf::expected<environment> find_environment(const std::string& id) = 0;
+  /// Environments of one project, oldest first.
+  virtual caf::expected<page<environment>> list_environments(const std::string& project_id,
+                                                             page_request req) = 0;
+  /// Replaces name, type, domain, variables, settings.
+  virtual caf::expected<environment> update_environment(const environment& e) = 0;
+  virtual caf::expected<void> delete_environment(const std::string& id) = 0;
+
+  // -- deployments -----------------------------------------------------------
+
+  /// errc::conflict if (project_id, idempotency_key) already exists.
+  virtual caf::expected<deployment> create_deployment(const deployment& d) = 0;
+  virtual caf::expected<deployment> find_deployment(const std::string& id) = 0;
+  virtual caf::expected<deployment> find_deployment_by_key(const std::string& project_id,
+                                                           const std::string& idempotency_key) = 0;
+  /// Deployments of one project, newest first.
+  virtual caf::expected<page<deployment>> list_deployments(const std::string& project_id,
+                                                           page_request req) = 0;
+  /// Replaces every mutable field (all but id, project_id, environment_id, created_at).
+  virtual caf::expected<deployment> update_deployment(const deployment& d) = 0;
+  /// Deployments whose status is pending or building, oldest first.
+  virtual caf::expected<std::vector<deployment>> list_unfinished_deployments() = 0;
+  /// Successful deployments of one environment, newest first.
+  virtual caf::expected<std::vector<deployment>>
+  list_successful_deployments(const std::string& environment_id) = 0;
+
+  // -- deployment logs -------------------------------------------------------
+
+  /// Appends lines in one transaction. Their seq values are given by the caller.
+  virtual caf::expected<void> append_logs(const std::vector<log_line>& lines) = 0;
+  /// Lines of one deployment in seq order, paginated.
+  virtual caf::expected<page<log_line>> list_logs(const std::string& deployment_id,
+                                                  page_request req) = 0;
+  /// Up to `limit` lines with seq > after_seq, in seq order.
+  virtual caf::expected<std::vector<log_line>>
+  logs_after(const std::string& deployment_id, int64_t after_seq, int64_t limit) = 0;
+  /// The highest seq stored for a deployment, 0 if none.
+  virtual caf::expected<int64_t> last_log_seq(const std::string& deployment_id) = 0;
+
+  // -- schema ----------------------------------------------------------------
+
+  /// The highest migration version applied.
+  virtual caf::expected<int64_t> schema_version() = 0;
+};
+
+/// Opens the store named by `database_url`: "postgresql://..." or "postgres://..."
+/// selects PostgreSQL, anything else is the path of an SQLite file (created if
+/// missing). Applies pending migrations before returning.
+caf::expected<std::unique_ptr<store>> open_store(const std::string& database_url,
+                                                 std::shared_ptr<const secret_box> cipher);
+
+} // namespace gilgal
