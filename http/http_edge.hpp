@@ -1,0 +1,30 @@
+// The HTTP edge: an actor that owns the cpp-httplib server. Its worker threads
+// form the dedicated pool in which request handling (validation, store calls)
+// runs; work owned by actors (deployments, logs) is requested from those actors
+// with a timeout. The server stops when the actor exits.
+#pragma once
+
+#include <memory>
+
+#include <caf/actor.hpp>
+#include <caf/actor_system.hpp>
+
+#include "config/settings.hpp"
+#include "storage/store.hpp"
+
+namespace gilgal {
+
+/// What the HTTP edge talks to. Actor handles may be invalid while the features
+/// behind them are not running; their routes then answer 503.
+struct http_services {
+  std::shared_ptr<store> db;
+  caf::actor deployment_manager;
+  caf::actor logger;
+};
+
+/// Spawns the edge, binds `cfg.listen` ("HOST:PORT") and starts serving.
+/// Returns an error (errc::unavailable) if the address cannot be bound.
+caf::expected<caf::actor> spawn_http_edge(caf::actor_system& sys, const settings& cfg,
+                                          http_services services);
+
+} // namespace gilgal
