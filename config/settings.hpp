@@ -4,6 +4,8 @@
 
 #include <map>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include <caf/expected.hpp>
 
@@ -57,6 +59,38 @@ caf::expected<void> apply_config_file(const std::string& path, settings& out);
 
 /// Applies GILGAL_* environment variables (GILGAL_LISTEN, GILGAL_DATA_DIR, ...).
 caf::expected<void> apply_environment(settings& out);
+
+/// One configurable setting, as the file, the environment and the command line
+/// name it. `key` is the TOML key ("listen", "images.node"); `env` the variable
+/// (GILGAL_LISTEN); `flag` the long option without dashes ("listen"), empty if
+/// the setting has no flag (secrets stay off command lines); `kind` one of
+/// "string", "bool", "int", "number".
+struct setting_info {
+  std::string key;
+  std::string env;
+  std::string flag;
+  std::string kind;
+  std::string help;
+};
+
+/// Every setting, in the order `gilgal serve --help` lists them.
+const std::vector<setting_info>& describe_settings();
+
+/// Sets the setting named by TOML `key` from its text form (as given in an
+/// environment variable or a flag). errc::invalid_argument names `source`
+/// (e.g. "--listen" or "GILGAL_LISTEN") but never echoes the value.
+caf::expected<void> set_setting(settings& out, const std::string& key, const std::string& text,
+                                const std::string& source);
+
+/// Checks values that must agree with each other (port range, listen address).
+caf::expected<void> validate(const settings& s);
+
+/// The whole precedence chain: defaults < config file < environment < flags.
+/// The file is `config_file` if not empty, else $GILGAL_CONFIG if set, else none.
+/// `flags` are (TOML key, text) pairs given on the command line.
+caf::expected<settings>
+resolve_settings(const std::string& config_file,
+                 const std::vector<std::pair<std::string, std::string>>& flags);
 
 /// The directory holding recipes shipped with Gilgal (config/recipes in the
 /// source tree, or next to the installed binary).

@@ -1,0 +1,423 @@
+#include "config/settings.hpp"
+
+#include <cerrno>
+#include <cmath>
+#include <cstdlib>
+#include <filesystem>
+#include <limits>
+#include <unistd.h>
+
+#include <toml.hpp>
+
+#include "protocol/error.hpp"
+
+namespace gilgal {
+
+namespace {
+
+enum class kind { string, boolean, integer, number };
+
+const char* kind_name(kind k) {
+  switch (k) {
+    case kind::string:
+      return "string";
+    case kind::boolean:
+      return "bool";
+    case kind::integer:
+      return "int";
+    case kind::number:
+      return "number";
+  }
+  return "?";
+}
+
+// Where one setting lives in the struct. Exactly one pointer matches `k`
+// (integers may be int, int64_t or size_t).
+struct field {
+  const char* key;
+  const char* env;
+  const char* flag; // "" if not settable from the command line
+  kind k;
+  const char* help;
+  std::string* (*str)(settings&) = nullptr;
+  bool* (*boolean)(settings&) = nullptr;
+  int* (*i32)(settings&) = nullptr;
+  int64_t* (*i64)(settings&) = nullptr;
+  size_t* (*u64)(settings&) = nullptr;
+  double* (*num)(settings&) = nullptr;
+  int64_t min = 0;
+  int64_t max = std::numeric_limits<int64_t>::max();
+};
+
+field str_field(const char* key, const char* env, const char* flag, const char* help,
+                std::string* (*get)(settings&)) {
+  field f{key, env, flag, kind::string, help};
+  f.str = get;
+  return f;
+}
+
+field bool_field(const char* key, const char* env, const char* flag, const char* help,
+                 bool* (*get)(settings&)) {
+  field f{key, env, flag, kind::boolean, help};
+  f.boolean = get;
+  return f;
+}
+
+field int_field(const char* key, const char* env, const char* flag, const char* help,
+                int* (*get)(settings&), int64_t min, int64_t max) {
+  field f{key, env, flag, kind::integer, help};
+  f.i32 = get;
+  f.min = min;
+  f.max = max;
+  return f;
+}
+
+field i64_field(const char* key, const char* env, const char* flag, const char* help,
+                int64_t* (*get)(settings&), int64_t min, int64_t max) {
+  field f{key, env, flag, kind::integer, help};
+  f.i64 = get;
+  f.min = min;
+  f.max = max;
+  return f;
+}
+
+field u64_field(const char* key, const char* env, const char* flag, const char* help,
+                size_t* (*get)(settings&), int64_t min, int64_t max) {
+  field f{key, env, flag, kind::integer, help};
+  f.u64 = get;
+  f.min = min;
+  f.max = max;
+  return f;
+}
+
+field num_field(const char* key, const char* env, const char* flag, const char* help,
+                double* (*get)(settings&)) {
+  field f{key, env, flag, kind::number, help};
+  f.num = get;
+  return f;
+}
+
+constexpr int64_t day = 86400;
+
+const std::vector<field>& fields() {
+  static const std::vector<field> all = {
+    str_field("listen", "GILGAL_LISTEN", "listen",
+              "HOST:PORT the HTTP API listens on (default 127.0.0.1:8080)",
+              [](settings& s) { return &s.listen; }),
+    str_field("data_dir", "GILGAL_DATA_DIR", "data-dir",
+              "directory for the SQLite database, the secret key and work files (default ./data)",
+              [](settings& s) { return &s.data_dir; }),
+    str_field("database_url", "GILGAL_DATABASE_URL", "database-url",
+              "postgresql://user:pass@host:port/db selects PostgreSQL; a path selects an SQLite "
+              "file (default DATA_DIR/gilgal.db)",
+              [](settings& s) { return &s.database_url; }),
+    bool_field("allow_local_sources", "GILGAL_ALLOW_LOCAL_SOURCES", "allow-local-sources",
+               "accept local paths and file:// URLs as project repositories",
+               [](settings& s) { return &s.allow_local_sources; }),
+    u64_field("max_body_bytes", "GILGAL_MAX_BODY_BYTES", "max-body-bytes",
+              "largest accepted HTTP request body in bytes (default 1048576)",
+              [](settings& s) { return &s.max_body_bytes; }, 1024, int64_t{1} << 30),
+    str_field("log_level", "GILGAL_LOG_LEVEL", "log-level",
+              "trace, debug, info, warn, error or off (default info)",
+              [](settings& s) { return &s.log_level; }),
+    str_field("docker_host", "GILGAL_DOCKER_HOST", "docker-host",
+              "Docker Engine API endpoint (default unix:///var/run/docker.sock)",
+              [](settings& s) { return &s.docker_host; }),
+    str_field("bind_address", "GILGAL_BIND_ADDRESS", "bind-address",
+              "host address containers' ports are published on (default 127.0.0.1)",
+              [](settings& s) { return &s.bind_address; }),
+    int_field("port_range_begin", "GILGAL_PORT_RANGE_BEGIN", "port-range-begin",
+              "first host port given to containers (default 20000)",
+              [](settings& s) { return &s.port_range_begin; }, 1, 65535),
+    int_field("port_range_end", "GILGAL_PORT_RANGE_END", "port-range-end",
+              "last host port given to containers (default 29999)",
+              [](settings& s) { return &s.port_range_end; }, 1, 65535),
+    i64_field("default_memory_mb", "GILGAL_DEFAULT_MEMORY_MB", "default-memory-mb",
+              "container memory limit in MiB when an environment sets none (default 512)",
+              [](settings& s) { return &s.default_memory_mb; }, 6, int64_t{1} << 20),
+    num_field("default_cpus", "GILGAL_DEFAULT_CPUS", "default-cpus",
+              "container CPU limit when an environment sets none (default 1.0)",
+              [](settings& s) { return &s.default_cpus; }),
+    i64_field("default_pids", "GILGAL_DEFAULT_PIDS", "default-pids",
+              "container process limit when an environment sets none (default 256)",
+              [](settings& s) { return &s.default_pids; }, 1, 1 << 22),
+    str_field("health_check_path", "GILGAL_HEALTH_CHECK_PATH", "health-check-path",
+              "HTTP path probed before a deployment counts as healthy (default /)",
+              [](settings& s) { return &s.health_check_path; }),
+    i64_field("health_check_timeout_seconds", "GILGAL_HEALTH_CHECK_TIMEOUT_SECONDS",
+              "health-check-timeout",
+              "seconds a new container has to answer its health check (default 60)",
+              [](settings& s) { return &s.health_check_timeout_seconds; }, 1, day),
+    i64_field("build_timeout_seconds", "GILGAL_BUILD_TIMEOUT_SECONDS", "build-timeout",
+              "seconds an image build may take (default 1800)",
+              [](settings& s) { return &s.build_timeout_seconds; }, 1, day),
+    i64_field("git_timeout_seconds", "GILGAL_GIT_TIMEOUT_SECONDS", "git-timeout",
+              "seconds one git command may take (default 120)",
+              [](settings& s) { return &s.git_timeout_seconds; }, 1, day),
+    int_field("git_retries", "GILGAL_GIT_RETRIES", "git-retries",
+              "retries of a git fetch after a network error (default 3)",
+              [](settings& s) { return &s.git_retries; }, 0, 20),
+    int_field("max_concurrent_builds", "GILGAL_MAX_CONCURRENT_BUILDS", "max-concurrent-builds",
+              "image builds run at the same time on this machine (default 2)",
+              [](settings& s) { return &s.max_concurrent_builds; }, 1, 256),
+    str_field("recipes_dir", "GILGAL_RECIPES_DIR", "recipes-dir",
+              "directory of Dockerfile recipes (default: the recipes shipped with Gilgal)",
+              [](settings& s) { return &s.recipes_dir; }),
+    str_field("images.node", "GILGAL_IMAGE_NODE", "image-node",
+              "base image of Node.js recipes (default node:20-bookworm-slim)",
+              [](settings& s) { return &s.images.node; }),
+    str_field("images.python", "GILGAL_IMAGE_PYTHON", "image-python",
+              "base image of Python recipes (default python:3.12-slim-bookworm)",
+              [](settings& s) { return &s.images.python; }),
+    str_field("images.nginx", "GILGAL_IMAGE_NGINX", "image-nginx",
+              "base image of static-site recipes (default nginx:1.27-alpine)",
+              [](settings& s) { return &s.images.nginx; }),
+    str_field("registry.url", "GILGAL_REGISTRY_URL", "registry-url",
+              "container registry images are pushed to for other nodes (default none)",
+              [](settings& s) { return &s.registry_url; }),
+    str_field("registry.username", "GILGAL_REGISTRY_USERNAME", "",
+              "registry user name (file or environment only)",
+              [](settings& s) { return &s.registry_username; }),
+    str_field("registry.password", "GILGAL_REGISTRY_PASSWORD", "",
+              "registry password (file or environment only)",
+              [](settings& s) { return &s.registry_password; }),
+  };
+  return all;
+}
+
+const field* find_field(const std::string& key) {
+  for (auto& f : fields())
+    if (key == f.key)
+      return &f;
+  return nullptr;
+}
+
+caf::error bad(const std::string& source, const std::string& what) {
+  return make_error(errc::invalid_argument, source + ": " + what);
+}
+
+caf::expected<void> store_integer(settings& out, const field& f, int64_t v,
+                                  const std::string& source) {
+  if (v < f.min || v > f.max)
+    return bad(source, "must be between " + std::to_string(f.min) + " and "
+                         + std::to_string(f.max));
+  if (f.i32)
+    *f.i32(out) = static_cast<int>(v);
+  else if (f.i64)
+    *f.i64(out) = v;
+  else
+    *f.u64(out) = static_cast<size_t>(v);
+  return caf::unit;
+}
+
+caf::expected<void> store_number(settings& out, const field& f, double v,
+                                 const std::string& source) {
+  if (!std::isfinite(v) || v <= 0 || v > 1024)
+    return bad(source, "must be a number between 0 and 1024");
+  *f.num(out) = v;
+  return caf::unit;
+}
+
+caf::expected<void> store_string(settings& out, const field& f, const std::string& v,
+                                 const std::string& source) {
+  if (std::string{f.key} == "log_level") {
+    static const char* levels[] = {"trace", "debug", "info", "warn", "error", "off"};
+    bool known = false;
+    for (auto* l : levels)
+      known = known || v == l;
+    if (!known)
+      return bad(source, "must be one of trace, debug, info, warn, error, off");
+  }
+  *f.str(out) = v;
+  return caf::unit;
+}
+
+// Applies one TOML value to the field named `key`.
+caf::expected<void> apply_toml(settings& out, const std::string& key, const toml::value& v,
+                               const std::string& file) {
+  auto* f = find_field(key);
+  auto source = file + ": key '" + key + "'";
+  if (!f)
+    return make_error(errc::invalid_argument, file + ": unknown configuration key '" + key + "'");
+  auto wrong_type = [&] { return bad(source, std::string{"must be a "} + kind_name(f->k)); };
+  switch (f->k) {
+    case kind::string:
+      if (!v.is_string())
+        return wrong_type();
+      return store_string(out, *f, v.as_string().str, source);
+    case kind::boolean:
+      if (!v.is_boolean())
+        return wrong_type();
+      *f->boolean(out) = v.as_boolean();
+      return caf::unit;
+    case kind::integer:
+      if (!v.is_integer())
+        return wrong_type();
+      return store_integer(out, *f, v.as_integer(), source);
+    case kind::number:
+      if (v.is_integer())
+        return store_number(out, *f, static_cast<double>(v.as_integer()), source);
+      if (!v.is_floating())
+        return wrong_type();
+      return store_number(out, *f, v.as_floating(), source);
+  }
+  return caf::unit;
+}
+
+} // namespace
+
+std::string settings::effective_database_url() const {
+  if (!database_url.empty())
+    return database_url;
+  return data_dir + "/gilgal.db";
+}
+
+const std::vector<setting_info>& describe_settings() {
+  static const std::vector<setting_info> infos = [] {
+    std::vector<setting_info> out;
+    for (auto& f : fields())
+      out.push_back(setting_info{f.key, f.env, f.flag, kind_name(f.k), f.help});
+    return out;
+  }();
+  return infos;
+}
+
+caf::expected<void> set_setting(settings& out, const std::string& key, const std::string& text,
+                                const std::string& source) {
+  auto* f = find_field(key);
+  if (!f)
+    return bad(source, "unknown setting '" + key + "'");
+  switch (f->k) {
+    case kind::string:
+      return store_string(out, *f, text, source);
+    case kind::boolean:
+      if (text == "1" || text == "true" || text == "yes" || text == "on")
+        *f->boolean(out) = true;
+      else if (text == "0" || text == "false" || text == "no" || text == "off")
+        *f->boolean(out) = false;
+      else
+        return bad(source, "must be 1, true, yes, on, 0, false, no or off");
+      return caf::unit;
+    case kind::integer: {
+      errno = 0;
+      char* end = nullptr;
+      long long v = std::strtoll(text.c_str(), &end, 10);
+      if (text.empty() || *end != '\0' || errno == ERANGE)
+        return bad(source, "must be an integer");
+      return store_integer(out, *f, v, source);
+    }
+    case kind::number: {
+      errno = 0;
+      char* end = nullptr;
+      double v = std::strtod(text.c_str(), &end);
+      if (text.empty() || *end != '\0' || errno == ERANGE)
+        return bad(source, "must be a number");
+      return store_number(out, *f, v, source);
+    }
+  }
+  return caf::unit;
+}
+
+caf::expected<void> apply_config_file(const std::string& path, settings& out) {
+  toml::value data;
+  try {
+    data = toml::parse(path);
+  } catch (const toml::syntax_error& e) {
+    return make_error(errc::invalid_argument, "config file " + path + ": " + e.what());
+  } catch (const std::exception& e) {
+    return make_error(errc::invalid_argument, "cannot read config file " + path);
+  }
+  if (!data.is_table())
+    return make_error(errc::invalid_argument, "config file " + path + ": not a table");
+  // Work on a copy so that a bad file changes nothing.
+  settings result = out;
+  for (auto& [key, value] : data.as_table()) {
+    if (value.is_table()) {
+      if (key != "images" && key != "registry")
+        return make_error(errc::invalid_argument,
+                          path + ": unknown configuration table '[" + key + "]'");
+      for (auto& [sub, subvalue] : value.as_table())
+        if (auto res = apply_toml(result, key + "." + sub, subvalue, path); !res)
+          return res.error();
+      continue;
+    }
+    if (key == "images" || key == "registry")
+      return bad(path + ": key '" + key + "'", "must be a table");
+    if (auto res = apply_toml(result, key, value, path); !res)
+      return res.error();
+  }
+  out = std::move(result);
+  return caf::unit;
+}
+
+caf::expected<void> apply_environment(settings& out) {
+  settings result = out;
+  for (auto& f : fields()) {
+    const char* v = std::getenv(f.env);
+    if (!v || !*v) // empty counts as unset
+      continue;
+    if (auto res = set_setting(result, f.key, v, f.env); !res)
+      return res.error();
+  }
+  out = std::move(result);
+  return caf::unit;
+}
+
+caf::expected<void> validate(const settings& s) {
+  auto colon = s.listen.rfind(':');
+  if (colon == std::string::npos || colon == 0 || colon + 1 == s.listen.size())
+    return make_error(errc::invalid_argument, "listen: must be HOST:PORT");
+  auto port_text = s.listen.substr(colon + 1);
+  char* end = nullptr;
+  long port = std::strtol(port_text.c_str(), &end, 10);
+  if (*end != '\0' || port < 0 || port > 65535)
+    return make_error(errc::invalid_argument, "listen: port must be 0..65535");
+  if (s.data_dir.empty())
+    return make_error(errc::invalid_argument, "data_dir: must not be empty");
+  if (s.port_range_begin > s.port_range_end)
+    return make_error(errc::invalid_argument,
+                      "port_range_begin: must not exceed port_range_end");
+  return caf::unit;
+}
+
+caf::expected<settings>
+resolve_settings(const std::string& config_file,
+                 const std::vector<std::pair<std::string, std::string>>& flags) {
+  settings s;
+  std::string file = config_file;
+  if (file.empty())
+    if (const char* env = std::getenv("GILGAL_CONFIG"); env && *env)
+      file = env;
+  if (!file.empty())
+    if (auto res = apply_config_file(file, s); !res)
+      return res.error();
+  if (auto res = apply_environment(s); !res)
+    return res.error();
+  for (auto& [key, text] : flags) {
+    auto* f = find_field(key);
+    auto source = std::string{"--"} + (f && *f->flag ? f->flag : key.c_str());
+    if (auto res = set_setting(s, key, text, source); !res)
+      return res.error();
+  }
+  if (auto res = validate(s); !res)
+    return res.error();
+  return s;
+}
+
+std::string default_recipes_dir() {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  fs::path source = fs::path{GILGAL_SOURCE_DIR} / "config" / "recipes";
+  if (fs::is_directory(source, ec))
+    return source.string();
+  auto exe = fs::read_symlink("/proc/self/exe", ec);
+  if (!ec) {
+    auto dir = exe.parent_path();
+    for (auto candidate : {dir / "recipes", dir / ".." / "share" / "gilgal" / "recipes"})
+      if (fs::is_directory(candidate, ec))
+        return candidate.lexically_normal().string();
+  }
+  return source.string();
+}
+
+} // namespace gilgal
