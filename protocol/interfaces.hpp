@@ -1,0 +1,83 @@
+// The whole conversation between Gilgal's actors, one typed interface each.
+// A node (in-process or remote) is reached ONLY through node_actor and the
+// builder/runner handles it hands out.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include <caf/actor.hpp>
+#include <caf/replies_to.hpp>
+#include <caf/typed_actor.hpp>
+
+#include "protocol/messages.hpp"
+#include "protocol/model.hpp"
+#include "protocol/type_ids.hpp"
+
+namespace gilgal {
+
+/// Builds one image. Spawned per job by a node; the deployment actor links to
+/// it, so the deployment's exit (cancel) aborts the build and removes what it
+/// left behind. It streams build output to the logger it was given.
+using builder_actor = caf::typed_actor<
+  // Fetch, detect, generate the Dockerfile, build. Errors: build_failed,
+  // unavailable (git remote or Docker unreachable), cancelled, timeout.
+  caf::replies_to<build_atom, build_job>::with<build_result>>;
+
+/// Runs one container until it is healthy. Spawned per job like the builder;
+/// its exit before success removes the container it created.
+using runner_actor = caf::typed_actor<
+  // Allocate a port, create and start the container, wait for HTTP health.
+  caf::replies_to<run_atom, run_job>::with<run_result>>;
+
+/// A node: a Docker daemon with a builder and runner factory.
+using node_actor = caf::typed_actor<
+  // A fresh builder for one job.
+  caf::replies_to<new_atom, build_atom>::with<builder_actor>,
+  // A fresh runner for one job.
+  caf::replies_to<new_atom, run_atom>::with<runner_actor>,
+  // Stop and remove a container (true if one was removed, false if none existed).
+  caf::replies_to<stop_atom, std::string>::with<bool>>;
+
+/// Single writer of deployment logs: batches lines into storage and fans them
+/// out to live subscribers in seq order.
+using logger_actor = caf::typed_actor<
+  // Appends a line (deployment id, level, message); seq and timestamp assigned here.
+  caf::reacts_to<log_atom, std::string, std::string, std::string>,
+  // Declares the last seq already stored for a deployment (resume after restart).
+  caf::reacts_to<open_atom, std::string, int64_t>,
+  // The deployment's log is complete: subscribers get close_atom after the last line.
+  caf::reacts_to<close_atom, std::string>,
+  // Subscribes an actor to lines with seq > after. Replies with the lines it
+  // still holds after that seq and whether the log is already closed. The
+  // subscriber then receives (log_atom, log_line) and finally (close_atom, id).
+  caf::replies_to<subscribe_atom, std::string, int64_t, caf::actor>::with<
+    std::vector<log_line>, bool>,
+  caf::reacts_to<unsub_atom, std::string, caf::actor>,
+  // Writes everything pending; replies once it is stored.
+  caf::replies_to<flush_atom>::with<bool>,
+  // Internal batching timer.
+  caf::reacts_to<tick_atom>>;
+
+/// The pipeline's gateway to storage: a detached actor, so its blocking store
+/// calls never stall the scheduler.
+using deployment_store_actor = caf::typed_actor<
+  // Writes a deployment record (all mutable fields); replies when stored.
+  caf::replies_to<put_atom, deployment>::with<bool>,
+  // Successful deployments of an environment, newest first.
+  caf::replies_to<live_atom, std::string>::with<std::vector<deployment>>>;
+
+/// The pipeline of ONE deployment. It receives nothing but its start signal;
+/// everything else is responses, and an exit (user_shutdown) cancels it.
+using deployment_actor = caf::typed_actor<caf::reacts_to<start_atom>>;
+
+/// Supervisor of deployment actors.
+using deployment_manager_actor = caf::typed_actor<
+  // Starts the pipeline of a stored pending deployment.
+  caf::replies_to<deploy_atom, deployment, project, environment>::with<bool>,
+  // Cancels a running deployment: true if it was running, false if not.
+  caf::replies_to<cancel_atom, std::string>::with<bool>,
+  // How many deployment actors are alive.
+  caf::replies_to<count_atom>::with<int64_t>>;
+
+} // namespace gilgal

@@ -1,0 +1,435 @@
+#include "protocol/json.hpp"
+
+#include <cstring>
+#include <limits>
+
+#include "protocol/error.hpp"
+#include "protocol/validation.hpp"
+
+using nlohmann::json;
+
+namespace gilgal {
+
+namespace {
+
+caf::error bad(const std::string& field, const std::string& why) {
+  return make_error(errc::invalid_argument, field + ": " + why);
+}
+
+/// A field name as it may appear in an error message (client text, bounded).
+std::string shown(const std::string& key) {
+  std::string out;
+  for (unsigned char c : key.substr(0, 64))
+    out += (c < 0x20 || c == 0x7f) ? '?' : static_cast<char>(c);
+  return key.size() > 64 ? out + "..." : out;
+}
+
+json str_or_null(const std::string& s) {
+  return s.empty() ? json(nullptr) : json(s);
+}
+
+template <class T>
+json num_or_null(T x) {
+  return x == 0 ? json(nullptr) : json(x);
+}
+
+caf::error reject_unknown(const json& obj, const std::string& prefix,
+                          std::initializer_list<const char*> known) {
+  for (auto it = obj.begin(); it != obj.end(); ++it) {
+    bool ok = false;
+    for (auto k : known)
+      if (it.key() == k)
+        ok = true;
+    if (!ok)
+      return bad(prefix + shown(it.key()), "unknown field");
+  }
+  return {};
+}
+
+/// A string member, validated by `check`. Absent: nothing happens.
+template <class Check>
+caf::error read_string(const json& obj, const char* key, std::string& out, Check check) {
+  auto it = obj.find(key);
+  if (it == obj.end())
+    return {};
+  if (!it->is_string())
+    return bad(key, "must be a string");
+  auto value = it->get<std::string>();
+  if (auto err = check(key, value))
+    return err;
+  out = std::move(value);
+  return {};
+}
+
+/// An integer member or null (0 = server default).
+caf::error read_int(const json& obj, const std::string& field, const char* key,
+                    int64_t& out) {
+  auto it = obj.find(key);
+  if (it == obj.end())
+    return {};
+  if (it->is_null()) {
+    out = 0;
+    return {};
+  }
+  if (!it->is_number_integer())
+    return bad(field, "must be an integer or null");
+  if (it->is_number_unsigned()
+      && it->get<uint64_t>() > static_cast<uint64_t>(std::numeric_limits<int64_t>::max()))
+    return bad(field, "out of range");
+  out = it->get<int64_t>();
+  if (out == 0)
+    return bad(field, "must not be 0 (use null for the server default)");
+  return {};
+}
+
+caf::error read_settings(const json& body, environment_settings& s) {
+  if (auto it = body.find("resources"); it != body.end()) {
+    if (it->is_null()) {
+      s.memory_mb = 0;
+      s.cpus = 0;
+      s.pids = 0;
+    } else if (!it->is_object()) {
+      return bad("resources", "must be an object or null");
+    } else {
+      if (auto err = reject_unknown(*it, "resources.", {"memoryMb", "cpus", "pids"}))
+        return err;
+      if (auto err = read_int(*it, "resources.memoryMb", "memoryMb", s.memory_mb))
+        return err;
+      if (auto err = read_int(*it, "resources.pids", "pids", s.pids))
+        return err;
+      if (auto c = it->find("cpus"); c != it->end()) {
+        if (c->is_null())
+          s.cpus = 0;
+        else if (!c->is_number())
+          return bad("resources.cpus", "must be a number or null");
+        else if ((s.cpus = c->get<double>()) == 0)
+          return bad("resources.cpus", "must not be 0 (use null for the server default)");
+      }
+    }
+  }
+  if (auto it = body.find("healthCheck"); it != body.end()) {
+    if (it->is_null()) {
+      s.health_check_path.clear();
+      s.health_check_timeout_seconds = 0;
+    } else if (!it->is_object()) {
+      return bad("healthCheck", "must be an object or null");
+    } else {
+      if (auto err = reject_unknown(*it, "healthCheck.", {"path", "timeoutSeconds"}))
+        return err;
+      if (auto p = it->find("path"); p != it->end()) {
+        if (p->is_null())
+          s.health_check_path.clear();
+        else if (!p->is_string())
+          return bad("healthCheck.path", "must be a string or null");
+        else if ((s.health_check_path = p->get<std::string>()).empty())
+          return bad("healthCheck.path", "must not be empty (use null for the default)");
+      }
+      if (auto err = read_int(*it, "healthCheck.timeoutSeconds", "timeoutSeconds",
+                              s.health_check_timeout_seconds))
+        return err;
+    }
+  }
+  return validate_environment_settings(s);
+}
+
+caf::error read_variables(const json& body, environment& target, bool creating) {
+  auto it = body.find("environmentVariables");
+  if (it == body.end())
+    return {};
+  const char* field = "environmentVariables";
+  if (!it->is_object())
+    return bad(field, "must be an object of string values");
+  auto vars = creating ? std::map<std::string, std::string>{} : target.variables;
+  for (auto v = it->begin(); v != it->end(); ++v) {
+    if (auto err = validate_variable_name(field, v.key()))
+      return err;
+    if (v->is_null() && !creating) {
+      vars.erase(v.key());
+      continue;
+    }
+    if (!v->is_string())
+      return bad(std::string{field} + "." + v.key(),
+                 creating ? "must be a string" : "must be a string or null");
+    vars[v.key()] = v->get<std::string>();
+  }
+  if (auto err = validate_variables(field, vars))
+    return err;
+  target.variables = std::move(vars);
+  return {};
+}
+
+// -- reading response JSON -----------------------------------------------------
+
+void get_to(const json& j, const char* key, std::string& out) {
+  if (auto it = j.find(key); it != j.end() && !it->is_null())
+    out = it->get<std::string>();
+}
+
+template <class T>
+void get_num(const json& j, const char* key, T& out) {
+  if (auto it = j.find(key); it != j.end() && !it->is_null())
+    out = it->get<T>();
+}
+
+template <class F>
+auto guarded(const json& j, const char* what, F f) -> caf::expected<decltype(f())> {
+  if (!j.is_object())
+    return make_error(errc::invalid_argument, std::string{what} + ": not a JSON object");
+  try {
+    return f();
+  } catch (const std::exception& e) {
+    return make_error(errc::invalid_argument, std::string{what} + ": " + e.what());
+  }
+}
+
+} // namespace
+
+// -- records -> JSON -----------------------------------------------------------
+
+json to_json(const project& x) {
+  return json{{"id", x.id},
+              {"name", x.name},
+              {"repositoryUrl", x.repository_url},
+              {"branch", x.branch},
+              {"framework", x.framework},
+              {"createdAt", x.created_at},
+              {"updatedAt", x.updated_at}};
+}
+
+json to_json(const environment& x, bool show_values) {
+  auto vars = json::object();
+  for (auto& [k, v] : x.variables)
+    vars[k] = show_values ? v : std::string{masked_value};
+  return json{{"id", x.id},
+              {"projectId", x.project_id},
+              {"name", x.name},
+              {"type", x.type},
+              {"domain", str_or_null(x.domain)},
+              {"environmentVariables", std::move(vars)},
+              {"resources",
+               {{"memoryMb", num_or_null(x.settings.memory_mb)},
+                {"cpus", num_or_null(x.settings.cpus)},
+                {"pids", num_or_null(x.settings.pids)}}},
+              {"healthCheck",
+               {{"path", str_or_null(x.settings.health_check_path)},
+                {"timeoutSeconds", num_or_null(x.settings.health_check_timeout_seconds)}}},
+              {"createdAt", x.created_at},
+              {"updatedAt", x.updated_at}};
+}
+
+json to_json(const deployment& x) {
+  return json{{"id", x.id},
+              {"projectId", x.project_id},
+              {"environmentId", x.environment_id},
+              {"commitSha", str_or_null(x.commit_sha)},
+              {"commitMessage", str_or_null(x.commit_message)},
+              {"status", x.status},
+              {"durationSeconds",
+               x.duration_seconds ? json(*x.duration_seconds) : json(nullptr)},
+              {"deployedAt", str_or_null(x.deployed_at)},
+              {"containerId", str_or_null(x.container_id)},
+              {"imageName", str_or_null(x.image_name)},
+              {"port", num_or_null(x.port)},
+              {"errorMessage", str_or_null(x.error_message)},
+              {"kind", x.kind},
+              {"rollbackOf", str_or_null(x.rollback_of)},
+              {"createdAt", x.created_at},
+              {"updatedAt", x.updated_at}};
+}
+
+json to_json(const log_line& x) {
+  return json{{"seq", x.seq},
+              {"timestamp", x.timestamp},
+              {"level", x.level},
+              {"message", x.message}};
+}
+
+json to_json(const user& x) {
+  return json{{"id", x.id}, {"name", x.name}, {"createdAt", x.created_at}};
+}
+
+json error_json(const std::string& code, const std::string& message) {
+  return json{{"error", {{"code", code}, {"message", message}}}};
+}
+
+// -- request bodies ------------------------------------------------------------
+
+caf::expected<json> parse_json_object(const std::string& text) {
+  if (text.empty())
+    return bad("body", "a JSON object is required");
+  // Bound the nesting depth before parsing: no request needs more than 3.
+  constexpr int max_depth = 16;
+  int depth = 0;
+  bool in_string = false;
+  for (size_t i = 0; i < text.size(); ++i) {
+    char c = text[i];
+    if (in_string) {
+      if (c == '\\')
+        ++i;
+      else if (c == '"')
+        in_string = false;
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '{' || c == '[') {
+      if (++depth > max_depth)
+        return bad("body", "JSON nested too deeply");
+    } else if (c == '}' || c == ']') {
+      --depth;
+    }
+  }
+  json j;
+  try {
+    j = json::parse(text);
+  } catch (const json::parse_error& e) {
+    return bad("body", "malformed JSON at byte " + std::to_string(e.byte));
+  } catch (const std::exception&) {
+    return bad("body", "malformed JSON");
+  }
+  if (!j.is_object())
+    return bad("body", "must be a JSON object");
+  return j;
+}
+
+caf::error apply_project_json(const json& body, project& target, bool creating,
+                              bool allow_local_sources) {
+  if (!body.is_object())
+    return bad("body", "must be a JSON object");
+  if (auto err = reject_unknown(body, "", {"name", "repositoryUrl", "branch", "framework"}))
+    return err;
+  if (creating) {
+    for (auto key : {"name", "repositoryUrl"})
+      if (!body.contains(key))
+        return bad(key, "is required");
+    target.branch = "main";
+    target.framework = "auto";
+  }
+  auto p = target;
+  if (auto err = read_string(body, "name", p.name, validate_name))
+    return err;
+  if (auto err = read_string(body, "repositoryUrl", p.repository_url,
+                             [&](const std::string& f, const std::string& v) {
+                               return validate_repository_url(f, v, allow_local_sources);
+                             }))
+    return err;
+  if (auto err = read_string(body, "branch", p.branch, validate_branch))
+    return err;
+  if (auto err = read_string(body, "framework", p.framework, validate_framework))
+    return err;
+  target = std::move(p);
+  return {};
+}
+
+caf::error apply_environment_json(const json& body, environment& target, bool creating) {
+  if (!body.is_object())
+    return bad("body", "must be a JSON object");
+  if (auto err = reject_unknown(body, "", {"name", "type", "domain", "environmentVariables",
+                                           "resources", "healthCheck"}))
+    return err;
+  if (creating)
+    for (auto key : {"name", "type"})
+      if (!body.contains(key))
+        return bad(key, "is required");
+  auto e = target;
+  if (auto err = read_string(body, "name", e.name, validate_name))
+    return err;
+  if (auto err = read_string(body, "type", e.type, validate_environment_type))
+    return err;
+  if (auto it = body.find("domain"); it != body.end()) {
+    if (it->is_null()) {
+      e.domain.clear();
+    } else if (!it->is_string()) {
+      return bad("domain", "must be a string or null");
+    } else {
+      auto d = it->get<std::string>();
+      if (!d.empty())
+        if (auto err = validate_domain("domain", d))
+          return err;
+      e.domain = std::move(d);
+    }
+  }
+  if (auto err = read_variables(body, e, creating))
+    return err;
+  if (auto err = read_settings(body, e.settings))
+    return err;
+  target = std::move(e);
+  return {};
+}
+
+// -- response JSON -> records ----------------------------------------------------
+
+caf::expected<project> project_from_json(const json& j) {
+  return guarded(j, "project", [&] {
+    project x;
+    get_to(j, "id", x.id);
+    get_to(j, "name", x.name);
+    get_to(j, "repositoryUrl", x.repository_url);
+    get_to(j, "branch", x.branch);
+    get_to(j, "framework", x.framework);
+    get_to(j, "createdAt", x.created_at);
+    get_to(j, "updatedAt", x.updated_at);
+    return x;
+  });
+}
+
+caf::expected<environment> environment_from_json(const json& j) {
+  return guarded(j, "environment", [&] {
+    environment x;
+    get_to(j, "id", x.id);
+    get_to(j, "projectId", x.project_id);
+    get_to(j, "name", x.name);
+    get_to(j, "type", x.type);
+    get_to(j, "domain", x.domain);
+    if (auto it = j.find("environmentVariables"); it != j.end() && it->is_object())
+      for (auto v = it->begin(); v != it->end(); ++v)
+        x.variables[v.key()] = v->get<std::string>();
+    if (auto it = j.find("resources"); it != j.end() && it->is_object()) {
+      get_num(*it, "memoryMb", x.settings.memory_mb);
+      get_num(*it, "cpus", x.settings.cpus);
+      get_num(*it, "pids", x.settings.pids);
+    }
+    if (auto it = j.find("healthCheck"); it != j.end() && it->is_object()) {
+      get_to(*it, "path", x.settings.health_check_path);
+      get_num(*it, "timeoutSeconds", x.settings.health_check_timeout_seconds);
+    }
+    get_to(j, "createdAt", x.created_at);
+    get_to(j, "updatedAt", x.updated_at);
+    return x;
+  });
+}
+
+caf::expected<deployment> deployment_from_json(const json& j) {
+  return guarded(j, "deployment", [&] {
+    deployment x;
+    get_to(j, "id", x.id);
+    get_to(j, "projectId", x.project_id);
+    get_to(j, "environmentId", x.environment_id);
+    get_to(j, "commitSha", x.commit_sha);
+    get_to(j, "commitMessage", x.commit_message);
+    get_to(j, "status", x.status);
+    if (auto it = j.find("durationSeconds"); it != j.end() && it->is_number())
+      x.duration_seconds = it->get<double>();
+    get_to(j, "deployedAt", x.deployed_at);
+    get_to(j, "containerId", x.container_id);
+    get_to(j, "imageName", x.image_name);
+    get_num(j, "port", x.port);
+    get_to(j, "errorMessage", x.error_message);
+    get_to(j, "kind", x.kind);
+    get_to(j, "rollbackOf", x.rollback_of);
+    get_to(j, "createdAt", x.created_at);
+    get_to(j, "updatedAt", x.updated_at);
+    return x;
+  });
+}
+
+caf::expected<log_line> log_line_from_json(const json& j) {
+  return guarded(j, "log line", [&] {
+    log_line x;
+    get_num(j, "seq", x.seq);
+    get_to(j, "timestamp", x.timestamp);
+    get_to(j, "level", x.level);
+    get_to(j, "message", x.message);
+    return x;
+  });
+}
+
+} // namespace gilgal

@@ -1,0 +1,79 @@
+// The API's JSON: camelCase (de)serialisation of the records in
+// protocol/model.hpp, and of pages {"items","total","page","limit","hasMore"}.
+//
+// Reading request bodies is strict: unknown fields, wrong types, missing
+// required fields and invalid values are errc::invalid_argument whose message
+// starts with the field name (see protocol/validation.hpp for value rules).
+#pragma once
+
+#include <string>
+
+#include <caf/error.hpp>
+#include <caf/expected.hpp>
+#include <nlohmann/json.hpp>
+
+#include "protocol/model.hpp"
+
+namespace gilgal {
+
+/// What list responses show instead of a variable's value.
+constexpr const char* masked_value = "********";
+
+// -- records -> JSON ---------------------------------------------------------
+
+nlohmann::json to_json(const project& x);
+
+/// `show_values`: false replaces every variable value with masked_value.
+nlohmann::json to_json(const environment& x, bool show_values);
+
+nlohmann::json to_json(const deployment& x);
+
+nlohmann::json to_json(const log_line& x);
+
+nlohmann::json to_json(const user& x);
+
+/// {"items": [f(item)...], "total", "page", "limit", "hasMore"}.
+template <class T, class F>
+nlohmann::json page_to_json(const page<T>& p, F f) {
+  auto items = nlohmann::json::array();
+  for (auto& item : p.items)
+    items.push_back(f(item));
+  return nlohmann::json{{"items", std::move(items)},
+                        {"total", p.total},
+                        {"page", p.page},
+                        {"limit", p.limit},
+                        {"hasMore", p.has_more()}};
+}
+
+/// {"error": {"code": code, "message": message}}.
+nlohmann::json error_json(const std::string& code, const std::string& message);
+
+// -- request bodies -> records -----------------------------------------------
+
+/// Parses a request body: a JSON object of at most a small nesting depth.
+/// errc::invalid_argument naming "body" otherwise.
+caf::expected<nlohmann::json> parse_json_object(const std::string& text);
+
+/// Applies a create (`creating` = true: name and repositoryUrl required,
+/// branch and framework defaulted) or PATCH body to `target`. Fields:
+/// name, repositoryUrl, branch, framework.
+caf::error apply_project_json(const nlohmann::json& body, project& target, bool creating,
+                              bool allow_local_sources);
+
+/// Applies a create (`creating` = true: name and type required) or PATCH body
+/// to `target`. Fields: name, type, domain (string or null), environmentVariables
+/// (object of string -> string; in a PATCH the object MERGES into the existing
+/// variables and a null value deletes that variable), resources {memoryMb,
+/// cpus, pids} and healthCheck {path, timeoutSeconds} (a null member resets
+/// it to the server default; in a PATCH absent members stay as they are).
+caf::error apply_environment_json(const nlohmann::json& body, environment& target,
+                                  bool creating);
+
+// -- response JSON -> records (for API clients such as the console) ----------
+
+caf::expected<project> project_from_json(const nlohmann::json& j);
+caf::expected<environment> environment_from_json(const nlohmann::json& j);
+caf::expected<deployment> deployment_from_json(const nlohmann::json& j);
+caf::expected<log_line> log_line_from_json(const nlohmann::json& j);
+
+} // namespace gilgal

@@ -1,0 +1,70 @@
+// Jobs and results exchanged between the control plane and a node's builder and
+// runner. The same structs travel to remote nodes (build-farm issue), so every
+// field is serialisable and nothing refers to local memory.
+#pragma once
+
+#include <map>
+#include <string>
+
+#include <caf/meta/type_name.hpp>
+
+#include "protocol/model.hpp"
+
+namespace gilgal {
+
+/// Build the image of one commit of a project.
+struct build_job {
+  std::string deployment_id;
+  project source;           // repository_url, branch, framework
+  std::string environment_id;
+  std::string commit_sha;   // 7..40 hex, or empty: resolve the head of source.branch
+};
+
+struct build_result {
+  std::string image_name;     // gilgal-<project8>-<commit8>
+  std::string image_id;
+  std::string commit_sha;     // the full sha that was built
+  std::string commit_message; // subject line of that commit
+  std::string framework;      // what the recipe was chosen for
+  bool cache_hit = false;     // an image for (project, commit, recipe) existed
+};
+
+/// Run one image as the container of a deployment and wait until it is healthy.
+struct run_job {
+  std::string deployment_id;
+  std::string project_id;
+  std::string environment_id;
+  std::string image_name;
+  std::map<std::string, std::string> variables; // never logged
+  environment_settings settings;
+};
+
+struct run_result {
+  std::string container_id;
+  int64_t port = 0;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, build_job& x) {
+  return f(caf::meta::type_name("build_job"), x.deployment_id, x.source, x.environment_id,
+           x.commit_sha);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, build_result& x) {
+  return f(caf::meta::type_name("build_result"), x.image_name, x.image_id, x.commit_sha,
+           x.commit_message, x.framework, x.cache_hit);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, run_job& x) {
+  return f(caf::meta::type_name("run_job"), x.deployment_id, x.project_id, x.environment_id,
+           x.image_name, x.variables, x.settings);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, run_result& x) {
+  return f(caf::meta::type_name("run_result"), x.container_id, x.port);
+}
+
+} // namespace gilgal

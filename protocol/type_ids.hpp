@@ -1,0 +1,55 @@
+// Every atom and message type of Gilgal, registered in one block. Call
+// gilgal::add_message_types(cfg) on every actor_system_config (control plane,
+// nodes, tests).
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include <caf/actor_system_config.hpp>
+#include <caf/type_id.hpp>
+
+#include "protocol/messages.hpp"
+#include "protocol/model.hpp"
+
+CAF_BEGIN_TYPE_ID_BLOCK(gilgal, caf::first_custom_type_id)
+
+CAF_ADD_TYPE_ID(gilgal, (gilgal::project))
+CAF_ADD_TYPE_ID(gilgal, (gilgal::environment))
+CAF_ADD_TYPE_ID(gilgal, (gilgal::environment_settings))
+CAF_ADD_TYPE_ID(gilgal, (gilgal::deployment))
+CAF_ADD_TYPE_ID(gilgal, (gilgal::log_line))
+CAF_ADD_TYPE_ID(gilgal, (std::vector<gilgal::log_line>))
+CAF_ADD_TYPE_ID(gilgal, (std::vector<gilgal::deployment>))
+CAF_ADD_TYPE_ID(gilgal, (gilgal::build_job))
+CAF_ADD_TYPE_ID(gilgal, (gilgal::build_result))
+CAF_ADD_TYPE_ID(gilgal, (gilgal::run_job))
+CAF_ADD_TYPE_ID(gilgal, (gilgal::run_result))
+
+CAF_ADD_ATOM(gilgal, gilgal, log_atom, "log")
+CAF_ADD_ATOM(gilgal, gilgal, open_atom, "open")
+CAF_ADD_ATOM(gilgal, gilgal, close_atom, "close")
+CAF_ADD_ATOM(gilgal, gilgal, subscribe_atom, "subscribe")
+CAF_ADD_ATOM(gilgal, gilgal, unsub_atom, "unsub")
+CAF_ADD_ATOM(gilgal, gilgal, flush_atom, "flush")
+CAF_ADD_ATOM(gilgal, gilgal, tick_atom, "tick")
+CAF_ADD_ATOM(gilgal, gilgal, build_atom, "build")
+CAF_ADD_ATOM(gilgal, gilgal, run_atom, "run")
+CAF_ADD_ATOM(gilgal, gilgal, stop_atom, "stop")
+CAF_ADD_ATOM(gilgal, gilgal, new_atom, "new")
+CAF_ADD_ATOM(gilgal, gilgal, deploy_atom, "deploy")
+CAF_ADD_ATOM(gilgal, gilgal, cancel_atom, "cancel")
+CAF_ADD_ATOM(gilgal, gilgal, start_atom, "start")
+CAF_ADD_ATOM(gilgal, gilgal, put_atom, "put")
+CAF_ADD_ATOM(gilgal, gilgal, live_atom, "live")
+CAF_ADD_ATOM(gilgal, gilgal, count_atom, "count")
+
+CAF_END_TYPE_ID_BLOCK(gilgal)
+
+namespace gilgal {
+
+/// Announces Gilgal's message types to CAF (needed for remote nodes and for
+/// printing messages).
+void add_message_types(caf::actor_system_config& cfg);
+
+} // namespace gilgal

@@ -1,0 +1,377 @@
+#include "protocol/validation.hpp"
+
+#include <cctype>
+#include <cmath>
+#include <cstring>
+
+#include "protocol/error.hpp"
+
+namespace gilgal {
+
+const char* const known_frameworks[8] = {"auto",   "dockerfile", "nextjs", "react",
+                                         "nodejs", "django",     "python", "static"};
+
+const char* const known_environment_types[3] = {"production", "staging", "development"};
+
+namespace {
+
+caf::error bad(const std::string& field, const std::string& why) {
+  return make_error(errc::invalid_argument, field + ": " + why);
+}
+
+bool is_alnum(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+}
+
+bool is_digit(char c) {
+  return c >= '0' && c <= '9';
+}
+
+bool has_control(const std::string& s) {
+  for (unsigned char c : s)
+    if (c < 0x20 || c == 0x7f)
+      return true;
+  return false;
+}
+
+bool has_whitespace(const std::string& s) {
+  for (char c : s)
+    if (c == ' ' || c == '\t')
+      return true;
+  return false;
+}
+
+bool has_shell_meta(const std::string& s) {
+  static const char* meta = "$`;&|<>()\\'\"!*?[]{}^#";
+  for (char c : s)
+    if (std::strchr(meta, c) != nullptr && c != '\0')
+      return true;
+  return false;
+}
+
+bool has_non_ascii(const std::string& s) {
+  for (unsigned char c : s)
+    if (c >= 0x80)
+      return true;
+  return false;
+}
+
+/// The checks shared by every value that may reach a command line: returns an
+/// error naming the first problem, if any.
+caf::error check_argument_text(const std::string& field, const std::string& s) {
+  if (s.empty())
+    return bad(field, "must not be empty");
+  if (has_control(s))
+    return bad(field, "must not contain control characters");
+  if (has_whitespace(s))
+    return bad(field, "must not contain whitespace");
+  if (s.front() == '-')
+    return bad(field, "must not start with '-'");
+  if (has_shell_meta(s))
+    return bad(field, "must not contain shell metacharacters");
+  if (has_non_ascii(s))
+    return bad(field, "must contain ASCII characters only");
+  return {};
+}
+
+bool is_hostname(const std::string& s) {
+  if (s.empty() || s.size() > 253)
+    return false;
+  size_t start = 0;
+  while (true) {
+    auto dot = s.find('.', start);
+    auto label = s.substr(start, dot == std::string::npos ? std::string::npos : dot - start);
+    if (label.empty() || label.size() > 63 || label.front() == '-' || label.back() == '-')
+      return false;
+    for (char c : label)
+      if (!is_alnum(c) && c != '-')
+        return false;
+    if (dot == std::string::npos)
+      return true;
+    start = dot + 1;
+  }
+}
+
+bool is_url_user(const std::string& s) {
+  if (s.empty() || s.size() > 64 || s.front() == '-')
+    return false;
+  for (char c : s)
+    if (!is_alnum(c) && c != '.' && c != '_' && c != '-')
+      return false;
+  return true;
+}
+
+/// Path characters of a repository location (after the host).
+bool is_repo_path(const std::string& s) {
+  if (s.empty())
+    return false;
+  for (char c : s)
+    if (!is_alnum(c) && std::strchr("._~/%+-", c) == nullptr)
+      return false;
+  return true;
+}
+
+bool has_dotdot_component(const std::string& path) {
+  size_t start = 0;
+  while (start <= path.size()) {
+    auto slash = path.find('/', start);
+    auto part = path.substr(start, slash == std::string::npos ? std::string::npos
+                                                              : slash - start);
+    if (part == "..")
+      return true;
+    if (slash == std::string::npos)
+      break;
+    start = slash + 1;
+  }
+  return false;
+}
+
+/// [user@]host[:port] of an https:// or ssh:// URL.
+caf::error check_authority(const std::string& field, const std::string& authority,
+                           bool allow_user) {
+  auto host = authority;
+  auto at = host.find('@');
+  if (at != std::string::npos) {
+    if (!allow_user || !is_url_user(host.substr(0, at)))
+      return bad(field, "invalid user part");
+    host = host.substr(at + 1);
+  }
+  auto colon = host.find(':');
+  if (colon != std::string::npos) {
+    auto port = host.substr(colon + 1);
+    host = host.substr(0, colon);
+    if (port.empty() || port.size() > 5)
+      return bad(field, "invalid port");
+    for (char c : port)
+      if (!is_digit(c))
+        return bad(field, "invalid port");
+    auto n = std::stol(port);
+    if (n < 1 || n > 65535)
+      return bad(field, "invalid port");
+  }
+  if (!is_hostname(host))
+    return bad(field, "invalid host");
+  return {};
+}
+
+caf::error check_local_path(const std::string& field, const std::string& path,
+                            bool allow_local) {
+  if (!allow_local)
+    return bad(field, "local sources are disabled on this server "
+                      "(start it with --allow-local-sources)");
+  if (path.size() < 2 || path.front() != '/' || !is_repo_path(path))
+    return bad(field, "must be an absolute path");
+  if (has_dotdot_component(path))
+    return bad(field, "must not contain '..' components");
+  return {};
+}
+
+bool starts_with(const std::string& s, const char* prefix) {
+  return s.compare(0, std::strlen(prefix), prefix) == 0;
+}
+
+} // namespace
+
+caf::error validate_name(const std::string& field, const std::string& value) {
+  if (value.empty())
+    return bad(field, "must not be empty");
+  if (value.size() > max_name_length)
+    return bad(field, "must be at most 100 characters");
+  if (has_control(value))
+    return bad(field, "must not contain control characters");
+  for (char c : value)
+    if (!is_alnum(c) && std::strchr(" ._-", c) == nullptr)
+      return bad(field, "may contain only letters, digits, space, '.', '_' and '-'");
+  if (!is_alnum(value.front()))
+    return bad(field, "must start with a letter or digit");
+  if (value.back() == ' ')
+    return bad(field, "must not end with a space");
+  return {};
+}
+
+caf::error validate_repository_url(const std::string& field, const std::string& value,
+                                   bool allow_local) {
+  if (value.size() > max_repository_url_length)
+    return bad(field, "must be at most 2048 characters");
+  if (auto err = check_argument_text(field, value))
+    return err;
+  auto remote = [&](const std::string& rest, bool allow_user) -> caf::error {
+    auto slash = rest.find('/');
+    if (slash == std::string::npos || slash + 1 >= rest.size())
+      return bad(field, "must name a repository path after the host");
+    if (auto err = check_authority(field, rest.substr(0, slash), allow_user))
+      return err;
+    auto path = rest.substr(slash + 1);
+    if (!is_repo_path(path) || path.front() == '-')
+      return bad(field, "invalid repository path");
+    if (has_dotdot_component(path))
+      return bad(field, "must not contain '..' components");
+    return {};
+  };
+  if (starts_with(value, "https://"))
+    return remote(value.substr(8), false);
+  if (starts_with(value, "ssh://"))
+    return remote(value.substr(6), true);
+  if (starts_with(value, "file://"))
+    return check_local_path(field, value.substr(7), allow_local);
+  if (value.front() == '/')
+    return check_local_path(field, value, allow_local);
+  // scp-like: user@host:path
+  auto at = value.find('@');
+  auto colon = value.find(':');
+  if (at != std::string::npos && colon != std::string::npos && at < colon
+      && value.find("://") == std::string::npos) {
+    if (!is_url_user(value.substr(0, at)))
+      return bad(field, "invalid user part");
+    if (!is_hostname(value.substr(at + 1, colon - at - 1)))
+      return bad(field, "invalid host");
+    auto path = value.substr(colon + 1);
+    if (!is_repo_path(path) || path.front() == '-')
+      return bad(field, "invalid repository path");
+    if (has_dotdot_component(path))
+      return bad(field, "must not contain '..' components");
+    return {};
+  }
+  return bad(field, allow_local ? "must be an https://, ssh:// or user@host:path URL, "
+                                  "an absolute path or a file:// URL"
+                                : "must be an https://, ssh:// or user@host:path URL");
+}
+
+caf::error validate_branch(const std::string& field, const std::string& value) {
+  if (value.size() > max_branch_length)
+    return bad(field, "must be at most 255 characters");
+  if (auto err = check_argument_text(field, value))
+    return err;
+  for (char c : value)
+    if (!is_alnum(c) && std::strchr("._/-", c) == nullptr)
+      return bad(field, "may contain only letters, digits, '.', '_', '/' and '-'");
+  if (value.front() == '/' || value.back() == '/' || value.back() == '.')
+    return bad(field, "must not start or end with '/' or end with '.'");
+  if (value.find("..") != std::string::npos || value.find("//") != std::string::npos)
+    return bad(field, "must not contain '..' or '//'");
+  size_t start = 0;
+  while (true) {
+    auto slash = value.find('/', start);
+    auto part = value.substr(start, slash == std::string::npos ? std::string::npos
+                                                               : slash - start);
+    if (part.front() == '.')
+      return bad(field, "no component may start with '.'");
+    if (part.size() >= 5 && part.compare(part.size() - 5, 5, ".lock") == 0)
+      return bad(field, "no component may end with '.lock'");
+    if (slash == std::string::npos)
+      break;
+    start = slash + 1;
+  }
+  return {};
+}
+
+caf::error validate_framework(const std::string& field, const std::string& value) {
+  for (auto name : known_frameworks)
+    if (value == name)
+      return {};
+  return bad(field, "must be one of auto, dockerfile, nextjs, react, nodejs, django, "
+                    "python, static");
+}
+
+caf::error validate_environment_type(const std::string& field, const std::string& value) {
+  for (auto name : known_environment_types)
+    if (value == name)
+      return {};
+  return bad(field, "must be one of production, staging, development");
+}
+
+caf::error validate_domain(const std::string& field, const std::string& value) {
+  if (has_control(value))
+    return bad(field, "must not contain control characters");
+  if (!is_hostname(value))
+    return bad(field, "must be a valid hostname");
+  return {};
+}
+
+caf::error validate_variable_name(const std::string& field, const std::string& value) {
+  if (value.empty())
+    return bad(field, "variable names must not be empty");
+  if (value.size() > max_variable_name_length)
+    return bad(field, "variable names must be at most 256 characters");
+  auto ok_first = [](char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_'; };
+  if (!ok_first(value.front()))
+    return bad(field, "variable names must match [A-Za-z_][A-Za-z0-9_]*");
+  for (char c : value)
+    if (!ok_first(c) && !is_digit(c))
+      return bad(field, "variable names must match [A-Za-z_][A-Za-z0-9_]*");
+  return {};
+}
+
+caf::error validate_variable_value(const std::string& field, const std::string& value) {
+  if (value.size() > max_variable_value_length)
+    return bad(field, "must be at most 32768 bytes");
+  if (value.find('\0') != std::string::npos)
+    return bad(field, "must not contain NUL characters");
+  return {};
+}
+
+caf::error validate_variables(const std::string& field,
+                              const std::map<std::string, std::string>& vars) {
+  if (vars.size() > max_variables)
+    return bad(field, "at most 200 variables");
+  for (auto& [name, value] : vars) {
+    if (auto err = validate_variable_name(field, name))
+      return err;
+    if (auto err = validate_variable_value(field + "." + name, value))
+      return err;
+  }
+  return {};
+}
+
+caf::error validate_environment_settings(const environment_settings& s) {
+  if (s.memory_mb != 0 && (s.memory_mb < 16 || s.memory_mb > 262144))
+    return bad("resources.memoryMb", "must be between 16 and 262144");
+  if (s.cpus != 0 && (!std::isfinite(s.cpus) || s.cpus < 0.01 || s.cpus > 256))
+    return bad("resources.cpus", "must be between 0.01 and 256");
+  if (s.pids != 0 && (s.pids < 16 || s.pids > 1048576))
+    return bad("resources.pids", "must be between 16 and 1048576");
+  auto& path = s.health_check_path;
+  if (!path.empty()) {
+    if (path.size() > 1024)
+      return bad("healthCheck.path", "must be at most 1024 characters");
+    if (path.front() != '/')
+      return bad("healthCheck.path", "must start with '/'");
+    for (unsigned char c : path)
+      if (c <= 0x20 || c >= 0x7f)
+        return bad("healthCheck.path", "must be printable ASCII without whitespace");
+  }
+  if (s.health_check_timeout_seconds != 0
+      && (s.health_check_timeout_seconds < 1 || s.health_check_timeout_seconds > 3600))
+    return bad("healthCheck.timeoutSeconds", "must be between 1 and 3600");
+  return {};
+}
+
+caf::expected<page_request> parse_page_request(const std::string* page,
+                                               const std::string* limit) {
+  auto parse = [](const std::string& field, const std::string& text,
+                  int64_t& out) -> caf::error {
+    if (text.empty() || text.size() > 9)
+      return bad(field, "must be a positive integer");
+    for (char c : text)
+      if (!is_digit(c))
+        return bad(field, "must be a positive integer");
+    out = std::stoll(text);
+    return {};
+  };
+  page_request req;
+  if (page != nullptr) {
+    if (auto err = parse("page", *page, req.page))
+      return err;
+    if (req.page < 1)
+      return bad("page", "must be at least 1");
+  }
+  if (limit != nullptr) {
+    if (auto err = parse("limit", *limit, req.limit))
+      return err;
+    if (req.limit < 1 || req.limit > max_page_limit)
+      return bad("limit", "must be between 1 and 100");
+  }
+  return req;
+}
+
+} // namespace gilgal

@@ -1,0 +1,80 @@
+// Field validation of API input. Every function returns an empty caf::error on
+// success, or errc::invalid_argument whose message starts with the field name
+// ("repositoryUrl: ..."), so a client learns which field to fix.
+//
+// The rules are deliberately narrow: values that end up as arguments of git or
+// Docker (repository URL, branch) or in logs and hostnames must not carry shell
+// metacharacters, control characters, whitespace or a leading '-', even though
+// Gilgal never runs a shell.
+#pragma once
+
+#include <map>
+#include <string>
+
+#include <caf/error.hpp>
+#include <caf/expected.hpp>
+
+#include "protocol/model.hpp"
+
+namespace gilgal {
+
+/// Frameworks a project may name ("auto" lets the builder detect it).
+extern const char* const known_frameworks[8];
+
+/// Environment types.
+extern const char* const known_environment_types[3];
+
+// Limits (documented in docs/openapi.yaml).
+constexpr size_t max_name_length = 100;
+constexpr size_t max_repository_url_length = 2048;
+constexpr size_t max_branch_length = 255;
+constexpr size_t max_variable_name_length = 256;
+constexpr size_t max_variable_value_length = 32 * 1024;
+constexpr size_t max_variables = 200;
+constexpr int64_t max_page_limit = 100;
+
+/// A project or environment name: 1..100 ASCII characters, letters, digits,
+/// space, '.', '_' and '-'; starting with a letter or digit; no trailing space.
+caf::error validate_name(const std::string& field, const std::string& value);
+
+/// https://host[:port]/path, ssh://[user@]host[:port]/path, user@host:path;
+/// and, only when `allow_local` is true, an absolute path or file:///path.
+caf::error validate_repository_url(const std::string& field, const std::string& value,
+                                   bool allow_local);
+
+/// A git branch name (git check-ref-format rules), restricted to letters,
+/// digits, '.', '_', '/', '-'.
+caf::error validate_branch(const std::string& field, const std::string& value);
+
+/// One of known_frameworks.
+caf::error validate_framework(const std::string& field, const std::string& value);
+
+/// One of known_environment_types.
+caf::error validate_environment_type(const std::string& field, const std::string& value);
+
+/// A DNS hostname: labels of 1..63 letters, digits and '-' (not at either
+/// end of a label), dot-separated, at most 253 characters.
+caf::error validate_domain(const std::string& field, const std::string& value);
+
+/// `[A-Za-z_][A-Za-z0-9_]*`, at most 256 characters.
+caf::error validate_variable_name(const std::string& field, const std::string& value);
+
+/// At most 32 KiB, no NUL character.
+caf::error validate_variable_value(const std::string& field, const std::string& value);
+
+/// Count and each name and value of an environment's variables.
+caf::error validate_variables(const std::string& field,
+                              const std::map<std::string, std::string>& vars);
+
+/// Resource limits and health check; zero / empty means "server default".
+/// memoryMb 16..262144, cpus 0.01..256, pids 16..1048576, healthCheck.path an
+/// absolute URL path of at most 1024 printable characters without whitespace,
+/// healthCheck.timeoutSeconds 1..3600.
+caf::error validate_environment_settings(const environment_settings& s);
+
+/// Parses the query parameters `page` and `limit` (each may be absent: nullptr).
+/// Only plain decimal digits are accepted; page >= 1, 1 <= limit <= 100.
+caf::expected<page_request> parse_page_request(const std::string* page,
+                                               const std::string* limit);
+
+} // namespace gilgal
