@@ -1,0 +1,31 @@
+// Incremental line splitter for streamed responses (Docker's JSON-lines
+// progress streams, build output text). Bytes go in as they arrive; complete
+// lines come out without their trailing "\n" or "\r\n".
+#pragma once
+
+#include <functional>
+#include <string>
+#include <string_view>
+
+namespace gilgal {
+
+class line_splitter {
+public:
+  using line_callback = std::function<void(std::string_view)>;
+
+  explicit line_splitter(line_callback on_line) : on_line_(std::move(on_line)) {
+    // nop
+  }
+
+  /// Appends bytes; calls the callback once per completed line, in order.
+  void feed(std::string_view bytes);
+
+  /// Emits the unterminated remainder, if any, as a last line.
+  void finish();
+
+private:
+  line_callback on_line_;
+  std::string pending_;
+};
+
+} // namespace gilgal
