@@ -2,13 +2,24 @@
 
 #include <CLI/CLI.hpp>
 
+#include "cli/admin_commands.hpp"
+#include "cli/serve_command.hpp"
+
 namespace gilgal {
 
 int run_cli(int argc, char** argv) {
-  CLI::App app{"Gilgal: a self-hosted deployment engine"};
+  CLI::App app{"Gilgal: a self-hosted deployment engine.\n"
+               "Run `gilgal serve` for the control plane and `gilgal admin create-user NAME` "
+               "for an API token.\nEvery command explains its options with --help.",
+               "gilgal"};
   app.require_subcommand(1);
+  app.fallthrough(false);
+  int exit_code = 0;
+  // One file per command (group): cli/<name>_command.cpp or cli/<name>_commands.cpp.
+  cli::add_serve_command(app, exit_code);
+  cli::add_admin_commands(app, exit_code);
   CLI11_PARSE(app, argc, argv);
-  return 0;
+  return exit_code;
 }
 
 } // namespace gilgal

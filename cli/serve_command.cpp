@@ -1,0 +1,112 @@
+#include "cli/serve_command.hpp"
+
+#include <chrono>
+#include <csignal>
+#include <memory>
+
+#include <caf/actor_system.hpp>
+#include <caf/actor_system_config.hpp>
+#include <caf/scoped_actor.hpp>
+#include <spdlog/spdlog.h>
+
+#include "cli/logging.hpp"
+#include "cli/settings_options.hpp"
+#include "cli/shutdown_signals.hpp"
+#include "cli/store_access.hpp"
+#include "http/http_edge.hpp"
+#include "protocol/error.hpp"
+#include "protocol/type_ids.hpp"
+
+namespace gilgal::cli {
+
+namespace {
+
+constexpr auto actor_stop_timeout = std::chrono::seconds{15};
+
+// The actor system of the control plane: the "sharing" scheduler with few
+// workers idles at a fraction of the work-stealing policy's CPU use.
+void configure_actor_system(caf::actor_system_config& cfg) {
+  add_message_types(cfg);
+  cfg.set("scheduler.policy", caf::atom("sharing"));
+  cfg.set("scheduler.max-threads", 2);
+  cfg.set("logger.file-verbosity", caf::atom("quiet"));
+  cfg.set("logger.console-verbosity", caf::atom("quiet"));
+}
+
+// Sends `reason` to `whom` and waits (bounded) for it to terminate.
+void stop_actor(caf::actor_system& sys, const caf::actor& whom, const char* name) {
+  if (!whom)
+    return;
+  caf::scoped_actor self{sys};
+  self->monitor(whom);
+  self->send_exit(whom, caf::exit_reason::user_shutdown);
+  self->receive([](const caf::down_msg&) {},
+                caf::after(actor_stop_timeout) >> [name] {
+                  spdlog::warn("{} did not stop within {}s", name, actor_stop_timeout.count());
+                });
+}
+
+std::string error_text(const caf::error& err) {
+  auto msg = message_of(err);
+  return msg.empty() ? std::string{to_string(code_of(err))} : msg;
+}
+
+} // namespace
+
+int run_serve(const settings& s) {
+  configure_logging(s.log_level);
+  // Before any thread starts, so that every thread inherits the mask and only
+  // wait_for_shutdown_signal() receives SIGTERM / SIGINT.
+  block_shutdown_signals();
+
+  auto db = open_configured_store(s);
+  if (!db) {
+    spdlog::error("cannot open the store ({}): {}", describe_store(s), error_text(db.error()));
+    return 1;
+  }
+  spdlog::info("store: {}", describe_store(s));
+  {
+    caf::actor_system_config cfg;
+    configure_actor_system(cfg);
+    caf::actor_system sys{cfg};
+
+    http_services services;
+    services.db = *db;
+    auto edge = spawn_http_edge(sys, s, services);
+    if (!edge) {
+      spdlog::error("cannot serve HTTP on {}: {}", s.listen, error_text(edge.error()));
+      return 1;
+    }
+    spdlog::info("listening on http://{}", s.listen);
+    spdlog::info("to get an API token: gilgal admin create-user NAME --data-dir {}{}", s.data_dir,
+                 s.database_url.empty() ? "" : " --database-url URL");
+
+    int sig = wait_for_shutdown_signal();
+    spdlog::info("received {}, shutting down", sig == SIGINT ? "SIGINT" : "SIGTERM");
+    stop_actor(sys, *edge, "http edge");
+  } // the actor system waits for every remaining actor here
+  db->reset();
+  spdlog::info("stopped");
+  return 0;
+}
+
+void add_serve_command(CLI::App& app, int& exit_code) {
+  auto* serve = app.add_subcommand(
+    "serve", "Run the control plane: the HTTP API on --listen, the store (SQLite in the data "
+             "directory by default, or PostgreSQL with --database-url) and the deployment "
+             "engine. Precedence: flags > GILGAL_* environment > --config file > defaults. "
+             "Stops cleanly on SIGTERM or SIGINT.");
+  auto opts = std::make_shared<settings_options>(*serve, std::vector<std::string>{});
+  serve->callback([&exit_code, opts] {
+    auto s = opts->resolve();
+    if (!s) {
+      auto msg = message_of(s.error());
+      fprintf(stderr, "error: %s\n", msg.c_str());
+      exit_code = 2;
+      return;
+    }
+    exit_code = run_serve(*s);
+  });
+}
+
+} // namespace gilgal::cli
