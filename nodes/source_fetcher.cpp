@@ -1,0 +1,500 @@
+#include "nodes/source_fetcher.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <thread>
+#include <vector>
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "nodes/process.hpp"
+#include "protocol/error.hpp"
+
+namespace gilgal {
+
+namespace {
+
+constexpr size_t max_url_length = 2048;
+constexpr size_t max_branch_length = 255;
+constexpr size_t error_tail_lines = 4;
+
+bool has_control_or_space(const std::string& s) {
+  return std::any_of(s.begin(), s.end(), [](char c) {
+    auto u = static_cast<unsigned char>(c);
+    return u < 0x20 || u == 0x7f || c == ' ';
+  });
+}
+
+bool is_hex(const std::string& s) {
+  return std::all_of(s.begin(), s.end(), [](char c) {
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+  });
+}
+
+std::string lower(std::string s) {
+  for (auto& c : s)
+    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+bool contains(const std::string& haystack, const char* needle) {
+  return haystack.find(needle) != std::string::npos;
+}
+
+/// The URL without user information (credentials never reach a log).
+std::string redact_url(const std::string& url) {
+  auto scheme = url.find("://");
+  if (scheme == std::string::npos)
+    return url;
+  auto host_begin = scheme + 3;
+  auto slash = url.find('/', host_begin);
+  auto at = url.rfind('@', slash == std::string::npos ? url.size() : slash);
+  if (at == std::string::npos || at < host_begin)
+    return url;
+  return url.substr(0, host_begin) + "***@" + url.substr(at + 1);
+}
+
+/// Replaces every occurrence of the raw URL in git's output by its redacted form.
+std::string redact_in(std::string text, const std::string& url) {
+  auto safe = redact_url(url);
+  if (safe == url || url.empty())
+    return text;
+  for (auto pos = text.find(url); pos != std::string::npos; pos = text.find(url, pos + safe.size()))
+    text.replace(pos, url.size(), safe);
+  return text;
+}
+
+/// How a failed git call should be treated.
+enum class failure_kind { network, not_found, repository, other };
+
+failure_kind classify(const process_result& r) {
+  if (r.timed_out)
+    return failure_kind::network;
+  auto err = lower(r.err);
+  // Definite answers from the remote first: these never get better by retrying.
+  for (auto* p : {"not our ref", "unknown revision", "couldn't find remote ref",
+                  "unadvertised object", "no such ref", "bad object", "invalid refspec"})
+    if (contains(err, p))
+      return failure_kind::not_found;
+  for (auto* p : {"does not appear to be a git repository", "repository not found",
+                  "not found", "authentication failed", "permission denied",
+                  "could not read username", "could not read password", "terminal prompts disabled",
+                  "returned error: 401", "returned error: 403", "returned error: 404",
+                  "host key verification failed", "unsupported protocol", "transport '"})
+    if (contains(err, p))
+      return failure_kind::repository;
+  for (auto* p : {"could not resolve host", "temporary failure in name resolution",
+                  "failed to connect", "couldn't connect", "connection refused",
+                  "connection timed out", "connection reset", "timed out", "early eof",
+                  "the remote end hung up", "rpc failed", "network is unreachable",
+                  "no route to host", "unable to access", "gnutls", "ssl", "tls",
+                  "returned error: 5", "could not read from remote repository",
+                  "ssh: connect to host", "broken pipe"})
+    if (contains(err, p))
+      return failure_kind::network;
+  return failure_kind::other;
+}
+
+/// Runs git calls with the fetcher's environment, timeout and retry policy.
+class git_runner {
+public:
+  git_runner(const std::string& url, const fetch_options& opts) : url_(url), opts_(opts) {
+    popts_.timeout = opts.timeout;
+    popts_.cancel = opts.cancel;
+    popts_.max_output_bytes = 4 << 20;
+    popts_.env["GIT_TERMINAL_PROMPT"] = "0";
+    popts_.env["LC_ALL"] = "C";
+    popts_.env["GIT_PROTOCOL_FROM_USER"] = "0";
+    popts_.unset_env = {"GIT_ASKPASS", "SSH_ASKPASS", "GIT_DIR", "GIT_WORK_TREE",
+                        "GIT_INDEX_FILE", "GIT_OBJECT_DIRECTORY", "GIT_CONFIG_PARAMETERS"};
+  }
+
+  void log(const std::string& line) const {
+    if (opts_.on_log)
+      opts_.on_log(line);
+  }
+
+  /// argv for `git <safety options> args...`.
+  std::vector<std::string> command(std::initializer_list<std::string> args) const {
+    std::vector<std::string> argv{opts_.git,
+                                  "-c", "core.hooksPath=/dev/null",
+                                  "-c", "advice.detachedHead=false",
+                                  "-c", "init.defaultBranch=gilgal",
+                                  "-c", "protocol.ext.allow=never"};
+    if (is_local_source(url_)) {
+      argv.insert(argv.end(), {"-c", "protocol.file.allow=always"});
+    } else {
+      argv.insert(argv.end(), {"-c", "protocol.file.allow=never"});
+    }
+    argv.insert(argv.end(), args);
+    return argv;
+  }
+
+  /// One git call; a spawn failure or cancellation is an error, a non-zero
+  /// exit is left to the caller.
+  caf::expected<process_result> once(const std::vector<std::string>& argv,
+                                     const std::string& cwd) const {
+    auto popts = popts_;
+    popts.cwd = cwd;
+    auto r = run_process(argv, popts);
+    if (!r)
+      return r.error();
+    r->err = redact_in(std::move(r->err), url_);
+    return r;
+  }
+
+  /// A network git call with retries and exponential backoff. Returns the
+  /// last result (success or a failure that is not network-class), or
+  /// errc::unavailable when every attempt failed on the network.
+  caf::expected<process_result> with_retries(const std::vector<std::string>& argv,
+                                             const std::string& cwd,
+                                             const std::string& what) const {
+    auto attempts = std::max(1, opts_.attempts);
+    auto delay = opts_.backoff;
+    std::string last;
+    for (int i = 1; i <= attempts; ++i) {
+      auto r = once(argv, cwd);
+      if (!r)
+        return r.error();
+      if (r->exit_code == 0 && !r->timed_out)
+        return r;
+      if (classify(*r) != failure_kind::network)
+        return r;
+      last = r->timed_out ? "timed out after " + std::to_string(opts_.timeout.count()) + " ms"
+                          : tail_lines(r->err, error_tail_lines);
+      if (i == attempts)
+        break;
+      log(what + " failed (attempt " + std::to_string(i) + " of " + std::to_string(attempts)
+          + "), retrying in " + std::to_string(delay.count()) + " ms: " + tail_lines(last, 1));
+      if (auto err = sleep_for(delay))
+        return err;
+      delay *= 2;
+    }
+    return make_error(errc::unavailable, what + ": repository " + redact_url(url_)
+                                             + " unreachable after " + std::to_string(attempts)
+                                             + " attempts: " + last);
+  }
+
+  const std::string& url() const { return url_; }
+
+private:
+  caf::error sleep_for(std::chrono::milliseconds d) const {
+    auto until = std::chrono::steady_clock::now() + d;
+    while (std::chrono::steady_clock::now() < until) {
+      if (opts_.cancel != nullptr && opts_.cancel->load())
+        return make_error(errc::cancelled, "source fetch cancelled");
+      auto left = until - std::chrono::steady_clock::now();
+      std::this_thread::sleep_for(
+        std::min<std::chrono::steady_clock::duration>(left, std::chrono::milliseconds(50)));
+    }
+    return {};
+  }
+
+  std::string url_;
+  const fetch_options& opts_;
+  process_options popts_;
+};
+
+/// The error for a failed git call that is not worth retrying.
+caf::error git_failure(const process_result& r, const std::string& what, const std::string& url) {
+  auto detail = tail_lines(r.err, error_tail_lines);
+  if (detail.empty())
+    detail = "git exited with status " + std::to_string(r.exit_code);
+  switch (classify(r)) {
+    case failure_kind::repository:
+      return make_error(errc::unavailable, what + ": repository " + redact_url(url)
+                                             + " cannot be read: " + detail);
+    case failure_kind::not_found:
+      return make_error(errc::not_found, what + ": " + detail);
+    default:
+      return make_error(errc::internal, what + " failed: " + detail);
+  }
+}
+
+std::string trim(std::string s) {
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back())))
+    s.pop_back();
+  size_t i = 0;
+  while (i < s.size() && std::isspace(static_cast<unsigned char>(s[i])))
+    ++i;
+  return s.substr(i);
+}
+
+bool dir_is_empty(const std::string& path, bool& exists) {
+  exists = false;
+  DIR* d = ::opendir(path.c_str());
+  if (d == nullptr)
+    return false;
+  exists = true;
+  bool empty = true;
+  while (auto* e = ::readdir(d)) {
+    if (std::strcmp(e->d_name, ".") != 0 && std::strcmp(e->d_name, "..") != 0) {
+      empty = false;
+      break;
+    }
+  }
+  ::closedir(d);
+  return empty;
+}
+
+void remove_tree_at(int parent_fd, const char* name) {
+  int fd = ::openat(parent_fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd >= 0) {
+    if (DIR* d = ::fdopendir(fd)) {
+      std::vector<std::string> names;
+      while (auto* e = ::readdir(d))
+        if (std::strcmp(e->d_name, ".") != 0 && std::strcmp(e->d_name, "..") != 0)
+          names.emplace_back(e->d_name);
+      for (auto& n : names)
+        remove_tree_at(::dirfd(d), n.c_str());
+      ::closedir(d); // closes fd
+    } else {
+      ::close(fd);
+    }
+    ::unlinkat(parent_fd, name, AT_REMOVEDIR);
+    return;
+  }
+  ::unlinkat(parent_fd, name, 0);
+}
+
+} // namespace
+
+bool is_local_source(const std::string& url) {
+  return !url.empty()
+         && (url[0] == '/' || url[0] == '.' || url.compare(0, 7, "file://") == 0);
+}
+
+caf::error check_repository_url(const std::string& url, bool allow_local) {
+  if (url.empty())
+    return make_error(errc::invalid_argument, "repositoryUrl: must not be empty");
+  if (url.size() > max_url_length)
+    return make_error(errc::invalid_argument, "repositoryUrl: longer than 2048 characters");
+  if (url[0] == '-')
+    return make_error(errc::invalid_argument, "repositoryUrl: must not start with '-'");
+  if (has_control_or_space(url))
+    return make_error(errc::invalid_argument,
+                      "repositoryUrl: must not contain whitespace or control characters");
+  if (url.compare(0, 4, "ext:") == 0 || url.find("::") != std::string::npos)
+    return make_error(errc::invalid_argument, "repositoryUrl: remote helpers are not allowed");
+  if (is_local_source(url) && !allow_local)
+    return make_error(errc::invalid_argument,
+                      "repositoryUrl: local sources need --allow-local-sources");
+  return {};
+}
+
+caf::error check_branch(const std::string& b) {
+  auto bad = [](const std::string& why) {
+    return make_error(errc::invalid_argument, "branch: " + why);
+  };
+  if (b.empty())
+    return bad("must not be empty");
+  if (b.size() > max_branch_length)
+    return bad("longer than 255 characters");
+  if (b[0] == '-')
+    return bad("must not start with '-'");
+  for (char c : b)
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '/'
+          || c == '-'))
+      return bad("only letters, digits, '.', '_', '/' and '-' are allowed");
+  if (b.front() == '/' || b.back() == '/' || b.back() == '.' || b.find("//") != std::string::npos
+      || b.find("..") != std::string::npos || b.find("/.") != std::string::npos
+      || b.front() == '.' || b == "@"
+      || (b.size() >= 5 && b.compare(b.size() - 5, 5, ".lock") == 0))
+    return bad("not a valid git branch name");
+  return {};
+}
+
+caf::error check_commit(const std::string& sha) {
+  if (sha.size() < 7 || sha.size() > 40 || !is_hex(sha))
+    return make_error(errc::invalid_argument, "commitSha: must be 7 to 40 hexadecimal characters");
+  return {};
+}
+
+caf::expected<std::string> resolve_head(const std::string& url, const std::string& branch,
+                                        const fetch_options& opts) {
+  if (auto err = check_repository_url(url, opts.allow_local))
+    return err;
+  if (auto err = check_branch(branch))
+    return err;
+  git_runner git(url, opts);
+  auto ref = "refs/heads/" + branch;
+  auto r = git.with_retries(git.command({"ls-remote", "--", url, ref}), "", "git ls-remote");
+  if (!r)
+    return r.error();
+  if (r->exit_code != 0)
+    return git_failure(*r, "git ls-remote", url);
+  // Lines: "<sha>\t<ref>"; patterns match ref suffixes, so compare exactly.
+  size_t begin = 0;
+  const auto& out = r->out;
+  while (begin < out.size()) {
+    auto end = out.find('\n', begin);
+    if (end == std::string::npos)
+      end = out.size();
+    auto line = out.substr(begin, end - begin);
+    auto tab = line.find('\t');
+    if (tab == 40 && line.substr(tab + 1) == ref && is_hex(line.substr(0, 40)))
+      return lower(line.substr(0, 40));
+    begin = end + 1;
+  }
+  return make_error(errc::not_found, "branch: '" + branch + "' does not exist in repository "
+                                       + redact_url(url));
+}
+
+caf::expected<fetched_commit> fetch_commit(const std::string& url, const std::string& branch,
+                                           const std::string& commit_in,
+                                           const std::string& work_dir,
+                                           const fetch_options& opts) {
+  if (auto err = check_repository_url(url, opts.allow_local))
+    return err;
+  if (auto err = check_branch(branch))
+    return err;
+  if (auto err = check_commit(commit_in))
+    return err;
+  bool exists = false;
+  if (!dir_is_empty(work_dir, exists))
+    return make_error(errc::internal, exists ? "work directory is not empty: " + work_dir
+                                             : "work directory does not exist: " + work_dir);
+  auto commit = lower(commit_in);
+  git_runner git(url, opts);
+  auto run_local = [&](std::initializer_list<std::string> args,
+                       const std::string& what) -> caf::expected<process_result> {
+    auto r = git.once(git.command(args), work_dir);
+    if (!r)
+      return r.error();
+    if (r->exit_code != 0 || r->timed_out)
+      return git_failure(*r, what, url);
+    return r;
+  };
+  if (auto r = run_local({"init", "-q"}, "git init"); !r)
+    return r.error();
+  git.log("Fetching commit " + commit + " of branch " + branch + " from " + redact_url(url));
+  bool have_commit = false;
+  if (commit.size() == 40) {
+    // The commit alone (servers allow reachable shas with protocol v2).
+    auto r = git.with_retries(git.command({"fetch", "--quiet", "--no-tags", "--depth", "1", "--",
+                                           url, commit}),
+                              work_dir, "git fetch");
+    if (!r)
+      return r.error();
+    have_commit = r->exit_code == 0;
+    if (!have_commit && classify(*r) == failure_kind::repository)
+      return git_failure(*r, "git fetch", url);
+  }
+  auto refspec = "+refs/heads/" + branch + ":refs/remotes/origin/" + branch;
+  auto rev_parse = [&]() -> std::string {
+    auto r = git.once(git.command({"rev-parse", "--verify", "--quiet", "--end-of-options",
+                                   commit + "^{commit}"}),
+                      work_dir);
+    if (!r || r->exit_code != 0)
+      return {};
+    return trim(r->out);
+  };
+  std::string full;
+  if (have_commit) {
+    full = rev_parse();
+  } else {
+    // A prefix (or a server refusing a bare sha): the branch's recent history
+    // first, then all of it.
+    auto r = git.with_retries(git.command({"fetch", "--quiet", "--no-tags", "--depth", "50", "--",
+                                           url, refspec}),
+                              work_dir, "git fetch");
+    if (!r)
+      return r.error();
+    if (r->exit_code != 0) {
+      if (classify(*r) == failure_kind::not_found)
+        return make_error(errc::not_found, "branch: '" + branch
+                                             + "' does not exist in repository "
+                                             + redact_url(url));
+      return git_failure(*r, "git fetch", url);
+    }
+    full = rev_parse();
+    struct stat st;
+    if (full.empty() && ::stat((work_dir + "/.git/shallow").c_str(), &st) == 0) {
+      git.log("Commit " + commit + " is not among the last 50 commits; fetching the whole branch");
+      r = git.with_retries(git.command({"fetch", "--quiet", "--no-tags", "--unshallow", "--", url,
+                                        refspec}),
+                           work_dir, "git fetch");
+      if (!r)
+        return r.error();
+      if (r->exit_code != 0)
+        return git_failure(*r, "git fetch", url);
+      full = rev_parse();
+    }
+  }
+  if (full.size() != 40 || full.compare(0, commit.size(), commit) != 0)
+    return make_error(errc::not_found, "commitSha: commit " + commit + " not found on branch '"
+                                         + branch + "' of repository " + redact_url(url));
+  if (auto r = run_local({"checkout", "--quiet", "--detach", full, "--"}, "git checkout"); !r)
+    return r.error();
+  auto head = run_local({"rev-parse", "HEAD"}, "git rev-parse");
+  if (!head)
+    return head.error();
+  if (trim(head->out) != full)
+    return make_error(errc::internal, "git checkout left HEAD at " + trim(head->out)
+                                        + " instead of " + full);
+  auto msg = run_local({"log", "-1", "--format=%s", full, "--"}, "git log");
+  if (!msg)
+    return msg.error();
+  return fetched_commit{full, trim(msg->out)};
+}
+
+// -- scoped_work_dir ----------------------------------------------------------
+
+caf::expected<scoped_work_dir> scoped_work_dir::create(const std::string& parent,
+                                                       const std::string& prefix) {
+  if (parent.empty())
+    return make_error(errc::invalid_argument, "work directory parent must not be empty");
+  // mkdir -p parent
+  for (size_t pos = 1; pos <= parent.size(); ++pos) {
+    if (pos == parent.size() || parent[pos] == '/') {
+      auto part = parent.substr(0, pos);
+      if (::mkdir(part.c_str(), 0700) != 0 && errno != EEXIST)
+        return make_error(errc::internal, "cannot create " + part + ": " + std::strerror(errno));
+    }
+  }
+  std::string tmpl = parent + "/" + prefix + ".XXXXXX";
+  std::vector<char> buf(tmpl.begin(), tmpl.end());
+  buf.push_back('\0');
+  if (::mkdtemp(buf.data()) == nullptr)
+    return make_error(errc::internal, "cannot create a work directory under " + parent + ": "
+                                        + std::strerror(errno));
+  return scoped_work_dir(std::string(buf.data()));
+}
+
+scoped_work_dir::scoped_work_dir(scoped_work_dir&& other) noexcept
+  : path_(std::move(other.path_)) {
+  other.path_.clear();
+}
+
+scoped_work_dir& scoped_work_dir::operator=(scoped_work_dir&& other) noexcept {
+  if (this != &other) {
+    remove();
+    path_ = std::move(other.path_);
+    other.path_.clear();
+  }
+  return *this;
+}
+
+scoped_work_dir::~scoped_work_dir() {
+  remove();
+}
+
+void scoped_work_dir::remove() {
+  if (!path_.empty())
+    remove_directory_tree(path_);
+  path_.clear();
+}
+
+void remove_directory_tree(const std::string& path) {
+  if (path.empty() || path == "/")
+    return;
+  remove_tree_at(AT_FDCWD, path.c_str());
+}
+
+} // namespace gilgal
