@@ -1,0 +1,156 @@
+#include "storage/migrations.hpp"
+
+#include "protocol/ids.hpp"
+
+namespace gilgal {
+
+namespace {
+
+// Dialect placeholders used in the migration text:
+//   {ord_column}  PostgreSQL: "ord BIGSERIAL NOT NULL," — SQLite: nothing
+//                 (its implicit rowid already grows with insertion order).
+std::string replace_all(std::string s, const std::string& from, const std::string& to) {
+  for (size_t pos = s.find(from); pos != std::string::npos; pos = s.find(from, pos + to.size()))
+    s.replace(pos, from.size(), to);
+  return s;
+}
+
+std::string render_ddl(const std::string& sql, sql_dialect dialect) {
+  return replace_all(sql, "{ord_column}",
+                     dialect == sql_dialect::postgres ? "ord BIGSERIAL NOT NULL," : "");
+}
+
+struct migration_text {
+  int64_t version;
+  const char* name;
+  std::vector<const char*> statements;
+};
+
+const std::vector<migration_text>& migration_texts() {
+  static const std::vector<migration_text> texts = {
+    {1,
+     "initial schema",
+     {
+       R"(CREATE TABLE users (
+            id TEXT PRIMARY KEY,
+            {ord_column}
+            name TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            CONSTRAINT users_name_unique UNIQUE (name)))",
+       R"(CREATE TABLE api_tokens (
+            id TEXT PRIMARY KEY,
+            user_id TEXT NOT NULL REFERENCES users(id),
+            secret_hash TEXT NOT NULL,
+            created_at TEXT NOT NULL))",
+       R"(CREATE INDEX api_tokens_user ON api_tokens (user_id))",
+       R"(CREATE TABLE projects (
+            id TEXT PRIMARY KEY,
+            {ord_column}
+            owner_id TEXT NOT NULL REFERENCES users(id),
+            name TEXT NOT NULL,
+            repository_url TEXT NOT NULL,
+            branch TEXT NOT NULL,
+            framework TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            deleted_at TEXT))",
+       R"(CREATE INDEX projects_owner_live ON projects (owner_id, created_at)
+            WHERE deleted_at IS NULL)",
+       R"(CREATE TABLE environments (
+            id TEXT PRIMARY KEY,
+            {ord_column}
+            project_id TEXT NOT NULL REFERENCES projects(id),
+            name TEXT NOT NULL,
+            type TEXT NOT NULL,
+            domain TEXT NOT NULL,
+            variables TEXT NOT NULL,
+            settings TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            deleted_at TEXT))",
+       R"(CREATE UNIQUE INDEX environments_live_name ON environments (project_id, name)
+            WHERE deleted_at IS NULL)",
+       R"(CREATE INDEX environments_project_live ON environments (project_id, created_at)
+            WHERE deleted_at IS NULL)",
+       R"(CREATE TABLE deployments (
+            id TEXT PRIMARY KEY,
+            {ord_column}
+            project_id TEXT NOT NULL REFERENCES projects(id),
+            environment_id TEXT NOT NULL REFERENCES environments(id),
+            commit_sha TEXT NOT NULL,
+            commit_message TEXT NOT NULL,
+            status TEXT NOT NULL,
+            duration_seconds DOUBLE PRECISION,
+            deployed_at TEXT NOT NULL,
+            container_id TEXT NOT NULL,
+            image_name TEXT NOT NULL,
+            port BIGINT NOT NULL,
+            error_message TEXT NOT NULL,
+            idempotency_key TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            rollback_of TEXT NOT NULL,
+            build_node TEXT NOT NULL,
+            run_node TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL))",
+       R"(CREATE UNIQUE INDEX deployments_idempotency ON deployments (project_id, idempotency_key)
+            WHERE idempotency_key <> '')",
+       R"(CREATE INDEX deployments_project ON deployments (project_id, created_at))",
+       R"(CREATE INDEX deployments_environment ON deployments (environment_id, status))",
+       R"(CREATE INDEX deployments_unfinished ON deployments (status)
+            WHERE status IN ('pending', 'building'))",
+       R"(CREATE TABLE deployment_logs (
+            id TEXT PRIMARY KEY,
+            deployment_id TEXT NOT NULL REFERENCES deployments(id),
+            seq BIGINT NOT NULL,
+            log_level TEXT NOT NULL,
+            message TEXT NOT NULL,
+            timestamp TEXT NOT NULL,
+            CONSTRAINT deployment_logs_seq_unique UNIQUE (deployment_id, seq)))",
+     }},
+  };
+  return texts;
+}
+
+} // namespace
+
+std::string render_query(const std::string& sql, sql_dialect dialect) {
+  if (dialect == sql_dialect::postgres)
+    return replace_all(sql, "{ord}", "ord");
+  return to_sqlite_placeholders(replace_all(sql, "{ord}", "rowid"));
+}
+
+std::vector<migration> all_migrations(sql_dialect dialect) {
+  std::vector<migration> out;
+  for (auto& text : migration_texts()) {
+    migration m{text.version, text.name, {}};
+    for (auto stmt : text.statements)
+      m.statements.push_back(render_ddl(stmt, dialect));
+    out.push_back(std::move(m));
+  }
+  return out;
+}
+
+int64_t apply_migrations(sql_session& session) {
+  auto dialect = session.dialect();
+  if (dialect == sql_dialect::postgres)
+    session.exec("SELECT pg_advisory_xact_lock(7164151)"); // "gilgal" migrations lock
+  session.exec(R"(CREATE TABLE IF NOT EXISTS schema_migrations (
+                    version BIGINT PRIMARY KEY,
+                    applied_at TEXT NOT NULL))");
+  auto res = session.exec("SELECT COALESCE(MAX(version), 0) FROM schema_migrations");
+  int64_t current = std::stoll(res.rows.at(0).at(0).value_or("0"));
+  for (auto& m : all_migrations(dialect)) {
+    if (m.version <= current)
+      continue;
+    for (auto& stmt : m.statements)
+      session.exec(stmt);
+    session.exec(render_query("INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)",
+                              dialect),
+                 {m.version, now_rfc3339()});
+    current = m.version;
+  }
+  return current;
+}
+
+} // namespace gilgal

@@ -1,0 +1,658 @@
+#include "storage/sql_store.hpp"
+
+#include <mutex>
+#include <unordered_map>
+
+#include <nlohmann/json.hpp>
+
+#include "protocol/ids.hpp"
+#include "storage/migrations.hpp"
+
+namespace gilgal {
+
+namespace {
+
+// -- column lists and row readers ----------------------------------------------
+
+constexpr const char* user_cols = "id, name, created_at";
+constexpr const char* token_cols = "id, user_id, secret_hash, created_at";
+
+const std::string& text_at(const sql_row& row, size_t i) {
+  static const std::string empty;
+  auto& cell = row.at(i);
+  return cell ? *cell : empty;
+}
+
+int64_t int_at(const sql_row& row, size_t i) {
+  auto& cell = row.at(i);
+  return cell && !cell->empty() ? std::stoll(*cell) : 0;
+}
+
+user user_of(const sql_row& r) {
+  return user{text_at(r, 0), text_at(r, 1), text_at(r, 2)};
+}
+
+api_token token_of(const sql_row& r) {
+  return api_token{text_at(r, 0), text_at(r, 1), text_at(r, 2), text_at(r, 3)};
+}
+
+project project_of(const sql_row& r) {
+  project p;
+  p.id = text_at(r, 0);
+  p.owner_id = text_at(r, 1);
+  p.name = text_at(r, 2);
+  p.repository_url = text_at(r, 3);
+  p.branch = text_at(r, 4);
+  p.framework = text_at(r, 5);
+  p.created_at = text_at(r, 6);
+  p.updated_at = text_at(r, 7);
+  return p;
+}
+
+#define GILGAL_PROJECT_COLS \
+  "id, owner_id, name, repository_url, branch, framework, created_at, updated_at"
+#define GILGAL_ENV_COLS \
+  "id, project_id, name, type, domain, variables, settings, created_at, updated_at"
+#define GILGAL_DEP_COLS                                                                     \
+  "id, project_id, environment_id, commit_sha, commit_message, status, duration_seconds, " \
+  "deployed_at, container_id, image_name, port, error_message, idempotency_key, kind, "    \
+  "rollback_of, build_node, run_node, created_at, updated_at"
+#define GILGAL_LOG_COLS "deployment_id, seq, log_level, message, timestamp"
+
+deployment deployment_of(const sql_row& r) {
+  deployment d;
+  d.id = text_at(r, 0);
+  d.project_id = text_at(r, 1);
+  d.environment_id = text_at(r, 2);
+  d.commit_sha = text_at(r, 3);
+  d.commit_message = text_at(r, 4);
+  d.status = text_at(r, 5);
+  if (r.at(6))
+    d.duration_seconds = std::stod(*r.at(6));
+  d.deployed_at = text_at(r, 7);
+  d.container_id = text_at(r, 8);
+  d.image_name = text_at(r, 9);
+  d.port = int_at(r, 10);
+  d.error_message = text_at(r, 11);
+  d.idempotency_key = text_at(r, 12);
+  d.kind = text_at(r, 13);
+  d.rollback_of = text_at(r, 14);
+  d.build_node = text_at(r, 15);
+  d.run_node = text_at(r, 16);
+  d.created_at = text_at(r, 17);
+  d.updated_at = text_at(r, 18);
+  return d;
+}
+
+log_line log_of(const sql_row& r) {
+  log_line l;
+  l.deployment_id = text_at(r, 0);
+  l.seq = int_at(r, 1);
+  l.level = text_at(r, 2);
+  l.message = text_at(r, 3);
+  l.timestamp = text_at(r, 4);
+  return l;
+}
+
+std::string encode_settings(const environment_settings& s) {
+  nlohmann::json j = {{"memoryMb", s.memory_mb},
+                      {"cpus", s.cpus},
+                      {"pids", s.pids},
+                      {"healthCheckPath", s.health_check_path},
+                      {"healthCheckTimeoutSeconds", s.health_check_timeout_seconds}};
+  return j.dump();
+}
+
+environment_settings decode_settings(const std::string& text) {
+  environment_settings s;
+  auto j = nlohmann::json::parse(text, nullptr, false);
+  if (!j.is_object())
+    return s;
+  s.memory_mb = j.value("memoryMb", int64_t{0});
+  s.cpus = j.value("cpus", 0.0);
+  s.pids = j.value("pids", int64_t{0});
+  s.health_check_path = j.value("healthCheckPath", std::string{});
+  s.health_check_timeout_seconds = j.value("healthCheckTimeoutSeconds", int64_t{0});
+  return s;
+}
+
+void check_page(page_request req) {
+  if (req.page < 1)
+    throw db_error(errc::invalid_argument, "page must be at least 1");
+  if (req.limit < 1)
+    throw db_error(errc::invalid_argument, "limit must be at least 1");
+}
+
+/// Runs `f`; a conflict thrown by it gets `message` (naming the field).
+template <class F>
+auto on_conflict(const std::string& message, F f) {
+  try {
+    return f();
+  } catch (db_error& e) {
+    if (e.code == errc::conflict)
+      throw db_error(errc::conflict, message);
+    throw;
+  }
+}
+
+} // namespace
+
+// -- plumbing -----------------------------------------------------------------
+
+sql_store::sql_store(sql_dialect dialect, std::shared_ptr<const secret_box> cipher)
+  : dialect_(dialect), cipher_(std::move(cipher)) {
+}
+
+const std::string& sql_store::q(const char* sql) {
+  // Rendered once per query text; unordered_map keeps references stable.
+  static std::mutex mtx;
+  static std::unordered_map<const char*, std::string> cache[2];
+  std::lock_guard<std::mutex> guard{mtx};
+  auto& map = cache[dialect_ == sql_dialect::postgres ? 1 : 0];
+  auto i = map.find(sql);
+  if (i == map.end())
+    i = map.emplace(sql, render_query(sql, dialect_)).first;
+  return i->second;
+}
+
+template <class T>
+caf::expected<T> sql_store::run(bool write, const std::function<T(sql_session&)>& body) {
+  std::optional<T> out;
+  auto err = run_void(write, [&](sql_session& s) { out = body(s); });
+  if (!err)
+    return std::move(err.error());
+  return std::move(*out);
+}
+
+caf::expected<void> sql_store::run_void(bool write,
+                                        const std::function<void(sql_session&)>& body) {
+  try {
+    in_transaction(write, body);
+    return {};
+  } catch (db_error& e) {
+    return make_error(e.code, e.what());
+  } catch (db_broken& e) {
+    return make_error(errc::unavailable, std::string{"database unavailable: "} + e.what());
+  } catch (std::exception& e) {
+    return make_error(errc::internal, std::string{"storage failure: "} + e.what());
+  }
+}
+
+caf::expected<int64_t> sql_store::migrate() {
+  return run<int64_t>(true, [](sql_session& s) { return apply_migrations(s); });
+}
+
+std::string sql_store::encode_variables(const std::map<std::string, std::string>& vars) const {
+  nlohmann::json j = nlohmann::json::object();
+  for (auto& [name, value] : vars)
+    j[name] = cipher_->seal(value);
+  return j.dump();
+}
+
+std::map<std::string, std::string> sql_store::decode_variables(const std::string& env_id,
+                                                               const std::string& text) const {
+  std::map<std::string, std::string> out;
+  auto j = nlohmann::json::parse(text, nullptr, false);
+  if (!j.is_object())
+    throw db_error(errc::internal, "variables of environment " + env_id + " are not a JSON object");
+  for (auto& [name, sealed] : j.items()) {
+    if (!sealed.is_string())
+      throw db_error(errc::internal, "variable " + name + " of environment " + env_id
+                                       + " is not sealed text");
+    auto plain = cipher_->open(sealed.get<std::string>());
+    if (!plain)
+      throw db_error(errc::internal, "cannot decrypt variable " + name + " of environment "
+                                       + env_id + " (wrong secret key?)");
+    out.emplace(name, std::move(*plain));
+  }
+  return out;
+}
+
+environment sql_store::environment_of(const sql_row& r) const {
+  environment e;
+  e.id = text_at(r, 0);
+  e.project_id = text_at(r, 1);
+  e.name = text_at(r, 2);
+  e.type = text_at(r, 3);
+  e.domain = text_at(r, 4);
+  e.variables = decode_variables(e.id, text_at(r, 5));
+  e.settings = decode_settings(text_at(r, 6));
+  e.created_at = text_at(r, 7);
+  e.updated_at = text_at(r, 8);
+  return e;
+}
+
+// -- users and tokens -----------------------------------------------------------
+
+caf::expected<user> sql_store::create_user(const std::string& name) {
+  return run<user>(true, [&](sql_session& s) {
+    user u{new_uuid(), name, now_rfc3339()};
+    on_conflict("user name already exists", [&] {
+      return s.exec(q("INSERT INTO users (id, name, created_at) VALUES ($1, $2, $3)"),
+                    {u.id, u.name, u.created_at});
+    });
+    return u;
+  });
+}
+
+caf::expected<user> sql_store::find_user(const std::string& id) {
+  return run<user>(false, [&](sql_session& s) {
+    auto res = s.exec(q("SELECT id, name, created_at FROM users WHERE id = $1"), {id});
+    if (res.rows.empty())
+      throw db_error(errc::not_found, "user not found");
+    return user_of(res.rows[0]);
+  });
+}
+
+caf::expected<user> sql_store::find_user_by_name(const std::string& name) {
+  return run<user>(false, [&](sql_session& s) {
+    auto res = s.exec(q("SELECT id, name, created_at FROM users WHERE name = $1"), {name});
+    if (res.rows.empty())
+      throw db_error(errc::not_found, "user not found");
+    return user_of(res.rows[0]);
+  });
+}
+
+caf::expected<std::vector<user>> sql_store::list_users() {
+  return run<std::vector<user>>(false, [&](sql_session& s) {
+    auto res = s.exec(q("SELECT id, name, created_at FROM users ORDER BY created_at, {ord}"));
+    std::vector<user> out;
+    for (auto& r : res.rows)
+      out.push_back(user_of(r));
+    return out;
+  });
+}
+
+caf::expected<api_token> sql_store::add_token(const api_token& token) {
+  return run<api_token>(true, [&](sql_session& s) {
+    api_token t = token;
+    t.created_at = now_rfc3339();
+    try {
+      on_conflict("token id already exists", [&] {
+        return s.exec(q("INSERT INTO api_tokens (id, user_id, secret_hash, created_at) "
+                        "VALUES ($1, $2, $3, $4)"),
+                      {t.id, t.user_id, t.secret_hash, t.created_at});
+      });
+    } catch (db_error& e) {
+      if (e.code == errc::not_found)
+        throw db_error(errc::not_found, "user not found");
+      throw;
+    }
+    return t;
+  });
+}
+
+caf::expected<api_token> sql_store::find_token(const std::string& token_id) {
+  return run<api_token>(false, [&](sql_session& s) {
+    auto res = s.exec(
+      q("SELECT id, user_id, secret_hash, created_at FROM api_tokens WHERE id = $1"), {token_id});
+    if (res.rows.empty())
+      throw db_error(errc::not_found, "token not found");
+    return token_of(res.rows[0]);
+  });
+}
+
+// -- projects -------------------------------------------------------------------
+
+caf::expected<project> sql_store::create_project(const project& in) {
+  return run<project>(true, [&](sql_session& s) {
+    project p = in;
+    p.id = new_uuid();
+    p.created_at = p.updated_at = now_rfc3339();
+    try {
+      s.exec(q("INSERT INTO projects (" GILGAL_PROJECT_COLS ") "
+               "VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"),
+             {p.id, p.owner_id, p.name, p.repository_url, p.branch, p.framework, p.created_at,
+              p.updated_at});
+    } catch (db_error& e) {
+      if (e.code == errc::not_found)
+        throw db_error(errc::not_found, "owner not found");
+      throw;
+    }
+    return p;
+  });
+}
+
+caf::expected<project> sql_store::find_project(const std::string& id) {
+  return run<project>(false, [&](sql_session& s) {
+    auto res = s.exec(q("SELECT " GILGAL_PROJECT_COLS
+                        " FROM projects WHERE id = $1 AND deleted_at IS NULL"),
+                      {id});
+    if (res.rows.empty())
+      throw db_error(errc::not_found, "project not found");
+    return project_of(res.rows[0]);
+  });
+}
+
+caf::expected<page<project>> sql_store::list_projects(const std::string& owner_id,
+                                                      page_request req) {
+  return run<page<project>>(false, [&](sql_session& s) {
+    check_page(req);
+    page<project> out;
+    out.page = req.page;
+    out.limit = req.limit;
+    auto count = s.exec(
+      q("SELECT COUNT(*) FROM projects WHERE owner_id = $1 AND deleted_at IS NULL"), {owner_id});
+    out.total = int_at(count.rows.at(0), 0);
+    auto res = s.exec(q("SELECT " GILGAL_PROJECT_COLS " FROM projects "
+                        "WHERE owner_id = $1 AND deleted_at IS NULL "
+                        "ORDER BY created_at, {ord} LIMIT $2 OFFSET $3"),
+                      {owner_id, req.limit, req.offset()});
+    for (auto& r : res.rows)
+      out.items.push_back(project_of(r));
+    return out;
+  });
+}
+
+caf::expected<project> sql_store::update_project(const project& p) {
+  return run<project>(true, [&](sql_session& s) {
+    auto res = s.exec(q("UPDATE projects SET name = $2, repository_url = $3, branch = $4, "
+                        "framework = $5, updated_at = $6 "
+                        "WHERE id = $1 AND deleted_at IS NULL"),
+                      {p.id, p.name, p.repository_url, p.branch, p.framework, now_rfc3339()});
+    if (res.affected == 0)
+      throw db_error(errc::not_found, "project not found");
+    auto row = s.exec(q("SELECT " GILGAL_PROJECT_COLS " FROM projects WHERE id = $1"), {p.id});
+    return project_of(row.rows.at(0));
+  });
+}
+
+caf::expected<void> sql_store::delete_project(const std::string& id) {
+  return run_void(true, [&](sql_session& s) {
+    auto now = now_rfc3339();
+    auto res = s.exec(q("UPDATE projects SET deleted_at = $2, updated_at = $2 "
+                        "WHERE id = $1 AND deleted_at IS NULL"),
+                      {id, now});
+    if (res.affected == 0)
+      throw db_error(errc::not_found, "project not found");
+    // A deleted project's environments go with it.
+    s.exec(q("UPDATE environments SET deleted_at = $2, updated_at = $2 "
+             "WHERE project_id = $1 AND deleted_at IS NULL"),
+           {id, now});
+  });
+}
+
+// -- environments ------------------------------------------------------------------
+
+caf::expected<environment> sql_store::create_environment(const environment& in) {
+  return run<environment>(true, [&](sql_session& s) {
+    environment e = in;
+    e.id = new_uuid();
+    e.created_at = e.updated_at = now_rfc3339();
+    auto live = s.exec(q("SELECT 1 FROM projects WHERE id = $1 AND deleted_at IS NULL"),
+                       {e.project_id});
+    if (live.rows.empty())
+      throw db_error(errc::not_found, "project not found");
+    on_conflict("environment name already exists in this project", [&] {
+      return s.exec(q("INSERT INTO environments (" GILGAL_ENV_COLS ") "
+                      "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"),
+                    {e.id, e.project_id, e.name, e.type, e.domain, encode_variables(e.variables),
+                     encode_settings(e.settings), e.created_at, e.updated_at});
+    });
+    return e;
+  });
+}
+
+caf::expected<environment> sql_store::find_environment(const std::string& id) {
+  return run<environment>(false, [&](sql_session& s) {
+    auto res = s.exec(q("SELECT " GILGAL_ENV_COLS
+                        " FROM environments WHERE id = $1 AND deleted_at IS NULL"),
+                      {id});
+    if (res.rows.empty())
+      throw db_error(errc::not_found, "environment not found");
+    return environment_of(res.rows[0]);
+  });
+}
+
+caf::expected<page<environment>> sql_store::list_environments(const std::string& project_id,
+                                                              page_request req) {
+  return run<page<environment>>(false, [&](sql_session& s) {
+    check_page(req);
+    page<environment> out;
+    out.page = req.page;
+    out.limit = req.limit;
+    auto count = s.exec(
+      q("SELECT COUNT(*) FROM environments WHERE project_id = $1 AND deleted_at IS NULL"),
+      {project_id});
+    out.total = int_at(count.rows.at(0), 0);
+    auto res = s.exec(q("SELECT " GILGAL_ENV_COLS " FROM environments "
+                        "WHERE project_id = $1 AND deleted_at IS NULL "
+                        "ORDER BY created_at, {ord} LIMIT $2 OFFSET $3"),
+                      {project_id, req.limit, req.offset()});
+    for (auto& r : res.rows)
+      out.items.push_back(environment_of(r));
+    return out;
+  });
+}
+
+caf::expected<environment> sql_store::update_environment(const environment& e) {
+  return run<environment>(true, [&](sql_session& s) {
+    auto res = on_conflict("environment name already exists in this project", [&] {
+      return s.exec(q("UPDATE environments SET name = $2, type = $3, domain = $4, "
+                      "variables = $5, settings = $6, updated_at = $7 "
+                      "WHERE id = $1 AND deleted_at IS NULL"),
+                    {e.id, e.name, e.type, e.domain, encode_variables(e.variables),
+                     encode_settings(e.settings), now_rfc3339()});
+    });
+    if (res.affected == 0)
+      throw db_error(errc::not_found, "environment not found");
+    auto row = s.exec(q("SELECT " GILGAL_ENV_COLS " FROM environments WHERE id = $1"), {e.id});
+    return environment_of(row.rows.at(0));
+  });
+}
+
+caf::expected<void> sql_store::delete_environment(const std::string& id) {
+  return run_void(true, [&](sql_session& s) {
+    auto now = now_rfc3339();
+    auto res = s.exec(q("UPDATE environments SET deleted_at = $2, updated_at = $2 "
+                        "WHERE id = $1 AND deleted_at IS NULL"),
+                      {id, now});
+    if (res.affected == 0)
+      throw db_error(errc::not_found, "environment not found");
+  });
+}
+
+// -- deployments -------------------------------------------------------------------
+
+namespace {
+
+sql_param duration_param(const deployment& d) {
+  if (d.duration_seconds)
+    return sql_param{*d.duration_seconds};
+  return sql_param{nullptr};
+}
+
+} // namespace
+
+caf::expected<deployment> sql_store::create_deployment(const deployment& in) {
+  return run<deployment>(true, [&](sql_session& s) {
+    deployment d = in;
+    d.id = new_uuid();
+    d.created_at = d.updated_at = now_rfc3339();
+    auto env = s.exec(q("SELECT project_id FROM environments "
+                        "WHERE id = $1 AND deleted_at IS NULL"),
+                      {d.environment_id});
+    if (env.rows.empty() || text_at(env.rows[0], 0) != d.project_id)
+      throw db_error(errc::not_found, "environment not found in this project");
+    auto live = s.exec(q("SELECT 1 FROM projects WHERE id = $1 AND deleted_at IS NULL"),
+                       {d.project_id});
+    if (live.rows.empty())
+      throw db_error(errc::not_found, "project not found");
+    on_conflict("idempotency key already used in this project", [&] {
+      return s.exec(q("INSERT INTO deployments (" GILGAL_DEP_COLS ") VALUES ($1, $2, $3, $4, "
+                      "$5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)"),
+                    {d.id, d.project_id, d.environment_id, d.commit_sha, d.commit_message,
+                     d.status, duration_param(d), d.deployed_at, d.container_id, d.image_name,
+                     d.port, d.error_message, d.idempotency_key, d.kind, d.rollback_of,
+                     d.build_node, d.run_node, d.created_at, d.updated_at});
+    });
+    return d;
+  });
+}
+
+caf::expected<deployment> sql_store::find_deployment(const std::string& id) {
+  return run<deployment>(false, [&](sql_session& s) {
+    auto res = s.exec(q("SELECT " GILGAL_DEP_COLS " FROM deployments WHERE id = $1"), {id});
+    if (res.rows.empty())
+      throw db_error(errc::not_found, "deployment not found");
+    return deployment_of(res.rows[0]);
+  });
+}
+
+caf::expected<deployment>
+sql_store::find_deployment_by_key(const std::string& project_id,
+                                  const std::string& idempotency_key) {
+  return run<deployment>(false, [&](sql_session& s) {
+    if (idempotency_key.empty())
+      throw db_error(errc::not_found, "deployment not found");
+    auto res = s.exec(q("SELECT " GILGAL_DEP_COLS " FROM deployments "
+                        "WHERE project_id = $1 AND idempotency_key = $2"),
+                      {project_id, idempotency_key});
+    if (res.rows.empty())
+      throw db_error(errc::not_found, "deployment not found");
+    return deployment_of(res.rows[0]);
+  });
+}
+
+caf::expected<page<deployment>> sql_store::list_deployments(const std::string& project_id,
+                                                            page_request req) {
+  return run<page<deployment>>(false, [&](sql_session& s) {
+    check_page(req);
+    page<deployment> out;
+    out.page = req.page;
+    out.limit = req.limit;
+    auto count = s.exec(q("SELECT COUNT(*) FROM deployments WHERE project_id = $1"),
+                        {project_id});
+    out.total = int_at(count.rows.at(0), 0);
+    auto res = s.exec(q("SELECT " GILGAL_DEP_COLS " FROM deployments WHERE project_id = $1 "
+                        "ORDER BY created_at DESC, {ord} DESC LIMIT $2 OFFSET $3"),
+                      {project_id, req.limit, req.offset()});
+    for (auto& r : res.rows)
+      out.items.push_back(deployment_of(r));
+    return out;
+  });
+}
+
+caf::expected<deployment> sql_store::update_deployment(const deployment& d) {
+  return run<deployment>(true, [&](sql_session& s) {
+    auto res = on_conflict("idempotency key already used in this project", [&] {
+      return s.exec(q("UPDATE deployments SET commit_sha = $2, commit_message = $3, "
+                      "status = $4, duration_seconds = $5, deployed_at = $6, "
+                      "container_id = $7, image_name = $8, port = $9, error_message = $10, "
+                      "idempotency_key = $11, kind = $12, rollback_of = $13, "
+                      "build_node = $14, run_node = $15, updated_at = $16 WHERE id = $1"),
+                    {d.id, d.commit_sha, d.commit_message, d.status, duration_param(d),
+                     d.deployed_at, d.container_id, d.image_name, d.port, d.error_message,
+                     d.idempotency_key, d.kind, d.rollback_of, d.build_node, d.run_node,
+                     now_rfc3339()});
+    });
+    if (res.affected == 0)
+      throw db_error(errc::not_found, "deployment not found");
+    auto row = s.exec(q("SELECT " GILGAL_DEP_COLS " FROM deployments WHERE id = $1"), {d.id});
+    return deployment_of(row.rows.at(0));
+  });
+}
+
+caf::expected<std::vector<deployment>> sql_store::list_unfinished_deployments() {
+  return run<std::vector<deployment>>(false, [&](sql_session& s) {
+    auto res = s.exec(q("SELECT " GILGAL_DEP_COLS " FROM deployments "
+                        "WHERE status IN ('pending', 'building') ORDER BY created_at, {ord}"));
+    std::vector<deployment> out;
+    for (auto& r : res.rows)
+      out.push_back(deployment_of(r));
+    return out;
+  });
+}
+
+caf::expected<std::vector<deployment>>
+sql_store::list_successful_deployments(const std::string& environment_id) {
+  return run<std::vector<deployment>>(false, [&](sql_session& s) {
+    auto res = s.exec(q("SELECT " GILGAL_DEP_COLS " FROM deployments "
+                        "WHERE environment_id = $1 AND status = 'success' "
+                        "ORDER BY created_at DESC, {ord} DESC"),
+                      {environment_id});
+    std::vector<deployment> out;
+    for (auto& r : res.rows)
+      out.push_back(deployment_of(r));
+    return out;
+  });
+}
+
+// -- deployment logs ---------------------------------------------------------------
+
+caf::expected<void> sql_store::append_logs(const std::vector<log_line>& lines) {
+  if (lines.empty())
+    return {};
+  return run_void(true, [&](sql_session& s) {
+    for (auto& l : lines) {
+      try {
+        on_conflict("log line seq " + std::to_string(l.seq)
+                      + " already exists for this deployment",
+                    [&] {
+                      return s.exec(q("INSERT INTO deployment_logs (id, " GILGAL_LOG_COLS ") "
+                                      "VALUES ($1, $2, $3, $4, $5, $6)"),
+                                    {new_uuid(), l.deployment_id, l.seq, l.level, l.message,
+                                     l.timestamp.empty() ? now_rfc3339() : l.timestamp});
+                    });
+      } catch (db_error& e) {
+        if (e.code == errc::not_found)
+          throw db_error(errc::not_found, "deployment not found");
+        throw;
+      }
+    }
+  });
+}
+
+caf::expected<page<log_line>> sql_store::list_logs(const std::string& deployment_id,
+                                                   page_request req) {
+  return run<page<log_line>>(false, [&](sql_session& s) {
+    check_page(req);
+    page<log_line> out;
+    out.page = req.page;
+    out.limit = req.limit;
+    auto count = s.exec(q("SELECT COUNT(*) FROM deployment_logs WHERE deployment_id = $1"),
+                        {deployment_id});
+    out.total = int_at(count.rows.at(0), 0);
+    auto res = s.exec(q("SELECT " GILGAL_LOG_COLS " FROM deployment_logs "
+                        "WHERE deployment_id = $1 ORDER BY seq LIMIT $2 OFFSET $3"),
+                      {deployment_id, req.limit, req.offset()});
+    for (auto& r : res.rows)
+      out.items.push_back(log_of(r));
+    return out;
+  });
+}
+
+caf::expected<std::vector<log_line>> sql_store::logs_after(const std::string& deployment_id,
+                                                           int64_t after_seq, int64_t limit) {
+  return run<std::vector<log_line>>(false, [&](sql_session& s) {
+    if (limit < 1)
+      throw db_error(errc::invalid_argument, "limit must be at least 1");
+    auto res = s.exec(q("SELECT " GILGAL_LOG_COLS " FROM deployment_logs "
+                        "WHERE deployment_id = $1 AND seq > $2 ORDER BY seq LIMIT $3"),
+                      {deployment_id, after_seq, limit});
+    std::vector<log_line> out;
+    for (auto& r : res.rows)
+      out.push_back(log_of(r));
+    return out;
+  });
+}
+
+caf::expected<int64_t> sql_store::last_log_seq(const std::string& deployment_id) {
+  return run<int64_t>(false, [&](sql_session& s) {
+    auto res = s.exec(
+      q("SELECT COALESCE(MAX(seq), 0) FROM deployment_logs WHERE deployment_id = $1"),
+      {deployment_id});
+    return int_at(res.rows.at(0), 0);
+  });
+}
+
+// -- schema ------------------------------------------------------------------------
+
+caf::expected<int64_t> sql_store::schema_version() {
+  return run<int64_t>(false, [&](sql_session& s) {
+    auto res = s.exec(q("SELECT COALESCE(MAX(version), 0) FROM schema_migrations"));
+    return int_at(res.rows.at(0), 0);
+  });
+}
+
+} // namespace gilgal

@@ -1,0 +1,86 @@
+// The store written once in SQL over sql_session; the SQLite and PostgreSQL
+// backends only supply connections and transactions (in_transaction).
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <optional>
+
+#include "storage/sql_session.hpp"
+#include "storage/store.hpp"
+
+namespace gilgal {
+
+class sql_store : public store {
+public:
+  caf::expected<user> create_user(const std::string& name) override;
+  caf::expected<user> find_user(const std::string& id) override;
+  caf::expected<user> find_user_by_name(const std::string& name) override;
+  caf::expected<std::vector<user>> list_users() override;
+  caf::expected<api_token> add_token(const api_token& token) override;
+  caf::expected<api_token> find_token(const std::string& token_id) override;
+
+  caf::expected<project> create_project(const project& p) override;
+  caf::expected<project> find_project(const std::string& id) override;
+  caf::expected<page<project>> list_projects(const std::string& owner_id,
+                                             page_request req) override;
+  caf::expected<project> update_project(const project& p) override;
+  caf::expected<void> delete_project(const std::string& id) override;
+
+  caf::expected<environment> create_environment(const environment& e) override;
+  caf::expected<environment> find_environment(const std::string& id) override;
+  caf::expected<page<environment>> list_environments(const std::string& project_id,
+                                                     page_request req) override;
+  caf::expected<environment> update_environment(const environment& e) override;
+  caf::expected<void> delete_environment(const std::string& id) override;
+
+  caf::expected<deployment> create_deployment(const deployment& d) override;
+  caf::expected<deployment> find_deployment(const std::string& id) override;
+  caf::expected<deployment> find_deployment_by_key(const std::string& project_id,
+                                                   const std::string& idempotency_key) override;
+  caf::expected<page<deployment>> list_deployments(const std::string& project_id,
+                                                   page_request req) override;
+  caf::expected<deployment> update_deployment(const deployment& d) override;
+  caf::expected<std::vector<deployment>> list_unfinished_deployments() override;
+  caf::expected<std::vector<deployment>>
+  list_successful_deployments(const std::string& environment_id) override;
+
+  caf::expected<void> append_logs(const std::vector<log_line>& lines) override;
+  caf::expected<page<log_line>> list_logs(const std::string& deployment_id,
+                                          page_request req) override;
+  caf::expected<std::vector<log_line>> logs_after(const std::string& deployment_id,
+                                                  int64_t after_seq, int64_t limit) override;
+  caf::expected<int64_t> last_log_seq(const std::string& deployment_id) override;
+
+  caf::expected<int64_t> schema_version() override;
+
+protected:
+  sql_store(sql_dialect dialect, std::shared_ptr<const secret_box> cipher);
+
+  /// Runs `body` on one connection inside one transaction and commits when it
+  /// returns; rolls back when it throws and rethrows. `write` transactions may
+  /// be serialised by the backend. A backend may run `body` a second time on a
+  /// fresh connection after the first broke. Throws db_error / db_broken.
+  virtual void in_transaction(bool write, const std::function<void(sql_session&)>& body) = 0;
+
+  /// Applies pending migrations (call once from the backend's open).
+  caf::expected<int64_t> migrate();
+
+private:
+  template <class T>
+  caf::expected<T> run(bool write, const std::function<T(sql_session&)>& body);
+  caf::expected<void> run_void(bool write, const std::function<void(sql_session&)>& body);
+
+  /// The query rendered for this backend's dialect.
+  const std::string& q(const char* sql);
+
+  std::string encode_variables(const std::map<std::string, std::string>& vars) const;
+  std::map<std::string, std::string> decode_variables(const std::string& env_id,
+                                                      const std::string& text) const;
+  environment environment_of(const sql_row& row) const;
+
+  sql_dialect dialect_;
+  std::shared_ptr<const secret_box> cipher_;
+};
+
+} // namespace gilgal

@@ -1,0 +1,690 @@
+// The store's contract (storage/store.hpp), run against every backend:
+// SQLite always, PostgreSQL when GILGAL_TEST_DATABASE_URL is set.
+#define CAF_SUITE storage.store_conformance
+#include <caf/test/unit_test.hpp>
+
+#include <atomic>
+#include <regex>
+#include <thread>
+
+#include "config/api_token.hpp"
+#include "storage/migrations.hpp"
+#include "tests/storage/store_backends.hpp"
+
+using namespace gilgal;
+
+namespace {
+
+template <class T>
+int code(const caf::expected<T>& x) {
+  return x ? 0 : static_cast<int>(code_of(x.error()));
+}
+
+int code(const caf::expected<void>& x) {
+  return x ? 0 : static_cast<int>(code_of(x.error()));
+}
+
+template <class T>
+std::string msg(const caf::expected<T>& x) {
+  return x ? std::string{} : message_of(x.error());
+}
+
+constexpr int conflict = static_cast<int>(errc::conflict);
+constexpr int not_found = static_cast<int>(errc::not_found);
+constexpr int invalid = static_cast<int>(errc::invalid_argument);
+
+bool is_timestamp(const std::string& s) {
+  static const std::regex re{R"(^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$)"};
+  return std::regex_match(s, re);
+}
+
+struct fixture {
+  test::backends all;
+};
+
+user make_user(store& st, const std::string& name) {
+  auto u = st.create_user(name);
+  if (!u)
+    CAF_FAIL("create_user: " << message_of(u.error()));
+  return *u;
+}
+
+project make_project(store& st, const std::string& owner, const std::string& name) {
+  project p;
+  p.owner_id = owner;
+  p.name = name;
+  p.repository_url = "https://example.invalid/" + name + ".git";
+  auto r = st.create_project(p);
+  if (!r)
+    CAF_FAIL("create_project: " << message_of(r.error()));
+  return *r;
+}
+
+environment make_env(store& st, const std::string& project_id, const std::string& name,
+                     std::map<std::string, std::string> vars = {}) {
+  environment e;
+  e.project_id = project_id;
+  e.name = name;
+  e.type = "staging";
+  e.domain = name + ".example.test";
+  e.variables = std::move(vars);
+  auto r = st.create_environment(e);
+  if (!r)
+    CAF_FAIL("create_environment: " << message_of(r.error()));
+  return *r;
+}
+
+deployment make_deployment(store& st, const project& p, const environment& e,
+                           const std::string& key = "") {
+  deployment d;
+  d.project_id = p.id;
+  d.environment_id = e.id;
+  d.commit_sha = "0123456789abcdef0123456789abcdef01234567";
+  d.commit_message = "first";
+  d.idempotency_key = key;
+  auto r = st.create_deployment(d);
+  if (!r)
+    CAF_FAIL("create_deployment: " << message_of(r.error()));
+  return *r;
+}
+
+} // namespace
+
+CAF_TEST_FIXTURE_SCOPE(store_conformance, fixture)
+
+CAF_TEST(users and tokens) {
+  for (auto& b : all) {
+    CAF_MESSAGE("backend " << b.name);
+    auto st = b.open();
+    auto alice = make_user(*st, "alice");
+    CAF_CHECK(is_uuid(alice.id));
+    CAF_CHECK(is_timestamp(alice.created_at));
+    auto bob = make_user(*st, "bob");
+    auto dup = st->create_user("alice");
+    CAF_CHECK_EQUAL(code(dup), conflict);
+    CAF_CHECK(msg(dup).find("name") != std::string::npos);
+    auto found = st->find_user(alice.id);
+    CAF_REQUIRE(found);
+    CAF_CHECK_EQUAL(found->name, "alice");
+    CAF_CHECK_EQUAL(found->created_at, alice.created_at);
+    auto by_name = st->find_user_by_name("bob");
+    CAF_REQUIRE(by_name);
+    CAF_CHECK_EQUAL(by_name->id, bob.id);
+    CAF_CHECK_EQUAL(code(st->find_user_by_name("carol")), not_found);
+    CAF_CHECK_EQUAL(code(st->find_user(new_uuid())), not_found);
+    auto users = st->list_users();
+    CAF_REQUIRE(users);
+    CAF_REQUIRE_EQUAL(users->size(), 2u);
+    CAF_CHECK_EQUAL((*users)[0].name, "alice");
+    CAF_CHECK_EQUAL((*users)[1].name, "bob");
+
+    auto issued = issue_token(alice.id);
+    auto added = st->add_token(issued.record);
+    CAF_REQUIRE(added);
+    CAF_CHECK(is_timestamp(added->created_at));
+    auto tok = st->find_token(token_id_of(issued.text));
+    CAF_REQUIRE(tok);
+    CAF_CHECK_EQUAL(tok->user_id, alice.id);
+    CAF_CHECK_EQUAL(tok->secret_hash, issued.record.secret_hash);
+    CAF_CHECK(token_matches(issued.text, *tok));
+    CAF_CHECK_EQUAL(code(st->add_token(issued.record)), conflict);
+    auto orphan = issue_token(new_uuid());
+    CAF_CHECK_EQUAL(code(st->add_token(orphan.record)), not_found);
+    CAF_CHECK_EQUAL(code(st->find_token("nope")), not_found);
+    // Only the hash is at rest.
+    auto rows = b.raw_query("SELECT * FROM api_tokens");
+    for (auto& r : rows)
+      for (auto& cell : r)
+        CAF_CHECK(cell.find(issued.text) == std::string::npos);
+  }
+}
+
+CAF_TEST(project crud soft delete and pagination) {
+  for (auto& b : all) {
+    CAF_MESSAGE("backend " << b.name);
+    auto st = b.open();
+    auto alice = make_user(*st, "alice");
+    auto bob = make_user(*st, "bob");
+    std::vector<project> made;
+    for (int i = 0; i < 5; ++i)
+      made.push_back(make_project(*st, alice.id, "p" + std::to_string(i)));
+    make_project(*st, bob.id, "bobs");
+    CAF_CHECK(is_uuid(made[0].id));
+    CAF_CHECK(is_timestamp(made[0].created_at));
+    CAF_CHECK_EQUAL(made[0].created_at, made[0].updated_at);
+    CAF_CHECK_EQUAL(made[0].branch, "main");
+    CAF_CHECK_EQUAL(made[0].framework, "auto");
+
+    auto found = st->find_project(made[2].id);
+    CAF_REQUIRE(found);
+    CAF_CHECK_EQUAL(found->name, "p2");
+    CAF_CHECK_EQUAL(found->owner_id, alice.id);
+    CAF_CHECK_EQUAL(found->repository_url, made[2].repository_url);
+    CAF_CHECK_EQUAL(found->created_at, made[2].created_at);
+
+    // Pagination edges: oldest first; hasMore exactly when items remain.
+    auto p1 = st->list_projects(alice.id, {1, 2});
+    CAF_REQUIRE(p1);
+    CAF_CHECK_EQUAL(p1->total, 5);
+    CAF_REQUIRE_EQUAL(p1->items.size(), 2u);
+    CAF_CHECK_EQUAL(p1->items[0].name, "p0");
+    CAF_CHECK_EQUAL(p1->items[1].name, "p1");
+    CAF_CHECK(p1->has_more());
+    auto p3 = st->list_projects(alice.id, {3, 2});
+    CAF_REQUIRE(p3);
+    CAF_REQUIRE_EQUAL(p3->items.size(), 1u);
+    CAF_CHECK_EQUAL(p3->items[0].name, "p4");
+    CAF_CHECK(!p3->has_more());
+    auto exact = st->list_projects(alice.id, {1, 5});
+    CAF_REQUIRE(exact);
+    CAF_CHECK_EQUAL(exact->items.size(), 5u);
+    CAF_CHECK(!exact->has_more());
+    auto one_short = st->list_projects(alice.id, {1, 4});
+    CAF_REQUIRE(one_short);
+    CAF_CHECK(one_short->has_more());
+    auto beyond = st->list_projects(alice.id, {4, 2});
+    CAF_REQUIRE(beyond);
+    CAF_CHECK_EQUAL(beyond->items.size(), 0u);
+    CAF_CHECK_EQUAL(beyond->total, 5);
+    CAF_CHECK(!beyond->has_more());
+    auto none = st->list_projects(new_uuid(), {1, 20});
+    CAF_REQUIRE(none);
+    CAF_CHECK_EQUAL(none->total, 0);
+    CAF_CHECK(none->items.empty());
+    CAF_CHECK_EQUAL(code(st->list_projects(alice.id, {0, 20})), invalid);
+    CAF_CHECK_EQUAL(code(st->list_projects(alice.id, {1, 0})), invalid);
+
+    // Update replaces the mutable fields only.
+    project changed = made[1];
+    changed.name = "renamed";
+    changed.repository_url = "git@example.invalid:x/y.git";
+    changed.branch = "dev";
+    changed.framework = "node";
+    changed.owner_id = bob.id; // ignored
+    auto updated = st->update_project(changed);
+    CAF_REQUIRE(updated);
+    CAF_CHECK_EQUAL(updated->name, "renamed");
+    CAF_CHECK_EQUAL(updated->branch, "dev");
+    CAF_CHECK_EQUAL(updated->framework, "node");
+    CAF_CHECK_EQUAL(updated->owner_id, alice.id);
+    CAF_CHECK_EQUAL(updated->created_at, made[1].created_at);
+    CAF_CHECK(updated->updated_at >= made[1].updated_at);
+    CAF_CHECK(is_timestamp(updated->updated_at));
+    project ghost = made[1];
+    ghost.id = new_uuid();
+    CAF_CHECK_EQUAL(code(st->update_project(ghost)), not_found);
+    project orphan;
+    orphan.owner_id = new_uuid();
+    orphan.name = "x";
+    orphan.repository_url = "https://example.invalid/x.git";
+    CAF_CHECK_EQUAL(code(st->create_project(orphan)), not_found);
+
+    // Soft delete.
+    CAF_CHECK(st->delete_project(made[0].id));
+    CAF_CHECK_EQUAL(code(st->find_project(made[0].id)), not_found);
+    CAF_CHECK_EQUAL(code(st->delete_project(made[0].id)), not_found);
+    CAF_CHECK_EQUAL(code(st->update_project(made[0])), not_found);
+    CAF_CHECK_EQUAL(code(st->delete_project(new_uuid())), not_found);
+    auto after = st->list_projects(alice.id, {1, 20});
+    CAF_REQUIRE(after);
+    CAF_CHECK_EQUAL(after->total, 4);
+    CAF_REQUIRE_EQUAL(after->items.size(), 4u);
+    CAF_CHECK_EQUAL(after->items[0].name, "renamed");
+    // The row is still there, marked deleted.
+    auto raw = b.raw_query("SELECT deleted_at FROM projects WHERE id = '" + made[0].id + "'");
+    CAF_REQUIRE_EQUAL(raw.size(), 1u);
+    CAF_CHECK(is_timestamp(raw[0][0]));
+  }
+}
+
+CAF_TEST(environment crud and soft delete then name reuse) {
+  for (auto& b : all) {
+    CAF_MESSAGE("backend " << b.name);
+    auto st = b.open();
+    auto alice = make_user(*st, "alice");
+    auto p = make_project(*st, alice.id, "web");
+    auto other = make_project(*st, alice.id, "other");
+    environment e;
+    e.project_id = p.id;
+    e.name = "production";
+    e.type = "production";
+    e.domain = "web.example.test";
+    e.variables = {{"DATABASE_URL", "postgres://u:p@h/db"}, {"EMPTY", ""}};
+    e.settings.memory_mb = 256;
+    e.settings.cpus = 0.5;
+    e.settings.pids = 64;
+    e.settings.health_check_path = "/health";
+    e.settings.health_check_timeout_seconds = 30;
+    auto created = st->create_environment(e);
+    CAF_REQUIRE(created);
+    CAF_CHECK(is_uuid(created->id));
+    CAF_CHECK(is_timestamp(created->created_at));
+    auto found = st->find_environment(created->id);
+    CAF_REQUIRE(found);
+    CAF_CHECK_EQUAL(found->project_id, p.id);
+    CAF_CHECK_EQUAL(found->name, "production");
+    CAF_CHECK_EQUAL(found->type, "production");
+    CAF_CHECK_EQUAL(found->domain, "web.example.test");
+    CAF_CHECK(found->variables == e.variables);
+    CAF_CHECK_EQUAL(found->settings.memory_mb, 256);
+    CAF_CHECK_EQUAL(found->settings.cpus, 0.5);
+    CAF_CHECK_EQUAL(found->settings.pids, 64);
+    CAF_CHECK_EQUAL(found->settings.health_check_path, "/health");
+    CAF_CHECK_EQUAL(found->settings.health_check_timeout_seconds, 30);
+    CAF_CHECK_EQUAL(found->created_at, created->created_at);
+
+    // Same name in the same project: conflict naming the field; elsewhere fine.
+    auto dup = st->create_environment(e);
+    CAF_CHECK_EQUAL(code(dup), conflict);
+    CAF_CHECK_EQUAL(msg(dup), "environment name already exists in this project");
+    environment elsewhere = e;
+    elsewhere.project_id = other.id;
+    CAF_CHECK(st->create_environment(elsewhere));
+    environment nowhere = e;
+    nowhere.project_id = new_uuid();
+    CAF_CHECK_EQUAL(code(st->create_environment(nowhere)), not_found);
+
+    auto staging = make_env(*st, p.id, "staging", {{"A", "1"}});
+    auto list = st->list_environments(p.id, {1, 20});
+    CAF_REQUIRE(list);
+    CAF_CHECK_EQUAL(list->total, 2);
+    CAF_REQUIRE_EQUAL(list->items.size(), 2u);
+    CAF_CHECK_EQUAL(list->items[0].name, "production");
+    CAF_CHECK_EQUAL(list->items[1].name, "staging");
+    CAF_CHECK(list->items[0].variables == e.variables);
+    auto paged = st->list_environments(p.id, {2, 1});
+    CAF_REQUIRE(paged);
+    CAF_REQUIRE_EQUAL(paged->items.size(), 1u);
+    CAF_CHECK_EQUAL(paged->items[0].name, "staging");
+    CAF_CHECK(!paged->has_more());
+
+    // Update replaces name, type, domain, variables, settings.
+    environment change = staging;
+    change.name = "qa";
+    change.type = "development";
+    change.domain = "";
+    change.variables = {{"B", "2"}};
+    change.settings.memory_mb = 1024;
+    change.project_id = other.id; // ignored
+    auto updated = st->update_environment(change);
+    CAF_REQUIRE(updated);
+    CAF_CHECK_EQUAL(updated->name, "qa");
+    CAF_CHECK_EQUAL(updated->type, "development");
+    CAF_CHECK_EQUAL(updated->domain, "");
+    CAF_CHECK(updated->variables == change.variables);
+    CAF_CHECK_EQUAL(updated->settings.memory_mb, 1024);
+    CAF_CHECK_EQUAL(updated->project_id, p.id);
+    CAF_CHECK_EQUAL(updated->created_at, staging.created_at);
+    change.name = "production"; // taken
+    auto clash = st->update_environment(change);
+    CAF_CHECK_EQUAL(code(clash), conflict);
+    CAF_CHECK_EQUAL(msg(clash), "environment name already exists in this project");
+    environment ghost = change;
+    ghost.id = new_uuid();
+    ghost.name = "ghost";
+    CAF_CHECK_EQUAL(code(st->update_environment(ghost)), not_found);
+
+    // Soft delete, then the name is free again.
+    CAF_CHECK(st->delete_environment(created->id));
+    CAF_CHECK_EQUAL(code(st->find_environment(created->id)), not_found);
+    CAF_CHECK_EQUAL(code(st->delete_environment(created->id)), not_found);
+    CAF_CHECK_EQUAL(code(st->update_environment(*created)), not_found);
+    auto reused = st->create_environment(e);
+    CAF_REQUIRE(reused);
+    CAF_CHECK_NOT_EQUAL(reused->id, created->id);
+    auto after = st->list_environments(p.id, {1, 20});
+    CAF_REQUIRE(after);
+    CAF_CHECK_EQUAL(after->total, 2);
+    // Deleting a project removes its environments too.
+    CAF_CHECK(st->delete_project(p.id));
+    CAF_CHECK_EQUAL(code(st->find_environment(reused->id)), not_found);
+    auto gone = st->list_environments(p.id, {1, 20});
+    CAF_REQUIRE(gone);
+    CAF_CHECK_EQUAL(gone->total, 0);
+  }
+}
+
+CAF_TEST(variables round trip) {
+  std::map<std::string, std::string> vars = {
+    {"PLAIN", "value"},
+    {"EMPTY", ""},
+    {"UNICODE", "gr\xc3\xbc\xc3\x9f dich \xe2\x9c\x93"},
+    {"SPECIAL", "a=b; c='d' \"e\"\n\ttab $HOME `x` \\ {}"},
+    {"BIG", std::string(16 * 1024, 'z')},
+    {"_under_score9", "json {\"k\": [1, 2]}"},
+  };
+  for (auto& b : all) {
+    CAF_MESSAGE("backend " << b.name);
+    auto st = b.open();
+    auto alice = make_user(*st, "alice");
+    auto p = make_project(*st, alice.id, "web");
+    auto e = make_env(*st, p.id, "prod", vars);
+    CAF_CHECK(e.variables == vars);
+    auto found = st->find_environment(e.id);
+    CAF_REQUIRE(found);
+    CAF_CHECK(found->variables == vars);
+    auto empty = make_env(*st, p.id, "none");
+    auto none = st->find_environment(empty.id);
+    CAF_REQUIRE(none);
+    CAF_CHECK(none->variables.empty());
+    // A store opened with another key cannot read them, and says so.
+    st.reset();
+    auto wrong = b.open(test::test_cipher('b'));
+    auto bad = wrong->find_environment(e.id);
+    CAF_CHECK_EQUAL(code(bad), static_cast<int>(errc::internal));
+    CAF_CHECK(msg(bad).find("decrypt") != std::string::npos);
+    auto ok = wrong->find_environment(empty.id);
+    CAF_CHECK(ok);
+  }
+}
+
+CAF_TEST(deployments) {
+  for (auto& b : all) {
+    CAF_MESSAGE("backend " << b.name);
+    auto st = b.open();
+    auto alice = make_user(*st, "alice");
+    auto p = make_project(*st, alice.id, "web");
+    auto q = make_project(*st, alice.id, "api");
+    auto prod = make_env(*st, p.id, "prod");
+    auto stage = make_env(*st, p.id, "stage");
+    auto qenv = make_env(*st, q.id, "prod");
+
+    auto d1 = make_deployment(*st, p, prod, "key-1");
+    CAF_CHECK(is_uuid(d1.id));
+    CAF_CHECK(is_timestamp(d1.created_at));
+    CAF_CHECK_EQUAL(d1.status, "pending");
+    auto found = st->find_deployment(d1.id);
+    CAF_REQUIRE(found);
+    CAF_CHECK_EQUAL(found->project_id, p.id);
+    CAF_CHECK_EQUAL(found->environment_id, prod.id);
+    CAF_CHECK_EQUAL(found->commit_sha, d1.commit_sha);
+    CAF_CHECK_EQUAL(found->commit_message, "first");
+    CAF_CHECK_EQUAL(found->status, "pending");
+    CAF_CHECK(!found->duration_seconds);
+    CAF_CHECK_EQUAL(found->port, 0);
+    CAF_CHECK_EQUAL(found->kind, "deploy");
+    CAF_CHECK_EQUAL(found->idempotency_key, "key-1");
+    CAF_CHECK_EQUAL(found->created_at, d1.created_at);
+    CAF_CHECK_EQUAL(code(st->find_deployment(new_uuid())), not_found);
+
+    // Idempotency: the same key in the same project conflicts; the first is found by key.
+    auto again = st->create_deployment(d1);
+    CAF_CHECK_EQUAL(code(again), conflict);
+    CAF_CHECK(msg(again).find("idempotency key") != std::string::npos);
+    auto by_key = st->find_deployment_by_key(p.id, "key-1");
+    CAF_REQUIRE(by_key);
+    CAF_CHECK_EQUAL(by_key->id, d1.id);
+    CAF_CHECK_EQUAL(code(st->find_deployment_by_key(p.id, "key-2")), not_found);
+    CAF_CHECK_EQUAL(code(st->find_deployment_by_key(p.id, "")), not_found);
+    CAF_CHECK(st->create_deployment([&] {
+      deployment d = d1;
+      d.project_id = q.id;
+      d.environment_id = qenv.id;
+      return d;
+    }())); // same key, other project
+    auto d2 = make_deployment(*st, p, stage); // no key, twice
+    auto d3 = make_deployment(*st, p, prod);
+    // An environment of another project, or a missing one: not found.
+    deployment cross = d1;
+    cross.idempotency_key = "";
+    cross.environment_id = qenv.id;
+    CAF_CHECK_EQUAL(code(st->create_deployment(cross)), not_found);
+    cross.environment_id = new_uuid();
+    CAF_CHECK_EQUAL(code(st->create_deployment(cross)), not_found);
+
+    // Newest first, paginated.
+    auto list = st->list_deployments(p.id, {1, 2});
+    CAF_REQUIRE(list);
+    CAF_CHECK_EQUAL(list->total, 3);
+    CAF_REQUIRE_EQUAL(list->items.size(), 2u);
+    CAF_CHECK_EQUAL(list->items[0].id, d3.id);
+    CAF_CHECK_EQUAL(list->items[1].id, d2.id);
+    CAF_CHECK(list->has_more());
+    auto rest = st->list_deployments(p.id, {2, 2});
+    CAF_REQUIRE(rest);
+    CAF_REQUIRE_EQUAL(rest->items.size(), 1u);
+    CAF_CHECK_EQUAL(rest->items[0].id, d1.id);
+    CAF_CHECK(!rest->has_more());
+
+    // Update replaces every mutable field.
+    deployment u = d1;
+    u.status = status::success;
+    u.duration_seconds = 12.345678901234567;
+    u.deployed_at = now_rfc3339();
+    u.container_id = "c0ffee";
+    u.image_name = "gilgal-aaaaaaaa-bbbbbbbb";
+    u.port = 20001;
+    u.error_message = "";
+    u.build_node = "local";
+    u.run_node = "local";
+    u.commit_message = "edited";
+    u.environment_id = stage.id; // ignored
+    auto updated = st->update_deployment(u);
+    CAF_REQUIRE(updated);
+    CAF_CHECK_EQUAL(updated->status, "success");
+    CAF_REQUIRE(updated->duration_seconds);
+    CAF_CHECK_EQUAL(*updated->duration_seconds, 12.345678901234567);
+    CAF_CHECK_EQUAL(updated->deployed_at, u.deployed_at);
+    CAF_CHECK_EQUAL(updated->container_id, "c0ffee");
+    CAF_CHECK_EQUAL(updated->image_name, u.image_name);
+    CAF_CHECK_EQUAL(updated->port, 20001);
+    CAF_CHECK_EQUAL(updated->build_node, "local");
+    CAF_CHECK_EQUAL(updated->run_node, "local");
+    CAF_CHECK_EQUAL(updated->commit_message, "edited");
+    CAF_CHECK_EQUAL(updated->environment_id, prod.id);
+    CAF_CHECK_EQUAL(updated->created_at, d1.created_at);
+    auto reread = st->find_deployment(d1.id);
+    CAF_REQUIRE(reread);
+    CAF_CHECK_EQUAL(*reread->duration_seconds, 12.345678901234567);
+    deployment ghost = u;
+    ghost.id = new_uuid();
+    CAF_CHECK_EQUAL(code(st->update_deployment(ghost)), not_found);
+
+    deployment building = d2;
+    building.status = status::building;
+    CAF_CHECK(st->update_deployment(building));
+    deployment rb = d3;
+    rb.status = status::failed;
+    rb.error_message = "build failed: step 3";
+    rb.kind = "rollback";
+    rb.rollback_of = d1.id;
+    auto failed = st->update_deployment(rb);
+    CAF_REQUIRE(failed);
+    CAF_CHECK_EQUAL(failed->kind, "rollback");
+    CAF_CHECK_EQUAL(failed->rollback_of, d1.id);
+    CAF_CHECK_EQUAL(failed->error_message, "build failed: step 3");
+
+    // Unfinished: pending and building, oldest first (across projects).
+    auto unfinished = st->list_unfinished_deployments();
+    CAF_REQUIRE(unfinished);
+    CAF_REQUIRE_EQUAL(unfinished->size(), 2u);
+    CAF_CHECK_EQUAL((*unfinished)[0].project_id, q.id); // pending, created before d2
+    CAF_CHECK_EQUAL((*unfinished)[1].id, d2.id);
+
+    // Successful ones of an environment, newest first.
+    auto d4 = make_deployment(*st, p, prod);
+    deployment s4 = d4;
+    s4.status = status::success;
+    CAF_CHECK(st->update_deployment(s4));
+    auto ok = st->list_successful_deployments(prod.id);
+    CAF_REQUIRE(ok);
+    CAF_REQUIRE_EQUAL(ok->size(), 2u);
+    CAF_CHECK_EQUAL((*ok)[0].id, d4.id);
+    CAF_CHECK_EQUAL((*ok)[1].id, d1.id);
+    auto none = st->list_successful_deployments(stage.id);
+    CAF_REQUIRE(none);
+    CAF_CHECK(none->empty());
+  }
+}
+
+CAF_TEST(deployment logs) {
+  for (auto& b : all) {
+    CAF_MESSAGE("backend " << b.name);
+    auto st = b.open();
+    auto alice = make_user(*st, "alice");
+    auto p = make_project(*st, alice.id, "web");
+    auto e = make_env(*st, p.id, "prod");
+    auto d = make_deployment(*st, p, e);
+    auto other = make_deployment(*st, p, e);
+    auto last = st->last_log_seq(d.id);
+    CAF_REQUIRE(last);
+    CAF_CHECK_EQUAL(*last, 0);
+    std::vector<log_line> lines;
+    for (int i = 1; i <= 5; ++i) {
+      log_line l;
+      l.deployment_id = d.id;
+      l.seq = i;
+      l.level = i == 5 ? "error" : "info";
+      l.message = "line " + std::to_string(i);
+      l.timestamp = now_rfc3339();
+      lines.push_back(l);
+    }
+    CAF_CHECK(st->append_logs(lines));
+    CAF_CHECK(st->append_logs({}));
+    log_line foreign{other.id, 1, "info", "other's line", ""};
+    CAF_CHECK(st->append_logs({foreign}));
+
+    auto page1 = st->list_logs(d.id, {1, 2});
+    CAF_REQUIRE(page1);
+    CAF_CHECK_EQUAL(page1->total, 5);
+    CAF_REQUIRE_EQUAL(page1->items.size(), 2u);
+    CAF_CHECK_EQUAL(page1->items[0].seq, 1);
+    CAF_CHECK_EQUAL(page1->items[0].message, "line 1");
+    CAF_CHECK_EQUAL(page1->items[0].timestamp, lines[0].timestamp);
+    CAF_CHECK_EQUAL(page1->items[0].deployment_id, d.id);
+    CAF_CHECK(page1->has_more());
+    auto page3 = st->list_logs(d.id, {3, 2});
+    CAF_REQUIRE(page3);
+    CAF_REQUIRE_EQUAL(page3->items.size(), 1u);
+    CAF_CHECK_EQUAL(page3->items[0].seq, 5);
+    CAF_CHECK_EQUAL(page3->items[0].level, "error");
+    CAF_CHECK(!page3->has_more());
+
+    auto after = st->logs_after(d.id, 2, 2);
+    CAF_REQUIRE(after);
+    CAF_REQUIRE_EQUAL(after->size(), 2u);
+    CAF_CHECK_EQUAL((*after)[0].seq, 3);
+    CAF_CHECK_EQUAL((*after)[1].seq, 4);
+    auto tail = st->logs_after(d.id, 4, 100);
+    CAF_REQUIRE(tail);
+    CAF_REQUIRE_EQUAL(tail->size(), 1u);
+    CAF_CHECK_EQUAL((*tail)[0].seq, 5);
+    auto nothing = st->logs_after(d.id, 5, 100);
+    CAF_REQUIRE(nothing);
+    CAF_CHECK(nothing->empty());
+    last = st->last_log_seq(d.id);
+    CAF_REQUIRE(last);
+    CAF_CHECK_EQUAL(*last, 5);
+    auto other_last = st->last_log_seq(other.id);
+    CAF_REQUIRE(other_last);
+    CAF_CHECK_EQUAL(*other_last, 1);
+    auto other_lines = st->logs_after(other.id, 0, 10);
+    CAF_REQUIRE(other_lines);
+    CAF_REQUIRE_EQUAL(other_lines->size(), 1u);
+    CAF_CHECK(is_timestamp((*other_lines)[0].timestamp)); // assigned when empty
+
+    // A duplicate seq conflicts and the whole batch is rolled back.
+    std::vector<log_line> batch = {{d.id, 6, "info", "six", now_rfc3339()},
+                                   {d.id, 3, "info", "dup", now_rfc3339()}};
+    auto dup = st->append_logs(batch);
+    CAF_CHECK_EQUAL(code(dup), conflict);
+    CAF_CHECK(msg(dup).find("seq") != std::string::npos);
+    last = st->last_log_seq(d.id);
+    CAF_REQUIRE(last);
+    CAF_CHECK_EQUAL(*last, 5);
+    log_line orphan{new_uuid(), 1, "info", "x", now_rfc3339()};
+    CAF_CHECK_EQUAL(code(st->append_logs({orphan})), not_found);
+  }
+}
+
+CAF_TEST(migrations recorded and idempotent on reopen) {
+  for (auto& b : all) {
+    CAF_MESSAGE("backend " << b.name);
+    auto expected = all_migrations(b.is_postgres() ? sql_dialect::postgres
+                                                   : sql_dialect::sqlite);
+    CAF_REQUIRE(!expected.empty());
+    for (int round = 0; round < 3; ++round) {
+      auto st = b.open();
+      auto v = st->schema_version();
+      CAF_REQUIRE(v);
+      CAF_CHECK_EQUAL(*v, expected.back().version);
+      auto rows = b.raw_query("SELECT version, applied_at FROM schema_migrations ORDER BY version");
+      CAF_REQUIRE_EQUAL(rows.size(), expected.size());
+      for (size_t i = 0; i < rows.size(); ++i) {
+        CAF_CHECK_EQUAL(rows[i][0], std::to_string(expected[i].version));
+        CAF_CHECK(is_timestamp(rows[i][1]));
+      }
+    }
+  }
+}
+
+CAF_TEST(data survives close and reopen) {
+  for (auto& b : all) {
+    CAF_MESSAGE("backend " << b.name);
+    std::string user_id, project_id, env_id, dep_id;
+    std::map<std::string, std::string> vars = {{"SECRET", "s3cr3t"}, {"PORT_HINT", "80"}};
+    {
+      auto st = b.open();
+      auto u = make_user(*st, "alice");
+      auto p = make_project(*st, u.id, "web");
+      auto e = make_env(*st, p.id, "prod", vars);
+      auto d = make_deployment(*st, p, e, "k");
+      CAF_CHECK(st->append_logs({{d.id, 1, "info", "hello", now_rfc3339()}}));
+      user_id = u.id;
+      project_id = p.id;
+      env_id = e.id;
+      dep_id = d.id;
+    }
+    auto st = b.open();
+    CAF_CHECK(st->find_user(user_id));
+    auto p = st->find_project(project_id);
+    CAF_REQUIRE(p);
+    CAF_CHECK_EQUAL(p->name, "web");
+    auto e = st->find_environment(env_id);
+    CAF_REQUIRE(e);
+    CAF_CHECK(e->variables == vars);
+    auto d = st->find_deployment_by_key(project_id, "k");
+    CAF_REQUIRE(d);
+    CAF_CHECK_EQUAL(d->id, dep_id);
+    auto logs = st->logs_after(dep_id, 0, 10);
+    CAF_REQUIRE(logs);
+    CAF_REQUIRE_EQUAL(logs->size(), 1u);
+    CAF_CHECK_EQUAL((*logs)[0].message, "hello");
+  }
+}
+
+CAF_TEST(concurrent readers and writers) {
+  for (auto& b : all) {
+    CAF_MESSAGE("backend " << b.name);
+    auto st = b.open();
+    auto u = make_user(*st, "alice");
+    auto p = make_project(*st, u.id, "web");
+    constexpr int threads = 4;
+    constexpr int per_thread = 15;
+    std::atomic<int> failures{0};
+    std::vector<std::thread> pool;
+    for (int t = 0; t < threads; ++t) {
+      pool.emplace_back([&, t] {
+        for (int i = 0; i < per_thread; ++i) {
+          environment e;
+          e.project_id = p.id;
+          e.name = "env-" + std::to_string(t) + "-" + std::to_string(i);
+          e.variables = {{"K", "v"}};
+          if (!st->create_environment(e))
+            ++failures;
+          auto list = st->list_environments(p.id, {1, 20});
+          if (!list || list->items.empty())
+            ++failures;
+        }
+      });
+    }
+    for (auto& th : pool)
+      th.join();
+    CAF_CHECK_EQUAL(failures.load(), 0);
+    auto all_envs = st->list_environments(p.id, {1, 100});
+    CAF_REQUIRE(all_envs);
+    CAF_CHECK_EQUAL(all_envs->total, threads * per_thread);
+  }
+}
+
+CAF_TEST_FIXTURE_SCOPE_END()
