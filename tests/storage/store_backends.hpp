@@ -11,6 +11,7 @@
 #include <sqlite3.h>
 
 #include "config/secret_box.hpp"
+#include "protocol/error.hpp"
 #include "protocol/ids.hpp"
 #include "storage/store.hpp"
 #include "tests/fixtures/services.hpp"
