@@ -1,0 +1,29 @@
+#include "http/api_routes.hpp"
+
+#include "http/environment_routes.hpp"
+#include "http/project_routes.hpp"
+
+namespace gilgal {
+
+namespace {
+
+caf::error healthz(request_context& ctx) {
+  ctx.reply(200, {{"status", "ok"}});
+  return {};
+}
+
+} // namespace
+
+router make_api_router() {
+  router r;
+  r.add("GET", "/healthz", healthz, false);
+  add_project_routes(r);
+  add_environment_routes(r);
+  return r;
+}
+
+std::vector<route_info> api_route_table() {
+  return make_api_router().routes();
+}
+
+} // namespace gilgal

@@ -1,0 +1,180 @@
+#include "http/http_edge.hpp"
+
+#include <sys/socket.h>
+
+#include <chrono>
+#include <optional>
+#include <thread>
+
+#include <caf/all.hpp>
+#include <httplib.h>
+#include <spdlog/spdlog.h>
+
+#include "http/api_routes.hpp"
+#include "http/http_status.hpp"
+#include "http/request_context.hpp"
+#include "protocol/error.hpp"
+
+namespace gilgal {
+
+namespace {
+
+/// Worker threads of the server: the pool in which handlers (and their store
+/// calls) run. Long-lived streams (SSE) each hold one.
+constexpr size_t worker_threads = 16;
+
+/// Start of the request being handled on this worker thread (for the log).
+thread_local std::optional<std::chrono::steady_clock::time_point> request_start;
+
+/// The path as it may appear in a log line: bounded, control characters replaced.
+std::string loggable(const std::string& path) {
+  std::string out;
+  for (unsigned char c : path.substr(0, 200))
+    out += (c < 0x20 || c == 0x7f) ? '?' : static_cast<char>(c);
+  return path.size() > 200 ? out + "..." : out;
+}
+
+std::string default_message(int status, size_t max_body) {
+  switch (status) {
+    case 400: return "malformed HTTP request";
+    case 404: return "not found";
+    case 413: return "request body exceeds " + std::to_string(max_body) + " bytes";
+    case 414: return "request URI too long";
+    case 431: return "request headers too large";
+    default: return "HTTP error " + std::to_string(status);
+  }
+}
+
+/// Owns the running server: stops it and joins its thread when destroyed.
+struct running_server {
+  std::shared_ptr<httplib::Server> server;
+  std::thread thread;
+  ~running_server() {
+    if (server)
+      server->stop();
+    if (thread.joinable())
+      thread.join();
+  }
+};
+
+struct http_edge_state {
+  static inline const char* name = "http_edge";
+  std::unique_ptr<running_server> running;
+  int port = 0;
+};
+
+caf::behavior http_edge(caf::stateful_actor<http_edge_state>* self,
+                        std::shared_ptr<httplib::Server> server, int port) {
+  self->state.port = port;
+  self->state.running = std::make_unique<running_server>();
+  self->state.running->server = server;
+  self->state.running->thread = std::thread([server] { server->listen_after_bind(); });
+  self->attach_functor([self] {
+    // Runs when the actor exits for any reason: stop serving, join the thread.
+    self->state.running.reset();
+  });
+  return {
+    // The bound port (useful when listening on port 0).
+    [self](caf::get_atom) { return self->state.port; },
+  };
+}
+
+void configure(httplib::Server& server, std::shared_ptr<const edge_env> env) {
+  auto routes = std::make_shared<const router>(make_api_router());
+  server.new_task_queue = [] { return new httplib::ThreadPool(worker_threads); };
+  server.set_payload_max_length(env->cfg.max_body_bytes);
+  // SO_REUSEADDR only: SO_REUSEPORT (httplib's default) would let a second
+  // server bind the same port silently.
+  server.set_socket_options([](socket_t sock) {
+    int yes = 1;
+    setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
+  });
+  server.set_keep_alive_max_count(100);
+  auto handle = [env, routes](const httplib::Request& req, httplib::Response& res) {
+    routes->dispatch(req, res, *env);
+  };
+  // Every method goes to our router, which answers 404 / 405 itself.
+  server.Get(".*", handle);
+  server.Post(".*", handle);
+  server.Put(".*", handle);
+  server.Patch(".*", handle);
+  server.Delete(".*", handle);
+  server.Options(".*", handle);
+  server.set_pre_routing_handler([](const httplib::Request&, httplib::Response&) {
+    request_start = std::chrono::steady_clock::now();
+    return httplib::Server::HandlerResponse::Unhandled;
+  });
+  // Errors httplib produces itself (413, 400, 414, ...) get our JSON body.
+  auto max_body = env->cfg.max_body_bytes;
+  server.set_error_handler(httplib::Server::HandlerWithResponse(
+    [max_body](const httplib::Request&, httplib::Response& res) {
+    if (!res.body.empty())
+      return httplib::Server::HandlerResponse::Unhandled; // already ours
+    auto status = res.status;
+    write_error(res, errc_of_http_status(status), default_message(status, max_body));
+    res.status = status;
+    return httplib::Server::HandlerResponse::Handled;
+  }));
+  server.set_exception_handler(
+    [](const httplib::Request&, httplib::Response& res, std::exception_ptr ep) {
+      std::string what = "unknown exception";
+      try {
+        if (ep)
+          std::rethrow_exception(ep);
+      } catch (const std::exception& e) {
+        what = e.what();
+      } catch (...) {
+      }
+      write_error(res, errc::internal, "exception outside the router: " + what);
+    });
+  // One line per request; never headers (tokens) nor bodies (variable values).
+  server.set_logger([](const httplib::Request& req, const httplib::Response& res) {
+    double ms = 0;
+    if (request_start) {
+      ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now()
+                                                     - *request_start)
+             .count();
+      request_start.reset();
+    }
+    spdlog::info("{} {} {} {:.1f}ms", loggable(req.method), loggable(req.path), res.status,
+                 ms);
+  });
+}
+
+} // namespace
+
+caf::expected<caf::actor> spawn_http_edge(caf::actor_system& sys, const settings& cfg,
+                                          http_services services) {
+  auto colon = cfg.listen.rfind(':');
+  if (colon == std::string::npos)
+    return make_error(errc::invalid_argument, "listen: expected HOST:PORT, got " + cfg.listen);
+  auto host = cfg.listen.substr(0, colon);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']')
+    host = host.substr(1, host.size() - 2);
+  int port = 0;
+  try {
+    size_t used = 0;
+    port = std::stoi(cfg.listen.substr(colon + 1), &used);
+    if (used != cfg.listen.size() - colon - 1 || port < 0 || port > 65535)
+      throw std::out_of_range("port");
+  } catch (const std::exception&) {
+    return make_error(errc::invalid_argument, "listen: bad port in " + cfg.listen);
+  }
+  auto env = std::make_shared<edge_env>();
+  env->cfg = cfg;
+  env->services = std::move(services);
+  env->sys = &sys;
+  auto server = std::make_shared<httplib::Server>();
+  configure(*server, env);
+  if (port == 0) {
+    port = server->bind_to_any_port(host);
+    if (port < 0)
+      return make_error(errc::unavailable, "cannot listen on " + cfg.listen);
+  } else if (!server->bind_to_port(host, port)) {
+    return make_error(errc::unavailable, "cannot listen on " + cfg.listen);
+  }
+  spdlog::info("HTTP edge listening on {}:{}", host, port);
+  return sys.spawn(http_edge, std::move(server), port);
+}
+
+} // namespace gilgal

@@ -1,0 +1,81 @@
+#include "http/project_routes.hpp"
+
+#include "http/ownership.hpp"
+#include "protocol/json.hpp"
+
+namespace gilgal {
+
+namespace {
+
+caf::error create_project(request_context& ctx) {
+  auto body = ctx.json_body();
+  if (!body)
+    return std::move(body.error());
+  project p;
+  p.owner_id = ctx.user_id;
+  if (auto err = apply_project_json(*body, p, true, ctx.env.cfg.allow_local_sources))
+    return err;
+  auto created = ctx.db().create_project(p);
+  if (!created)
+    return std::move(created.error());
+  ctx.res.set_header("Location", "/api/projects/" + created->id);
+  ctx.reply(201, to_json(*created));
+  return {};
+}
+
+caf::error list_projects(request_context& ctx) {
+  auto req = ctx.page();
+  if (!req)
+    return std::move(req.error());
+  auto result = ctx.db().list_projects(ctx.user_id, *req);
+  if (!result)
+    return std::move(result.error());
+  ctx.reply(200, page_to_json(*result, [](const project& p) { return to_json(p); }));
+  return {};
+}
+
+caf::error get_project(request_context& ctx) {
+  auto p = owned_project(ctx, ctx.param("id"));
+  if (!p)
+    return std::move(p.error());
+  ctx.reply(200, to_json(*p));
+  return {};
+}
+
+caf::error update_project(request_context& ctx) {
+  auto p = owned_project(ctx, ctx.param("id"));
+  if (!p)
+    return std::move(p.error());
+  auto body = ctx.json_body();
+  if (!body)
+    return std::move(body.error());
+  if (auto err = apply_project_json(*body, *p, false, ctx.env.cfg.allow_local_sources))
+    return err;
+  auto updated = ctx.db().update_project(*p);
+  if (!updated)
+    return std::move(updated.error());
+  ctx.reply(200, to_json(*updated));
+  return {};
+}
+
+caf::error delete_project(request_context& ctx) {
+  auto p = owned_project(ctx, ctx.param("id"));
+  if (!p)
+    return std::move(p.error());
+  if (auto res = ctx.db().delete_project(p->id); !res)
+    return std::move(res.error());
+  ctx.reply_empty(204);
+  return {};
+}
+
+} // namespace
+
+void add_project_routes(router& r) {
+  r.add("POST", "/api/projects", create_project);
+  r.add("GET", "/api/projects", list_projects);
+  r.add("GET", "/api/projects/:id", get_project);
+  r.add("PATCH", "/api/projects/:id", update_project);
+  r.add("DELETE", "/api/projects/:id", delete_project);
+}
+
+} // namespace gilgal
