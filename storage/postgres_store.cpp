@@ -4,6 +4,7 @@
 #include <unordered_set>
 
 #include <pqxx/pqxx>
+#include <spdlog/spdlog.h>
 
 namespace gilgal {
 
@@ -192,10 +193,12 @@ void postgres_store::in_transaction(bool write,
       discard(std::move(c));
       if (attempt > 0)
         throw db_broken(e.what());
-    } catch (const db_broken&) {
+      spdlog::warn("PostgreSQL connection lost ({}); retrying on a new connection", e.what());
+    } catch (const db_broken& e) {
       discard(std::move(c));
       if (attempt > 0)
         throw;
+      spdlog::warn("PostgreSQL connection lost ({}); retrying on a new connection", e.what());
     } catch (...) {
       if (c->conn.is_open())
         release(std::move(c));
