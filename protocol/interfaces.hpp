@@ -9,6 +9,7 @@
 #include <caf/actor.hpp>
 #include <caf/replies_to.hpp>
 #include <caf/typed_actor.hpp>
+#include <caf/typed_event_based_actor.hpp>
 
 #include "protocol/messages.hpp"
 #include "protocol/model.hpp"
@@ -37,7 +38,10 @@ using node_actor = caf::typed_actor<
   // A fresh runner for one job.
   caf::replies_to<new_atom, run_atom>::with<runner_actor>,
   // Stop and remove a container (true if one was removed, false if none existed).
-  caf::replies_to<stop_atom, std::string>::with<bool>>;
+  caf::replies_to<stop_atom, std::string>::with<bool>,
+  // Stop and remove every container of an environment except the one named
+  // (the environment's new live container). Replies how many were removed.
+  caf::replies_to<retire_atom, std::string, std::string>::with<int64_t>>;
 
 /// Single writer of deployment logs: batches lines into storage and fans them
 /// out to live subscribers in seq order.

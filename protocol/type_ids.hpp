@@ -43,6 +43,7 @@ CAF_ADD_ATOM(gilgal, gilgal, start_atom, "start")
 CAF_ADD_ATOM(gilgal, gilgal, put_atom, "put")
 CAF_ADD_ATOM(gilgal, gilgal, live_atom, "live")
 CAF_ADD_ATOM(gilgal, gilgal, count_atom, "count")
+CAF_ADD_ATOM(gilgal, gilgal, retire_atom, "retire")
 
 CAF_END_TYPE_ID_BLOCK(gilgal)
 

@@ -1,0 +1,51 @@
+// The logger: single writer of deployment_logs. Lines are fanned out to live
+// subscribers at once and written to storage in batches (every 50 ms or 256
+// lines) by a detached writer, so the logger itself never blocks.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include <caf/typed_event_based_actor.hpp>
+
+#include "protocol/interfaces.hpp"
+#include "storage/store.hpp"
+
+namespace gilgal {
+
+/// Writes batches of lines; detached, so its store calls block only itself.
+using log_writer_actor = caf::typed_actor<
+  caf::replies_to<put_atom, std::vector<log_line>>::with<bool>>;
+
+log_writer_actor::behavior_type log_writer(log_writer_actor::pointer self,
+                                           std::shared_ptr<store> db);
+
+struct log_stream {
+  int64_t last_seq = 0;
+  std::vector<log_line> recent; // the newest lines, for late subscribers
+  std::vector<caf::actor> subscribers;
+  bool closed = false;
+  std::chrono::steady_clock::time_point closed_at;
+};
+
+struct logger_state {
+  std::unordered_map<std::string, log_stream> streams;
+  std::vector<log_line> pending; // not yet handed to the writer
+  bool tick_scheduled = false;
+  log_writer_actor writer;
+  static inline const char* name = "logger";
+};
+
+/// How many recent lines a stream keeps in memory for late subscribers.
+constexpr size_t logger_recent_lines = 2000;
+
+logger_actor::behavior_type logger(logger_actor::stateful_pointer<logger_state> self,
+                                   log_writer_actor writer);
+
+/// Spawns the detached writer and the logger.
+logger_actor spawn_logger(caf::actor_system& sys, std::shared_ptr<store> db);
+
+} // namespace gilgal
