@@ -1,0 +1,145 @@
+#define CAF_SUITE nodes.process
+#include <caf/test/unit_test.hpp>
+
+#include <chrono>
+#include <fstream>
+#include <thread>
+
+#include <signal.h>
+#include <sys/stat.h>
+
+#include "nodes/process.hpp"
+#include "protocol/error.hpp"
+#include "tests/fixtures/services.hpp"
+
+using namespace gilgal;
+using namespace std::chrono_literals;
+
+namespace {
+
+bool process_alive(pid_t pid) {
+  // A zombie still "exists" for kill(); look at its state instead.
+  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+  if (!stat)
+    return false;
+  std::string pid_field, comm, state;
+  stat >> pid_field >> comm >> state;
+  return state != "Z" && state != "X";
+}
+
+} // namespace
+
+CAF_TEST(exit codes and output are captured) {
+  auto r = run_process({"sh", "-c", "echo out; echo err >&2; exit 3"});
+  CAF_REQUIRE(r);
+  CAF_CHECK_EQUAL(r->exit_code, 3);
+  CAF_CHECK_EQUAL(r->out, "out\n");
+  CAF_CHECK_EQUAL(r->err, "err\n");
+  CAF_CHECK(!r->timed_out);
+  auto ok = run_process({"true"});
+  CAF_REQUIRE(ok);
+  CAF_CHECK_EQUAL(ok->exit_code, 0);
+}
+
+CAF_TEST(arguments are not interpreted by a shell) {
+  auto r = run_process({"printf", "%s|%s", "$(echo pwned)", "a b;c `id` *"});
+  CAF_REQUIRE(r);
+  CAF_CHECK_EQUAL(r->exit_code, 0);
+  CAF_CHECK_EQUAL(r->out, "$(echo pwned)|a b;c `id` *");
+}
+
+CAF_TEST(missing program is not_found) {
+  auto r = run_process({"gilgal-no-such-program-xyz"});
+  CAF_REQUIRE(!r);
+  CAF_CHECK_EQUAL(code_of(r.error()), errc::not_found);
+  auto empty = run_process({});
+  CAF_REQUIRE(!empty);
+  CAF_CHECK_EQUAL(code_of(empty.error()), errc::invalid_argument);
+}
+
+CAF_TEST(cwd and environment overrides) {
+  auto dir = test::make_temp_dir("gilgal-process");
+  process_options opts;
+  opts.cwd = dir;
+  opts.env["GILGAL_TEST_VALUE"] = "v1";
+  opts.unset_env = {"HOME"};
+  auto r = run_process({"sh", "-c", "pwd; echo \"$GILGAL_TEST_VALUE\"; echo \"${HOME-unset}\""},
+                       opts);
+  CAF_REQUIRE(r);
+  CAF_CHECK_EQUAL(r->out, dir + "\nv1\nunset\n");
+  opts.cwd = dir + "/missing";
+  CAF_CHECK(!run_process({"true"}, opts));
+  test::remove_tree(dir);
+}
+
+CAF_TEST(stdin is empty) {
+  auto r = run_process({"cat"});
+  CAF_REQUIRE(r);
+  CAF_CHECK_EQUAL(r->exit_code, 0);
+  CAF_CHECK_EQUAL(r->out, "");
+}
+
+CAF_TEST(timeout kills the whole process group) {
+  auto dir = test::make_temp_dir("gilgal-process");
+  auto pidfile = dir + "/grandchild.pid";
+  process_options opts;
+  opts.timeout = 300ms;
+  auto start = std::chrono::steady_clock::now();
+  // The grandchild (a background sleep) writes its pid and must die with the group.
+  auto r = run_process({"sh", "-c", "sleep 30 & echo $! > \"$0\"; wait", pidfile}, opts);
+  auto took = std::chrono::steady_clock::now() - start;
+  CAF_REQUIRE(r);
+  CAF_CHECK(r->timed_out);
+  CAF_CHECK_NOT_EQUAL(r->exit_code, 0);
+  CAF_CHECK(took < 5s);
+  std::ifstream in(pidfile);
+  pid_t grandchild = 0;
+  in >> grandchild;
+  CAF_REQUIRE(grandchild > 0);
+  auto deadline = std::chrono::steady_clock::now() + 5s;
+  while (process_alive(grandchild) && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(10ms);
+  CAF_CHECK(!process_alive(grandchild));
+  test::remove_tree(dir);
+}
+
+CAF_TEST(a leader that exits does not wait for a lingering descendant) {
+  auto start = std::chrono::steady_clock::now();
+  auto r = run_process({"sh", "-c", "sleep 30 & echo started"});
+  CAF_REQUIRE(r);
+  CAF_CHECK_EQUAL(r->exit_code, 0);
+  CAF_CHECK_EQUAL(r->out, "started\n");
+  CAF_CHECK(std::chrono::steady_clock::now() - start < 5s);
+}
+
+CAF_TEST(output is capped) {
+  process_options opts;
+  opts.max_output_bytes = 1000;
+  auto r = run_process({"head", "-c", "100000", "/dev/zero"}, opts);
+  CAF_REQUIRE(r);
+  CAF_CHECK_EQUAL(r->exit_code, 0);
+  CAF_CHECK_EQUAL(r->out.size(), 1000u);
+  CAF_CHECK(r->truncated);
+}
+
+CAF_TEST(cancellation kills the process) {
+  std::atomic<bool> cancel{false};
+  process_options opts;
+  opts.cancel = &cancel;
+  std::thread t([&] {
+    std::this_thread::sleep_for(200ms); // the test's trigger, not a synchronisation
+    cancel = true;
+  });
+  auto start = std::chrono::steady_clock::now();
+  auto r = run_process({"sleep", "30"}, opts);
+  t.join();
+  CAF_REQUIRE(!r);
+  CAF_CHECK_EQUAL(code_of(r.error()), errc::cancelled);
+  CAF_CHECK(std::chrono::steady_clock::now() - start < 5s);
+}
+
+CAF_TEST(tail lines) {
+  CAF_CHECK_EQUAL(tail_lines("a\n\nb\nc\n", 2), "b\nc");
+  CAF_CHECK_EQUAL(tail_lines("x", 5), "x");
+  CAF_CHECK_EQUAL(tail_lines("", 5), "");
+}
