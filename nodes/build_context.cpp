@@ -283,7 +283,7 @@ caf::expected<std::string> make_build_context(const std::string& dir,
                                           + std::strerror(errno));
     caf::error err;
     if (S_ISDIR(st.st_mode)) {
-      err = tar.add_dir(rel, st);
+      err = tar.add_dir(rel + "/", st);
     } else if (S_ISREG(st.st_mode)) {
       err = tar.add_file(rel, full, st);
     } else if (S_ISLNK(st.st_mode)) {

@@ -122,6 +122,13 @@ caf::expected<std::string> docker_client::build(std::string_view context_tar,
   auto res = perform(req);
   progress.finish();
   if (!res) {
+    // The closed connection makes Docker stop the build and remove its
+    // container (forcerm), after about a second; removing the running
+    // intermediate container ourselves makes it immediate.
+    auto code = code_of(res.error());
+    if ((code == errc::timeout || code == errc::cancelled)
+        && !progress.running_container().empty())
+      (void) remove_container(progress.running_container(), true, true);
     if (code_of(res.error()) == errc::timeout)
       return make_error(errc::timeout, "build timed out after "
                                          + std::to_string(opts.timeout.count() / 1000) + " s");

@@ -18,8 +18,14 @@ void docker_progress::finish() {
 
 void docker_progress::on_text(std::string_view line) {
   static constexpr std::string_view built = "Successfully built ";
+  static constexpr std::string_view running = " ---> Running in ";
+  static constexpr std::string_view removing = "Removing intermediate container ";
   if (line.substr(0, built.size()) == built)
     short_id_ = std::string{line.substr(built.size())};
+  else if (line.substr(0, running.size()) == running)
+    running_container_ = std::string{line.substr(running.size())};
+  else if (line.find(removing) != std::string_view::npos)
+    running_container_.clear();
   if (on_line_)
     on_line_(line);
 }

@@ -38,6 +38,12 @@ public:
     return image_id_.empty() ? short_id_ : image_id_;
   }
 
+  /// The classic builder's current intermediate container (from " ---> Running
+  /// in ID" until "Removing intermediate container ID"), empty if none.
+  const std::string& running_container() const noexcept {
+    return running_container_;
+  }
+
 private:
   void on_json(std::string_view line);
   void on_text(std::string_view line);
@@ -48,6 +54,7 @@ private:
   std::string error_;
   std::string image_id_;
   std::string short_id_;
+  std::string running_container_;
 };
 
 } // namespace gilgal
