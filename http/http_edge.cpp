@@ -3,6 +3,7 @@
 #include <sys/socket.h>
 
 #include <chrono>
+#include <mutex>
 #include <optional>
 #include <thread>
 
@@ -49,30 +50,32 @@ std::string default_message(int status, size_t max_body) {
 struct running_server {
   std::shared_ptr<httplib::Server> server;
   std::thread thread;
-  ~running_server() {
+  std::mutex mtx;
+  /// Idempotent: stops the server and joins its listening thread.
+  void stop() {
+    std::lock_guard<std::mutex> guard{mtx};
     if (server)
       server->stop();
     if (thread.joinable())
       thread.join();
   }
+  ~running_server() {
+    stop();
+  }
 };
 
 struct http_edge_state {
   static inline const char* name = "http_edge";
-  std::unique_ptr<running_server> running;
+  std::shared_ptr<running_server> running;
   int port = 0;
 };
 
 caf::behavior http_edge(caf::stateful_actor<http_edge_state>* self,
-                        std::shared_ptr<httplib::Server> server, int port) {
+                        std::shared_ptr<running_server> running, int port) {
   self->state.port = port;
-  self->state.running = std::make_unique<running_server>();
-  self->state.running->server = server;
-  self->state.running->thread = std::thread([server] { server->listen_after_bind(); });
-  self->attach_functor([self] {
-    // Runs when the actor exits for any reason: stop serving, join the thread.
-    self->state.running.reset();
-  });
+  self->state.running = running;
+  // Runs when the actor exits for any reason: stop serving, join the thread.
+  self->attach_functor([running] { running->stop(); });
   return {
     // The bound port (useful when listening on port 0).
     [self](caf::get_atom) { return self->state.port; },
@@ -173,8 +176,21 @@ caf::expected<caf::actor> spawn_http_edge(caf::actor_system& sys, const settings
   } else if (!server->bind_to_port(host, port)) {
     return make_error(errc::unavailable, "cannot listen on " + cfg.listen);
   }
+  auto running = std::make_shared<running_server>();
+  running->server = server;
+  running->thread = std::thread([server] { server->listen_after_bind(); });
+  // stop() is a no-op until the server runs: wait for it (bounded) so that an
+  // early exit of the edge cannot leave the thread serving.
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds{10};
+  while (!server->is_running()) {
+    if (std::chrono::steady_clock::now() > deadline) {
+      running.reset(); // stops and joins
+      return make_error(errc::unavailable, "HTTP server did not start on " + cfg.listen);
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds{1});
+  }
   spdlog::info("HTTP edge listening on {}:{}", host, port);
-  return sys.spawn(http_edge, std::move(server), port);
+  return sys.spawn(http_edge, std::move(running), port);
 }
 
 } // namespace gilgal
