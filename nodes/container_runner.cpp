@@ -1,0 +1,182 @@
+#include "nodes/container_runner.hpp"
+
+#include <thread>
+
+#include <nlohmann/json.hpp>
+
+#include "nodes/docker_client.hpp"
+#include "nodes/http_probe.hpp"
+#include "protocol/error.hpp"
+
+namespace gilgal {
+
+namespace {
+
+using std::chrono::milliseconds;
+using std::chrono::steady_clock;
+
+constexpr int default_container_port = 8080;
+constexpr int log_lines_on_failure = 50;
+
+/// EXPOSEd ports of an image ("3000/tcp"), read from GET /images/NAME/json.
+std::vector<std::string> exposed_ports(docker_client& docker, const std::string& image) {
+  docker_client::request req;
+  req.path = "/images/" + docker_client::escape(image) + "/json";
+  std::vector<std::string> result;
+  auto res = docker.perform(req);
+  if (!res || res->status != 200)
+    return result;
+  auto doc = nlohmann::json::parse(res->body, nullptr, false);
+  if (doc.is_discarded() || !doc.contains("Config") || !doc["Config"].is_object())
+    return result;
+  auto& cfg = doc["Config"];
+  if (cfg.contains("ExposedPorts") && cfg["ExposedPorts"].is_object())
+    for (auto& item : cfg["ExposedPorts"].items())
+      result.push_back(item.key());
+  return result;
+}
+
+/// Removes the container and gives its port back; errors are ignored (this is
+/// cleanup after another error).
+void discard(docker_client& docker, const std::string& id, int port, port_allocator& ports) {
+  docker.remove_container(id, true, true);
+  ports.release(port);
+}
+
+} // namespace
+
+int container_port_of(const std::vector<std::string>& exposed) {
+  std::vector<int> tcp;
+  for (auto& p : exposed) {
+    auto slash = p.find('/');
+    auto proto = slash == std::string::npos ? "tcp" : p.substr(slash + 1);
+    if (proto != "tcp")
+      continue;
+    try {
+      tcp.push_back(std::stoi(p.substr(0, slash)));
+    } catch (...) {
+    }
+  }
+  return tcp.size() == 1 ? tcp.front() : default_container_port;
+}
+
+caf::expected<run_result> run_container(const run_job& job, const node_settings& node,
+                                        port_allocator& ports,
+                                        const std::shared_ptr<abort_signal>& abort,
+                                        const log_function& log) {
+  const auto& cfg = node.cfg;
+  docker_client docker{cfg.docker_host};
+  auto host_port = ports.allocate();
+  if (!host_port)
+    return host_port.error();
+  int port = *host_port;
+  int container_port = container_port_of(exposed_ports(docker, job.image_name));
+
+  container_spec spec;
+  spec.name = "gilgal-" + job.environment_id.substr(0, 8) + "-" + job.deployment_id.substr(0, 8);
+  spec.image = job.image_name;
+  for (auto& [name, value] : job.variables)
+    if (name != "PORT")
+      spec.env.push_back(name + "=" + value);
+  spec.env.push_back("PORT=" + std::to_string(container_port));
+  spec.labels = {{"gilgal.project", job.project_id},
+                 {"gilgal.environment", job.environment_id},
+                 {"gilgal.deployment", job.deployment_id},
+                 {"gilgal.managed", "true"}};
+  spec.container_port = container_port;
+  spec.host_ip = cfg.bind_address;
+  spec.host_port = port;
+  const auto& s = job.settings;
+  spec.memory_bytes = (s.memory_mb > 0 ? s.memory_mb : cfg.default_memory_mb) * 1024 * 1024;
+  spec.nano_cpus = static_cast<int64_t>((s.cpus > 0 ? s.cpus : cfg.default_cpus) * 1e9);
+  spec.pids_limit = s.pids > 0 ? s.pids : cfg.default_pids;
+  spec.no_new_privileges = true;
+  spec.drop_all_capabilities = true;
+
+  auto id = docker.create_container(spec);
+  if (!id) {
+    ports.release(port);
+    return id.error();
+  }
+  if (auto started = docker.start_container(*id); !started) {
+    discard(docker, *id, port, ports);
+    return started.error();
+  }
+
+  // Health: any HTTP answer below 500 on the health path, within the timeout.
+  auto path = !s.health_check_path.empty() ? s.health_check_path : cfg.health_check_path;
+  auto limit = std::chrono::seconds(s.health_check_timeout_seconds > 0
+                                      ? s.health_check_timeout_seconds
+                                      : cfg.health_check_timeout_seconds);
+  auto probe_host = cfg.bind_address == "0.0.0.0" ? std::string{"127.0.0.1"} : cfg.bind_address;
+  auto url = "http://" + probe_host + ":" + std::to_string(port) + path;
+  log("info", "Waiting for the container to answer HTTP on " + path + "...");
+  auto deadline = steady_clock::now() + limit;
+  std::string failure;
+  for (int attempt = 0;; ++attempt) {
+    if (abort->triggered()) {
+      discard(docker, *id, port, ports);
+      return make_error(errc::cancelled, "cancelled");
+    }
+    long status = probe_http(url, milliseconds(1000));
+    if (status > 0 && status < 500)
+      return run_result{*id, port};
+    if (attempt % 4 == 3) { // about once a second: has it died?
+      auto info = docker.inspect_container(*id);
+      if (info && !info->running) {
+        failure = "container exited with code " + std::to_string(info->exit_code)
+                  + (info->oom_killed ? " (killed: out of memory)" : "");
+        break;
+      }
+    }
+    if (steady_clock::now() >= deadline) {
+      failure = "health check failed: no HTTP answer on " + path + " within "
+                + std::to_string(limit.count()) + "s"
+                + (status >= 500 ? " (last status " + std::to_string(status) + ")" : "");
+      break;
+    }
+    std::this_thread::sleep_for(milliseconds(250)); // poll interval of an external probe
+  }
+  if (auto lines = docker.container_logs(*id, log_lines_on_failure); lines && !lines->empty()) {
+    log("error", "Last lines of the container's output:");
+    for (auto& line : *lines)
+      log("error", line);
+  }
+  discard(docker, *id, port, ports);
+  return make_error(errc::run_failed, failure);
+}
+
+caf::expected<bool> remove_container_and_port(const std::string& container_id,
+                                              const node_settings& node,
+                                              port_allocator& ports) {
+  docker_client docker{node.cfg.docker_host};
+  auto info = docker.inspect_container(container_id);
+  if (!info)
+    return code_of(info.error()) == errc::not_found ? caf::expected<bool>{false}
+                                                    : caf::expected<bool>{info.error()};
+  docker.stop_container(container_id, std::chrono::seconds(10));
+  if (auto removed = docker.remove_container(container_id, true, true); !removed)
+    return removed.error();
+  if (info->host_port > 0)
+    ports.release(info->host_port);
+  return true;
+}
+
+caf::expected<int64_t> retire_containers(const std::string& environment_id,
+                                         const std::string& keep_container_id,
+                                         const node_settings& node, port_allocator& ports) {
+  docker_client docker{node.cfg.docker_host};
+  auto list = docker.list_containers({"gilgal.environment=" + environment_id}, true);
+  if (!list)
+    return list.error();
+  int64_t removed = 0;
+  for (auto& c : *list) {
+    if (c.id == keep_container_id)
+      continue;
+    if (auto res = remove_container_and_port(c.id, node, ports); res && *res)
+      ++removed;
+  }
+  return removed;
+}
+
+} // namespace gilgal

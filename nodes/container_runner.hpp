@@ -1,0 +1,39 @@
+// The runner's blocking work for one job: allocate a host port, create and
+// start the container with the environment's variables plus PORT, limits and
+// security defaults, then wait until it answers HTTP. On any failure (or an
+// abort) the container is removed and its port released; on failure its last
+// log lines go to the deployment log first.
+#pragma once
+
+#include <memory>
+
+#include <caf/expected.hpp>
+
+#include "nodes/abort_signal.hpp"
+#include "nodes/image_builder.hpp"
+#include "nodes/node_settings.hpp"
+#include "nodes/port_allocator.hpp"
+#include "protocol/messages.hpp"
+
+namespace gilgal {
+
+/// The container port an image listens on: its single EXPOSEd TCP port, else 8080.
+int container_port_of(const std::vector<std::string>& exposed_ports);
+
+caf::expected<run_result> run_container(const run_job& job, const node_settings& node,
+                                        port_allocator& ports,
+                                        const std::shared_ptr<abort_signal>& abort,
+                                        const log_function& log);
+
+/// Stops and removes every Gilgal container of `environment_id` except
+/// `keep_container_id`; returns how many were removed.
+caf::expected<int64_t> retire_containers(const std::string& environment_id,
+                                         const std::string& keep_container_id,
+                                         const node_settings& node, port_allocator& ports);
+
+/// Stops and removes one container; false if it did not exist.
+caf::expected<bool> remove_container_and_port(const std::string& container_id,
+                                              const node_settings& node,
+                                              port_allocator& ports);
+
+} // namespace gilgal

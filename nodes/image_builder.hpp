@@ -1,0 +1,32 @@
+// The builder's blocking work for one job: fetch the commit, detect the
+// framework, render the Dockerfile, and build it through the Engine API — or
+// skip the build when an image for the same project, commit and recipe exists.
+// The checkout is removed whatever happens.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+
+#include <caf/expected.hpp>
+
+#include "nodes/abort_signal.hpp"
+#include "nodes/node_settings.hpp"
+#include "protocol/messages.hpp"
+
+namespace gilgal {
+
+/// Receives (level, message) lines for the deployment log.
+using log_function = std::function<void(const std::string&, const std::string&)>;
+
+/// "gilgal-<first 8 of project id>-<first 8 of commit>".
+std::string image_name_for(const std::string& project_id, const std::string& commit_sha);
+
+/// Runs the whole build. Errors: build_failed (with Docker's output already
+/// logged), unavailable (git remote or Docker unreachable), not_found (branch
+/// or commit), cancelled (abort fired), timeout.
+caf::expected<build_result> build_image(const build_job& job, const node_settings& node,
+                                        const std::shared_ptr<abort_signal>& abort,
+                                        const log_function& log);
+
+} // namespace gilgal
