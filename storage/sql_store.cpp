@@ -208,14 +208,21 @@ std::map<std::string, std::string> sql_store::decode_variables(const std::string
   return out;
 }
 
-environment sql_store::environment_of(const sql_row& r) const {
+environment sql_store::environment_of(const sql_row& r, bool decrypt) const {
   environment e;
   e.id = text_at(r, 0);
   e.project_id = text_at(r, 1);
   e.name = text_at(r, 2);
   e.type = text_at(r, 3);
   e.domain = text_at(r, 4);
-  e.variables = decode_variables(e.id, text_at(r, 5));
+  if (decrypt) {
+    e.variables = decode_variables(e.id, text_at(r, 5));
+  } else {
+    auto j = nlohmann::json::parse(text_at(r, 5), nullptr, false);
+    if (j.is_object())
+      for (auto& item : j.items())
+        e.variables.emplace(item.key(), std::string{});
+  }
   e.settings = decode_settings(text_at(r, 6));
   e.created_at = text_at(r, 7);
   e.updated_at = text_at(r, 8);
@@ -406,6 +413,17 @@ caf::expected<environment> sql_store::find_environment(const std::string& id) {
 
 caf::expected<page<environment>> sql_store::list_environments(const std::string& project_id,
                                                               page_request req) {
+  return list_environments_impl(project_id, req, true);
+}
+
+caf::expected<page<environment>>
+sql_store::list_environments_masked(const std::string& project_id, page_request req) {
+  return list_environments_impl(project_id, req, false);
+}
+
+caf::expected<page<environment>>
+sql_store::list_environments_impl(const std::string& project_id, page_request req,
+                                  bool decrypt) {
   return run<page<environment>>(false, [&](sql_session& s) {
     check_page(req);
     page<environment> out;
@@ -420,7 +438,7 @@ caf::expected<page<environment>> sql_store::list_environments(const std::string&
                         "ORDER BY created_at, {ord} LIMIT $2 OFFSET $3"),
                       {project_id, req.limit, req.offset()});
     for (auto& r : res.rows)
-      out.items.push_back(environment_of(r));
+      out.items.push_back(environment_of(r, decrypt));
     return out;
   });
 }

@@ -31,6 +31,8 @@ public:
   caf::expected<environment> find_environment(const std::string& id) override;
   caf::expected<page<environment>> list_environments(const std::string& project_id,
                                                      page_request req) override;
+  caf::expected<page<environment>> list_environments_masked(const std::string& project_id,
+                                                            page_request req) override;
   caf::expected<environment> update_environment(const environment& e) override;
   caf::expected<void> delete_environment(const std::string& id) override;
 
@@ -77,7 +79,10 @@ private:
   std::string encode_variables(const std::map<std::string, std::string>& vars) const;
   std::map<std::string, std::string> decode_variables(const std::string& env_id,
                                                       const std::string& text) const;
-  environment environment_of(const sql_row& row) const;
+  /// `decrypt` false: variable names with empty values.
+  environment environment_of(const sql_row& row, bool decrypt = true) const;
+  caf::expected<page<environment>> list_environments_impl(const std::string& project_id,
+                                                          page_request req, bool decrypt);
 
   sql_dialect dialect_;
   std::shared_ptr<const secret_box> cipher_;

@@ -60,6 +60,12 @@ public:
   /// Environments of one project, oldest first.
   virtual caf::expected<page<environment>> list_environments(const std::string& project_id,
                                                              page_request req) = 0;
+  /// Like list_environments, but each variable's value is left empty (names
+  /// only, nothing decrypted): for list views that mask values anyway.
+  virtual caf::expected<page<environment>>
+  list_environments_masked(const std::string& project_id, page_request req) {
+    return list_environments(project_id, req);
+  }
   /// Replaces name, type, domain, variables, settings.
   virtual caf::expected<environment> update_environment(const environment& e) = 0;
   virtual caf::expected<void> delete_environment(const std::string& id) = 0;

@@ -292,6 +292,16 @@ CAF_TEST(environment crud and soft delete then name reuse) {
     CAF_CHECK_EQUAL(list->items[0].name, "production");
     CAF_CHECK_EQUAL(list->items[1].name, "staging");
     CAF_CHECK(list->items[0].variables == e.variables);
+    auto masked = st->list_environments_masked(p.id, {1, 20});
+    CAF_REQUIRE(masked);
+    CAF_CHECK_EQUAL(masked->total, 2);
+    CAF_REQUIRE_EQUAL(masked->items.size(), 2u);
+    CAF_CHECK_EQUAL(masked->items[0].id, list->items[0].id);
+    CAF_CHECK_EQUAL(masked->items[0].variables.size(), e.variables.size());
+    for (auto& [name, value] : masked->items[0].variables) {
+      CAF_CHECK(e.variables.count(name) == 1);
+      CAF_CHECK_EQUAL(value, "");
+    }
     auto paged = st->list_environments(p.id, {2, 1});
     CAF_REQUIRE(paged);
     CAF_REQUIRE_EQUAL(paged->items.size(), 1u);
