@@ -22,6 +22,7 @@ namespace gilgal::cli {
 namespace {
 
 constexpr auto actor_stop_timeout = std::chrono::seconds{15};
+constexpr auto shutdown_limit = std::chrono::seconds{60};
 
 // The actor system of the control plane: the "sharing" scheduler with few
 // workers idles at a fraction of the work-stealing policy's CPU use.
@@ -83,6 +84,7 @@ int run_serve(const settings& s) {
 
     int sig = wait_for_shutdown_signal();
     spdlog::info("received {}, shutting down", sig == SIGINT ? "SIGINT" : "SIGTERM");
+    start_shutdown_watchdog(shutdown_limit);
     stop_actor(sys, *edge, "http edge");
   } // the actor system waits for every remaining actor here
   db->reset();

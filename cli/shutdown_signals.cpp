@@ -1,7 +1,13 @@
 #include "cli/shutdown_signals.hpp"
 
 #include <csignal>
+#include <cerrno>
+#include <cstdlib>
+#include <ctime>
 #include <pthread.h>
+#include <thread>
+
+#include <spdlog/spdlog.h>
 
 namespace gilgal::cli {
 
@@ -29,6 +35,23 @@ int wait_for_shutdown_signal() {
     // sigwait only fails for an invalid set; retry defensively.
   }
   return sig;
+}
+
+void start_shutdown_watchdog(std::chrono::seconds limit) {
+  std::thread{[limit] {
+    auto set = shutdown_set();
+    timespec timeout{static_cast<time_t>(limit.count()), 0};
+    int sig;
+    while ((sig = sigtimedwait(&set, nullptr, &timeout)) < 0 && errno == EINTR) {
+      // interrupted by another signal: keep waiting (the limit restarts)
+    }
+    if (sig > 0)
+      spdlog::warn("second {} during shutdown: exiting now", sig == SIGINT ? "SIGINT" : "SIGTERM");
+    else
+      spdlog::error("shutdown did not finish within {}s: exiting now", limit.count());
+    spdlog::default_logger()->flush();
+    std::_Exit(1);
+  }}.detach();
 }
 
 } // namespace gilgal::cli

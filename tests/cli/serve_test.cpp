@@ -78,9 +78,8 @@ CAF_TEST(serve answers healthz and stops on sigterm) {
   auto res = srv.client()->Get("/healthz");
   CAF_REQUIRE(res);
   CAF_CHECK_EQUAL(res->status, 200);
-  auto log = srv.log();
-  CAF_CHECK(contains(log, "listening on " + srv.base_url()));
-  CAF_CHECK(contains(log, "gilgal admin create-user"));
+  CAF_CHECK(srv.wait_for_log("listening on " + srv.base_url()));
+  CAF_CHECK(srv.wait_for_log("gilgal admin create-user NAME --data-dir " + srv.data_dir()));
   auto started = std::chrono::steady_clock::now();
   CAF_CHECK_EQUAL(srv.stop(), 0);
   CAF_CHECK(std::chrono::steady_clock::now() - started < std::chrono::seconds{10});
@@ -129,7 +128,7 @@ CAF_TEST(data survives a restart on PostgreSQL) {
   server_options opts;
   opts.database_url = url;
   gilgal_server srv{opts};
-  CAF_CHECK(contains(srv.log(), "PostgreSQL"));
+  CAF_CHECK(srv.wait_for_log("PostgreSQL"));
   check_restart_keeps_data(srv);
   CAF_CHECK(!contains(srv.log(), srv.database_url()));
 }
@@ -137,16 +136,17 @@ CAF_TEST(data survives a restart on PostgreSQL) {
 CAF_TEST(flags win over the environment and the file) {
   auto dir = make_temp_dir("gilgal-precedence");
   auto file = dir + "/gilgal.toml";
-  std::ofstream{file} << "listen = \"127.0.0.1:1\"\nlog_level = \"debug\"\n";
-  // The fixture passes --listen and --data-dir; the environment and the file
-  // name other values that must lose.
+  std::ofstream{file} << "listen = \"127.0.0.1:1\"\nlog_level = \"error\"\n";
+  // The fixture passes --listen and --data-dir, which must beat the
+  // environment and the file; GILGAL_LOG_LEVEL must beat the file's level
+  // (else the info line below would not be logged).
   server_options o;
   o.config_file = file;
   o.env["GILGAL_LISTEN"] = "127.0.0.1:2";
   o.env["GILGAL_DATA_DIR"] = "/nonexistent/gilgal";
+  o.env["GILGAL_LOG_LEVEL"] = "info";
   gilgal_server srv{o};
-  CAF_CHECK(contains(srv.log(), "listening on " + srv.base_url()));
-  // log_level came from the file: debug lines are allowed, and no flag overrode it.
+  CAF_CHECK(srv.wait_for_log("listening on " + srv.base_url()));
   CAF_CHECK(!contains(srv.log(), "/nonexistent"));
   CAF_CHECK_EQUAL(srv.stop(), 0);
   remove_tree(dir);
