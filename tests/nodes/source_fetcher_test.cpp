@@ -6,6 +6,7 @@
 #include <vector>
 
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "nodes/process.hpp"
 #include "nodes/source_fetcher.hpp"
