@@ -13,6 +13,7 @@
 #include "nodes/docker_client.hpp"
 #include "protocol/error.hpp"
 #include "protocol/ids.hpp"
+#include "tests/fixtures/local_registry.hpp"
 #include "tests/fixtures/services.hpp"
 #include "tests/fixtures/test_images.hpp"
 
@@ -392,6 +393,65 @@ CAF_TEST(wait kill and exit codes) {
   auto killed = dc.wait_container(*sleeper, 10s);
   CAF_REQUIRE(killed);
   CAF_CHECK_EQUAL(*killed, 137);
+}
+
+CAF_TEST(push to a local registry and pull back) {
+  if (auto why = test::local_registry::unavailable_reason(); !why.empty()) {
+    CAF_MESSAGE("skipped: " << why);
+    return;
+  }
+  test::local_registry registry;
+  auto repo = registry.address() + "/gilgal-test/pushed-" + run_id;
+  CAF_REQUIRE(dc.tag_image(test::busybox_image, repo, "v1"));
+  images.push_back(repo + ":v1");
+  std::vector<std::string> lines;
+  auto pushed = dc.push_image(repo, "v1", {}, [&](std::string_view l) { lines.emplace_back(l); });
+  if (!pushed)
+    CAF_FAIL("push failed: " << message_of(pushed.error()));
+  CAF_CHECK_LESS(index_of(lines, "digest: sha256:"), lines.size());
+  CAF_REQUIRE(dc.remove_image(repo + ":v1"));
+  CAF_CHECK_EQUAL(exists(repo + ":v1"), 0);
+  lines.clear();
+  auto pulled = dc.pull_image(repo, "v1", {}, [&](std::string_view l) { lines.emplace_back(l); });
+  if (!pulled)
+    CAF_FAIL("pull failed: " << message_of(pulled.error()));
+  CAF_CHECK_EQUAL(exists(repo + ":v1"), 1);
+  CAF_CHECK_LESS(index_of(lines, "Status: "), lines.size());
+  auto unknown = dc.pull_image(repo, "no-such-tag");
+  CAF_REQUIRE(!unknown);
+  CAF_MESSAGE("pull of an unknown tag: " << to_string(code_of(unknown.error())) << ": "
+                                         << message_of(unknown.error()));
+  CAF_CHECK_EQUAL(code_of(unknown.error()), errc::not_found);
+  // A registry that is not there: the push fails with the daemon's message.
+  auto dead_repo = "127.0.0.1:" + std::to_string(test::free_port()) + "/gilgal-test/dead-" + run_id;
+  CAF_REQUIRE(dc.tag_image(test::busybox_image, dead_repo, "v1"));
+  images.push_back(dead_repo + ":v1");
+  auto dead = dc.push_image(dead_repo, "v1", {});
+  CAF_REQUIRE(!dead);
+  CAF_MESSAGE("push to nowhere: " << message_of(dead.error()));
+  CAF_CHECK_EQUAL(code_of(dead.error()), errc::unavailable);
+}
+
+CAF_TEST(prune removes only dangling images with the label) {
+  build_options opts; // no tag: the image is dangling
+  opts.labels = {{"org.gilgal.test.prune", run_id}};
+  opts.no_cache = true;
+  auto dangling = build("FROM " + std::string{test::busybox_image} + "\nRUN echo a > /a\n", opts);
+  CAF_REQUIRE(dangling);
+  opts.tags = {tag("prune-kept")};
+  auto kept = build("FROM " + std::string{test::busybox_image} + "\nRUN echo b > /b\n", opts);
+  CAF_REQUIRE(kept);
+  auto pruned = dc.prune_images({"org.gilgal.test.prune=" + run_id});
+  if (!pruned)
+    CAF_FAIL("prune failed: " << message_of(pruned.error()));
+  CAF_CHECK(std::find(pruned->deleted.begin(), pruned->deleted.end(), *dangling)
+            != pruned->deleted.end());
+  CAF_CHECK_EQUAL(exists(*dangling), 0);
+  CAF_CHECK_EQUAL(exists(*kept), 1);
+  CAF_CHECK_EQUAL(exists(test::busybox_image), 1);
+  auto cache = dc.prune_build_cache();
+  if (!cache)
+    CAF_FAIL("build cache prune failed: " << message_of(cache.error()));
 }
 
 CAF_TEST(missing things are not_found) {
