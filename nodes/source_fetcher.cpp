@@ -280,7 +280,15 @@ caf::error check_repository_url(const std::string& url, bool allow_local) {
   if (has_control_or_space(url))
     return make_error(errc::invalid_argument,
                       "repositoryUrl: must not contain whitespace or control characters");
-  if (url.compare(0, 4, "ext:") == 0 || url.find("::") != std::string::npos)
+  // <transport>::<address> selects a remote helper (ext:: runs commands).
+  auto helper = url.find("::");
+  if (url.compare(0, 4, "ext:") == 0
+      || (helper != std::string::npos && helper > 0
+          && std::all_of(url.begin(), url.begin() + static_cast<std::ptrdiff_t>(helper),
+                         [](char c) {
+                           return std::isalnum(static_cast<unsigned char>(c)) || c == '+'
+                                  || c == '-' || c == '.';
+                         })))
     return make_error(errc::invalid_argument, "repositoryUrl: remote helpers are not allowed");
   if (is_local_source(url) && !allow_local)
     return make_error(errc::invalid_argument,

@@ -215,11 +215,16 @@ CAF_TEST(hostile input is rejected before git runs) {
     CAF_REQUIRE(!got);
     CAF_CHECK_EQUAL(code_of(got.error()), errc::invalid_argument);
   }
-  for (auto url : {"--upload-pack=id", "-oProxyCommand=id", "ext::sh -c id", "a b"}) {
+  for (auto url : {"--upload-pack=id", "-oProxyCommand=id", "ext::sh -c id", "a b",
+                   "fd::17", "ext:x"}) {
     auto head = resolve_head(url, "main", opts);
     CAF_REQUIRE(!head);
     CAF_CHECK_EQUAL(code_of(head.error()), errc::invalid_argument);
   }
+  // Ordinary remote URLs pass.
+  for (auto url : {"https://github.com/a/b.git", "https://[::1]:8443/x.git",
+                   "git@github.com:a/b.git", "ssh://git@host:22/a/b.git"})
+    CAF_CHECK(!check_repository_url(url, false));
   // Nothing was fetched into the work directory.
   CAF_CHECK(!exists(dir + "/.git"));
 }
