@@ -454,6 +454,23 @@ CAF_TEST(prune removes only dangling images with the label) {
     CAF_FAIL("build cache prune failed: " << message_of(cache.error()));
 }
 
+CAF_TEST(one instance serves several threads) {
+  std::atomic<int> ok{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t)
+    threads.emplace_back([&] {
+      for (int i = 0; i < 10; ++i) {
+        auto img = dc.inspect_image(test::busybox_image);
+        auto missing = dc.inspect_container("gilgal-no-such-container-" + run_id);
+        if (img && !missing && code_of(missing.error()) == errc::not_found)
+          ++ok;
+      }
+    });
+  for (auto& t : threads)
+    t.join();
+  CAF_CHECK_EQUAL(ok.load(), 40);
+}
+
 CAF_TEST(missing things are not_found) {
   auto c = dc.inspect_container("gilgal-no-such-container-" + run_id);
   CAF_REQUIRE(!c);
