@@ -133,6 +133,12 @@ CAF_TEST(admin commands honour GILGAL_DATA_DIR) {
   res = run_gilgal({"admin", "list-users"}, env);
   CAF_CHECK(contains(res.out, "dave"));
   CAF_CHECK(std::filesystem::exists(dir + "/d/gilgal.db"));
+  // A flag beats the variable; given twice, the last one counts.
+  res = run_gilgal({"admin", "list-users", "--data-dir", dir + "/d", "--data-dir", dir + "/e"},
+                   env);
+  CAF_CHECK_EQUAL(res.exit_code, 0);
+  CAF_CHECK(!contains(res.out, "dave"));
+  CAF_CHECK(std::filesystem::exists(dir + "/e/gilgal.db"));
   remove_tree(dir);
 }
 
