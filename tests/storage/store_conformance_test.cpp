@@ -697,4 +697,24 @@ CAF_TEST(concurrent readers and writers) {
   }
 }
 
+CAF_TEST(open_store parameters) {
+  auto cipher = test::test_cipher();
+  for (auto& b : all) {
+    CAF_MESSAGE("backend " << b.name);
+    if (!b.is_postgres())
+      continue;
+    auto sep = b.url.find('?') == std::string::npos ? "?" : "&";
+    auto pooled = open_store(b.url + sep + "pool_size=2", cipher);
+    CAF_REQUIRE(pooled);
+    CAF_CHECK((*pooled)->create_user("pooled"));
+    CAF_CHECK_EQUAL(code(open_store(b.url + sep + "pool_size=0", cipher)), invalid);
+    CAF_CHECK_EQUAL(code(open_store(b.url + sep + "pool_size=x", cipher)), invalid);
+  }
+  CAF_CHECK_EQUAL(code(open_store("", cipher)), invalid);
+  CAF_CHECK_EQUAL(code(open_store(all.list[0].url, nullptr)), invalid);
+  auto unreachable = open_store("postgresql://postgres@127.0.0.1:1/none?connect_timeout=2",
+                                cipher);
+  CAF_CHECK_EQUAL(code(unreachable), static_cast<int>(errc::unavailable));
+}
+
 CAF_TEST_FIXTURE_SCOPE_END()
