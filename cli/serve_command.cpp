@@ -9,6 +9,10 @@
 #include <caf/scoped_actor.hpp>
 #include <spdlog/spdlog.h>
 
+#include "actors/deployment_manager.hpp"
+#include "actors/deployment_store.hpp"
+#include "actors/local_node.hpp"
+#include "actors/logger.hpp"
 #include "cli/logging.hpp"
 #include "cli/settings_options.hpp"
 #include "cli/shutdown_signals.hpp"
@@ -71,8 +75,24 @@ int run_serve(const settings& s) {
     configure_actor_system(cfg);
     caf::actor_system sys{cfg};
 
+    // The deployment engine: logger, the in-process node, the supervisor.
+    auto logger = spawn_logger(sys, *db);
+    node_settings local;
+    local.cfg = s;
+    local.work_root = s.data_dir + "/work";
+    auto node = spawn_node(sys, local, logger);
+    deployment_manager_config engine;
+    engine.node = node;
+    engine.log = logger;
+    engine.db = spawn_deployment_store(sys, *db);
+    engine.build_timeout = std::chrono::seconds{s.build_timeout_seconds};
+    engine.run_timeout = std::chrono::seconds{s.health_check_timeout_seconds + 120};
+    auto manager = sys.spawn(deployment_manager, engine);
+
     http_services services;
     services.db = *db;
+    services.deployment_manager = manager;
+    services.logger = logger;
     auto edge = spawn_http_edge(sys, s, services);
     if (!edge) {
       spdlog::error("cannot serve HTTP on {}: {}", s.listen, error_text(edge.error()));
@@ -86,6 +106,15 @@ int run_serve(const settings& s) {
     spdlog::info("received {}, shutting down", sig == SIGINT ? "SIGINT" : "SIGTERM");
     start_shutdown_watchdog(shutdown_limit);
     stop_actor(sys, *edge, "http edge");
+    stop_actor(sys, caf::actor_cast<caf::actor>(manager), "deployment manager");
+    stop_actor(sys, caf::actor_cast<caf::actor>(node), "node");
+    {
+      caf::scoped_actor self{sys};
+      self->request(logger, actor_stop_timeout, flush_atom::value)
+        .receive([](bool) {}, [](const caf::error&) {});
+    }
+    stop_actor(sys, caf::actor_cast<caf::actor>(logger), "logger");
+    stop_actor(sys, caf::actor_cast<caf::actor>(engine.db), "deployment store");
   } // the actor system waits for every remaining actor here
   db->reset();
   spdlog::info("stopped");

@@ -10,6 +10,7 @@
 #include <caf/actor_system.hpp>
 
 #include "config/settings.hpp"
+#include "protocol/interfaces.hpp"
 #include "storage/store.hpp"
 
 namespace gilgal {
@@ -18,8 +19,8 @@ namespace gilgal {
 /// behind them are not running; their routes then answer 503.
 struct http_services {
   std::shared_ptr<store> db;
-  caf::actor deployment_manager;
-  caf::actor logger;
+  deployment_manager_actor deployment_manager;
+  logger_actor logger;
 };
 
 /// Spawns the edge, binds `cfg.listen` ("HOST:PORT") and starts serving.
