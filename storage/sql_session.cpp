@@ -1,13 +1,22 @@
 #include "storage/sql_session.hpp"
 
-#include <cstdio>
+#include <charconv>
+#include <stdexcept>
 
 namespace gilgal {
 
 std::string format_real(double v) {
-  char buf[40];
-  std::snprintf(buf, sizeof buf, "%.17g", v);
-  return buf;
+  char buf[64];
+  auto res = std::to_chars(buf, buf + sizeof buf, v); // shortest text that reads back exactly
+  return std::string(buf, res.ptr);
+}
+
+double parse_real(const std::string& text) {
+  double v = 0;
+  auto res = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (res.ec != std::errc{})
+    throw db_error(errc::internal, "not a number in the database: " + text);
+  return v;
 }
 
 std::optional<std::string> sql_param::as_text() const {

@@ -75,7 +75,10 @@ public:
 /// "$1" placeholders → "?1" (outside of string literals).
 std::string to_sqlite_placeholders(const std::string& sql);
 
-/// Formats a double so that it parses back to the same value.
+/// Formats a double so that it parses back to the same value (locale-independent).
 std::string format_real(double v);
+
+/// Parses what format_real or PostgreSQL writes (locale-independent).
+double parse_real(const std::string& text);
 
 } // namespace gilgal

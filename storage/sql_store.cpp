@@ -68,7 +68,7 @@ deployment deployment_of(const sql_row& r) {
   d.commit_message = text_at(r, 4);
   d.status = text_at(r, 5);
   if (r.at(6))
-    d.duration_seconds = std::stod(*r.at(6));
+    d.duration_seconds = parse_real(*r.at(6));
   d.deployed_at = text_at(r, 7);
   d.container_id = text_at(r, 8);
   d.image_name = text_at(r, 9);
