@@ -1,0 +1,147 @@
+#define CAF_SUITE http.environments
+#include <caf/test/unit_test.hpp>
+
+#include "protocol/json.hpp"
+#include "tests/http/api_support.hpp"
+
+using namespace gilgal;
+using namespace gilgal::test;
+using nlohmann::json;
+
+namespace {
+
+struct fixture {
+  gilgal_server srv;
+  std::unique_ptr<httplib::Client> cli = srv.client();
+  std::string tok = srv.token();
+  std::string project_id = make_project(*cli, tok, "app");
+
+  std::string envs_path() const {
+    return "/api/projects/" + project_id + "/environments";
+  }
+};
+
+} // namespace
+
+CAF_TEST_FIXTURE_SCOPE(environments, fixture)
+
+CAF_TEST(create and single get show values and the list masks them) {
+  auto created = call(*cli, "POST", envs_path(), tok,
+                      json{{"name", "Production"},
+                           {"type", "production"},
+                           {"domain", "myapp.gilgal.dev"},
+                           {"environmentVariables",
+                            {{"NODE_ENV", "production"},
+                             {"API_URL", "https://api.example.com"},
+                             {"DATABASE_PASSWORD", "hunter2-very-secret"}}}});
+  CAF_REQUIRE_EQUAL(created.status, 201);
+  auto id = created.body["id"].get<std::string>();
+  CAF_CHECK_EQUAL(created.header("Location"), "/api/environments/" + id);
+  CAF_CHECK_EQUAL(created.body["projectId"], project_id);
+  CAF_CHECK_EQUAL(created.body["type"], "production");
+  CAF_CHECK_EQUAL(created.body["domain"], "myapp.gilgal.dev");
+  CAF_CHECK_EQUAL(created.body["environmentVariables"]["DATABASE_PASSWORD"],
+                  "hunter2-very-secret");
+  CAF_CHECK(created.body["resources"]["memoryMb"].is_null());
+  CAF_CHECK(created.body["healthCheck"]["path"].is_null());
+  auto list = call(*cli, "GET", envs_path(), tok);
+  CAF_REQUIRE_EQUAL(list.status, 200);
+  CAF_REQUIRE_EQUAL(list.body["items"].size(), 1u);
+  auto vars = list.body["items"][0]["environmentVariables"];
+  CAF_CHECK_EQUAL(vars.size(), 3u);
+  for (auto& [k, v] : vars.items())
+    CHECK_WHY(v == masked_value, k);
+  CAF_CHECK(list.raw.find("hunter2") == std::string::npos);
+  auto one = call(*cli, "GET", "/api/environments/" + id, tok);
+  CAF_CHECK_EQUAL(one.status, 200);
+  CAF_CHECK_EQUAL(one.body["environmentVariables"]["DATABASE_PASSWORD"],
+                  "hunter2-very-secret");
+  CAF_CHECK_EQUAL(one.body, created.body);
+  // Neither values nor tokens reach the server log.
+  auto log = srv.log();
+  CAF_CHECK(log.find("hunter2") == std::string::npos);
+  CAF_CHECK(log.find(tok) == std::string::npos);
+}
+
+CAF_TEST(patch merges variables and null deletes one) {
+  auto id = make_environment(*cli, tok, project_id, "staging");
+  auto r = call(*cli, "PATCH", "/api/environments/" + id, tok,
+                json{{"environmentVariables", {{"NODE_ENV", nullptr}, {"NEW_ONE", "1"}}},
+                     {"type", "staging"}});
+  CAF_REQUIRE_EQUAL(r.status, 200);
+  auto vars = r.body["environmentVariables"];
+  CAF_CHECK_EQUAL(vars, (json{{"API_KEY", "s3cr3t-value"}, {"NEW_ONE", "1"}}));
+  CAF_CHECK_EQUAL(r.body["type"], "staging");
+  CAF_CHECK_EQUAL(r.body["name"], "staging");
+  CAF_CHECK_EQUAL(r.body["domain"], "app.example.com");
+  auto again = call(*cli, "GET", "/api/environments/" + id, tok);
+  CAF_CHECK_EQUAL(again.body["environmentVariables"], vars);
+  // Deleting a variable that does not exist is fine; domain null clears it.
+  r = call(*cli, "PATCH", "/api/environments/" + id, tok,
+           json{{"environmentVariables", {{"NOPE", nullptr}}}, {"domain", nullptr}});
+  CAF_CHECK_EQUAL(r.status, 200);
+  CAF_CHECK(r.body["domain"].is_null());
+  CAF_CHECK_EQUAL(r.body["environmentVariables"].size(), 2u);
+}
+
+CAF_TEST(resources and health check) {
+  auto r = call(*cli, "POST", envs_path(), tok,
+                json{{"name", "dev"},
+                     {"type", "development"},
+                     {"resources", {{"memoryMb", 256}, {"cpus", 0.5}, {"pids", 64}}},
+                     {"healthCheck", {{"path", "/health"}, {"timeoutSeconds", 30}}}});
+  CAF_REQUIRE_EQUAL(r.status, 201);
+  auto id = r.body["id"].get<std::string>();
+  CAF_CHECK_EQUAL(r.body["resources"], (json{{"memoryMb", 256}, {"cpus", 0.5}, {"pids", 64}}));
+  CAF_CHECK_EQUAL(r.body["healthCheck"], (json{{"path", "/health"}, {"timeoutSeconds", 30}}));
+  CAF_CHECK(r.body["domain"].is_null());
+  CAF_CHECK_EQUAL(r.body["environmentVariables"], json::object());
+  r = call(*cli, "PATCH", "/api/environments/" + id, tok,
+           json{{"resources", {{"memoryMb", 1024}, {"pids", nullptr}}}});
+  CAF_CHECK_EQUAL(r.status, 200);
+  CAF_CHECK_EQUAL(r.body["resources"],
+                  (json{{"memoryMb", 1024}, {"cpus", 0.5}, {"pids", nullptr}}));
+  auto reread = call(*cli, "GET", "/api/environments/" + id, tok);
+  CAF_CHECK_EQUAL(reread.body["resources"], r.body["resources"]);
+  for (auto bad : {json{{"resources", {{"memoryMb", 1}}}}, json{{"resources", {{"cpus", 999}}}},
+                   json{{"resources", {{"pids", -3}}}},
+                   json{{"healthCheck", {{"timeoutSeconds", 100000}}}},
+                   json{{"healthCheck", {{"path", "no-slash"}}}}}) {
+    auto res = call(*cli, "PATCH", "/api/environments/" + id, tok, bad);
+    CHECK_WHY(res.status == 400, bad.dump() + " -> " + res.describe());
+  }
+}
+
+CAF_TEST(soft delete frees the name and live names are unique per project) {
+  auto id = make_environment(*cli, tok, project_id, "production");
+  auto dup = call(*cli, "POST", envs_path(), tok, environment_body("production"));
+  CAF_CHECK_EQUAL(dup.status, 409);
+  CAF_CHECK_EQUAL(dup.error_code(), "conflict");
+  // Another project may use the same name.
+  auto other = make_project(*cli, tok, "other");
+  CAF_CHECK_EQUAL(call(*cli, "POST", "/api/projects/" + other + "/environments", tok,
+                       environment_body("production"))
+                    .status,
+                  201);
+  auto del = call(*cli, "DELETE", "/api/environments/" + id, tok);
+  CAF_CHECK_EQUAL(del.status, 204);
+  CAF_CHECK_EQUAL(call(*cli, "GET", "/api/environments/" + id, tok).status, 404);
+  CAF_CHECK_EQUAL(call(*cli, "PATCH", "/api/environments/" + id, tok, json{{"name", "x"}}).status,
+                  404);
+  CAF_CHECK_EQUAL(call(*cli, "DELETE", "/api/environments/" + id, tok).status, 404);
+  auto list = call(*cli, "GET", envs_path(), tok);
+  CAF_CHECK_EQUAL(list.body["total"], 0);
+  auto reused = call(*cli, "POST", envs_path(), tok, environment_body("production"));
+  CAF_CHECK_EQUAL(reused.status, 201);
+  CAF_CHECK_NOT_EQUAL(reused.body["id"], id);
+}
+
+CAF_TEST(environments of a deleted project are gone) {
+  auto id = make_environment(*cli, tok, project_id, "production");
+  CAF_CHECK_EQUAL(call(*cli, "DELETE", "/api/projects/" + project_id, tok).status, 204);
+  CAF_CHECK_EQUAL(call(*cli, "GET", "/api/environments/" + id, tok).status, 404);
+  CAF_CHECK_EQUAL(call(*cli, "GET", envs_path(), tok).status, 404);
+  CAF_CHECK_EQUAL(call(*cli, "POST", envs_path(), tok, environment_body("x")).status, 404);
+}
+
+CAF_TEST_FIXTURE_SCOPE_END()
