@@ -1,6 +1,8 @@
 #include "http/api_routes.hpp"
 
+#include "http/deployment_routes.hpp"
 #include "http/environment_routes.hpp"
+#include "http/log_routes.hpp"
 #include "http/project_routes.hpp"
 
 namespace gilgal {
@@ -19,6 +21,8 @@ router make_api_router() {
   r.add("GET", "/healthz", healthz, false);
   add_project_routes(r);
   add_environment_routes(r);
+  add_deployment_routes(r);
+  add_log_routes(r);
   return r;
 }
 
