@@ -116,6 +116,100 @@ environment_settings decode_settings(const std::string& text) {
   return s;
 }
 
+/// Reads one JSON string starting at text[pos] == '"'; advances pos past it.
+bool scan_json_string(const std::string& text, size_t& pos, std::string& out) {
+  if (pos >= text.size() || text[pos] != '"')
+    return false;
+  size_t start = ++pos;
+  bool escaped = false;
+  while (pos < text.size() && text[pos] != '"') {
+    if (text[pos] == '\\') {
+      escaped = true;
+      ++pos;
+    }
+    ++pos;
+  }
+  if (pos >= text.size())
+    return false;
+  auto raw = text.substr(start, pos - start);
+  ++pos;
+  if (!escaped) {
+    out = std::move(raw);
+    return true;
+  }
+  auto j = nlohmann::json::parse("\"" + raw + "\"", nullptr, false);
+  if (!j.is_string())
+    return false;
+  out = j.get<std::string>();
+  return true;
+}
+
+void skip_ws(const std::string& text, size_t& pos) {
+  while (pos < text.size() && (text[pos] == ' ' || text[pos] == '\n' || text[pos] == '\t'
+                               || text[pos] == '\r'))
+    ++pos;
+}
+
+/// A JSON object whose values are all strings, as (key, value) pairs; a fast
+/// path for the variables column (list views read many of them). Falls back
+/// to the full parser for anything unusual; nullopt if it is not such an object.
+std::optional<std::vector<std::pair<std::string, std::string>>>
+parse_string_object(const std::string& text) {
+  std::vector<std::pair<std::string, std::string>> out;
+  size_t pos = 0;
+  skip_ws(text, pos);
+  bool ok = pos < text.size() && text[pos] == '{';
+  if (ok) {
+    ++pos;
+    skip_ws(text, pos);
+    if (pos < text.size() && text[pos] == '}') {
+      ++pos;
+    } else {
+      for (;;) {
+        std::string key, value;
+        skip_ws(text, pos);
+        if (!scan_json_string(text, pos, key)) {
+          ok = false;
+          break;
+        }
+        skip_ws(text, pos);
+        if (pos >= text.size() || text[pos++] != ':') {
+          ok = false;
+          break;
+        }
+        skip_ws(text, pos);
+        if (!scan_json_string(text, pos, value)) {
+          ok = false;
+          break;
+        }
+        out.emplace_back(std::move(key), std::move(value));
+        skip_ws(text, pos);
+        if (pos < text.size() && text[pos] == ',') {
+          ++pos;
+          continue;
+        }
+        ok = pos < text.size() && text[pos] == '}';
+        ++pos;
+        break;
+      }
+    }
+    skip_ws(text, pos);
+    ok = ok && pos == text.size();
+  }
+  if (ok)
+    return out;
+  auto j = nlohmann::json::parse(text, nullptr, false);
+  if (!j.is_object())
+    return std::nullopt;
+  out.clear();
+  for (auto& [key, value] : j.items()) {
+    if (!value.is_string())
+      return std::nullopt;
+    out.emplace_back(key, value.get<std::string>());
+  }
+  return out;
+}
+
 void check_page(page_request req) {
   if (req.page < 1)
     throw db_error(errc::invalid_argument, "page must be at least 1");
@@ -191,15 +285,13 @@ std::string sql_store::encode_variables(const std::map<std::string, std::string>
 
 std::map<std::string, std::string> sql_store::decode_variables(const std::string& env_id,
                                                                const std::string& text) const {
+  auto pairs = parse_string_object(text);
+  if (!pairs)
+    throw db_error(errc::internal,
+                   "variables of environment " + env_id + " are not a JSON object of strings");
   std::map<std::string, std::string> out;
-  auto j = nlohmann::json::parse(text, nullptr, false);
-  if (!j.is_object())
-    throw db_error(errc::internal, "variables of environment " + env_id + " are not a JSON object");
-  for (auto& [name, sealed] : j.items()) {
-    if (!sealed.is_string())
-      throw db_error(errc::internal, "variable " + name + " of environment " + env_id
-                                       + " is not sealed text");
-    auto plain = cipher_->open(sealed.get<std::string>());
+  for (auto& [name, sealed] : *pairs) {
+    auto plain = cipher_->open(sealed);
     if (!plain)
       throw db_error(errc::internal, "cannot decrypt variable " + name + " of environment "
                                        + env_id + " (wrong secret key?)");
@@ -218,10 +310,12 @@ environment sql_store::environment_of(const sql_row& r, bool decrypt) const {
   if (decrypt) {
     e.variables = decode_variables(e.id, text_at(r, 5));
   } else {
-    auto j = nlohmann::json::parse(text_at(r, 5), nullptr, false);
-    if (j.is_object())
-      for (auto& item : j.items())
-        e.variables.emplace(item.key(), std::string{});
+    auto pairs = parse_string_object(text_at(r, 5));
+    if (!pairs)
+      throw db_error(errc::internal, "variables of environment " + e.id
+                                       + " are not a JSON object of strings");
+    for (auto& item : *pairs)
+      e.variables.emplace(item.first, std::string{});
   }
   e.settings = decode_settings(text_at(r, 6));
   e.created_at = text_at(r, 7);

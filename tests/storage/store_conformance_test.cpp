@@ -362,6 +362,7 @@ CAF_TEST(variables round trip) {
     {"SPECIAL", "a=b; c='d' \"e\"\n\ttab $HOME `x` \\ {}"},
     {"BIG", std::string(16 * 1024, 'z')},
     {"_under_score9", "json {\"k\": [1, 2]}"},
+    {"we\"ird\\na\u00efme\n", "odd name"}, // the store does not validate names
   };
   for (auto& b : all) {
     CAF_MESSAGE("backend " << b.name);
@@ -373,6 +374,12 @@ CAF_TEST(variables round trip) {
     auto found = st->find_environment(e.id);
     CAF_REQUIRE(found);
     CAF_CHECK(found->variables == vars);
+    auto masked = st->list_environments_masked(p.id, {1, 20});
+    CAF_REQUIRE(masked);
+    CAF_REQUIRE_EQUAL(masked->items.size(), 1u);
+    CAF_CHECK_EQUAL(masked->items[0].variables.size(), vars.size());
+    for (auto& [name, value] : vars)
+      CAF_CHECK(masked->items[0].variables.count(name) == 1);
     auto empty = make_env(*st, p.id, "none");
     auto none = st->find_environment(empty.id);
     CAF_REQUIRE(none);
