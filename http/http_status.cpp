@@ -44,7 +44,10 @@ void write_error(httplib::Response& res, errc code, const std::string& message) 
     text = "internal server error";
   }
   res.status = http_status_of(code);
-  res.set_content(error_json(to_string(code), text).dump(), "application/json");
+  // Messages may echo client text: replace invalid UTF-8 instead of throwing.
+  res.set_content(error_json(to_string(code), text)
+                    .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
+                  "application/json");
 }
 
 void write_error(httplib::Response& res, const caf::error& err) {
