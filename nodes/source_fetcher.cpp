@@ -381,7 +381,6 @@ caf::expected<fetched_commit> fetch_commit(const std::string& url, const std::st
   };
   if (auto r = run_local({"init", "-q"}, "git init"); !r)
     return r.error();
-  git.log("Fetching commit " + commit + " of branch " + branch + " from " + redact_url(url));
   bool have_commit = false;
   if (commit.size() == 40) {
     // The commit alone (servers allow reachable shas with protocol v2).
