@@ -3,6 +3,7 @@
 #include <CLI/CLI.hpp>
 
 #include "cli/admin_commands.hpp"
+#include "cli/console_commands.hpp"
 #include "cli/serve_command.hpp"
 
 namespace gilgal {
@@ -24,6 +25,7 @@ int run_cli(int argc, char** argv) {
   // rollback, nodes) and `node` register here the same way.
   cli::add_serve_command(app, exit_code);
   cli::add_admin_commands(app, exit_code);
+  cli::add_console_commands(app, exit_code);
   CLI11_PARSE(app, argc, argv);
   return exit_code;
 }

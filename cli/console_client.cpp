@@ -1,0 +1,272 @@
+#include "cli/console_client.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <thread>
+
+#include <httplib.h>
+
+#include "cli/console_sse.hpp"
+#include "http/http_status.hpp"
+#include "protocol/error.hpp"
+
+namespace gilgal::cli {
+
+namespace {
+
+using nlohmann::json;
+
+constexpr time_t connect_timeout_s = 5;
+constexpr time_t read_timeout_s = 60;
+// The server sends a keepalive comment every 15 s while a log is quiet.
+constexpr time_t follow_read_timeout_s = 45;
+constexpr int page_limit = 100;
+
+std::unique_ptr<httplib::Client> make_client(const console_target& t, time_t read_timeout) {
+  auto cli = std::make_unique<httplib::Client>(t.host, t.port);
+  cli->set_connection_timeout(connect_timeout_s, 0);
+  cli->set_read_timeout(read_timeout, 0);
+  cli->set_write_timeout(read_timeout, 0);
+  cli->set_keep_alive(false);
+  return cli;
+}
+
+httplib::Headers auth_headers(const console_target& t) {
+  return {{"Authorization", "Bearer " + t.token}, {"Accept", "application/json"},
+          {"User-Agent", "gilgal-console/0.1"}};
+}
+
+caf::error unreachable(const console_target& t, httplib::Error err) {
+  std::string why;
+  switch (err) {
+    case httplib::Error::Connection: why = "connection failed"; break;
+    case httplib::Error::ConnectionTimeout: why = "connection timed out"; break;
+    case httplib::Error::Read: why = "no answer (read failed or timed out)"; break;
+    case httplib::Error::Write: why = "the request could not be sent"; break;
+    default: why = httplib::to_string(err); break;
+  }
+  return make_error(errc::unavailable, "cannot reach Gilgal at " + t.url + " (" + why + ")");
+}
+
+/// The server's error message of a non-2xx answer.
+caf::error api_error(int status, const std::string& body) {
+  std::string message;
+  try {
+    auto j = json::parse(body);
+    if (j.is_object() && j.contains("error") && j["error"].is_object())
+      message = j["error"].value("message", "");
+  } catch (const std::exception&) {
+    // not our JSON: fall back to the status
+  }
+  if (message.empty())
+    message = "the server answered HTTP " + std::to_string(status);
+  return make_error(errc_of_http_status(status), message);
+}
+
+caf::expected<json> to_result(const console_target& t, const httplib::Result& res) {
+  if (!res)
+    return unreachable(t, res.error());
+  if (res->status < 200 || res->status > 299)
+    return api_error(res->status, res->body);
+  if (res->body.empty())
+    return json::object();
+  try {
+    return json::parse(res->body);
+  } catch (const std::exception&) {
+    return make_error(errc::internal,
+                      "the server at " + t.url + " did not answer JSON (is it Gilgal?)");
+  }
+}
+
+std::string url_of(const console_target& t, const std::string& path) {
+  return t.base_path + path;
+}
+
+/// `items` of one matching name, or an error naming the alternatives.
+caf::expected<json> pick(const std::vector<json>& items, const std::string& id_or_name,
+                         const std::string& what, const std::string& list_hint) {
+  for (auto& item : items)
+    if (item.value("id", "") == id_or_name)
+      return item;
+  std::vector<const json*> named;
+  for (auto& item : items)
+    if (item.value("name", "") == id_or_name)
+      named.push_back(&item);
+  if (named.size() == 1)
+    return *named.front();
+  if (named.empty())
+    return make_error(errc::not_found, "no " + what + " with the name or id '" + id_or_name
+                                         + "' (" + list_hint + " lists them)");
+  std::string ids;
+  for (auto* item : named)
+    ids += (ids.empty() ? "" : ", ") + item->value("id", "");
+  return make_error(errc::conflict, "the " + what + " name '" + id_or_name
+                                      + "' is ambiguous; use one of the ids: " + ids);
+}
+
+} // namespace
+
+std::string path_segment(const std::string& text) {
+  static const char* hex = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : text) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
+      out += static_cast<char>(c);
+    } else {
+      out += '%';
+      out += hex[c >> 4];
+      out += hex[c & 15];
+    }
+  }
+  return out;
+}
+
+int exit_code_of(const caf::error& err) {
+  return code_of(err) == errc::unavailable ? console_exit::unreachable : console_exit::failed;
+}
+
+std::string error_text(const caf::error& err) {
+  auto msg = message_of(err);
+  return msg.empty() ? std::string{to_string(code_of(err))} : msg;
+}
+
+caf::expected<json> api_client::get(const std::string& path) const {
+  auto cli = make_client(target_, read_timeout_s);
+  return to_result(target_, cli->Get(url_of(target_, path), auth_headers(target_)));
+}
+
+caf::expected<json> api_client::post(const std::string& path, const json& body,
+                                     const std::string& idempotency_key) const {
+  auto cli = make_client(target_, read_timeout_s);
+  auto headers = auth_headers(target_);
+  if (!idempotency_key.empty())
+    headers.emplace("Idempotency-Key", idempotency_key);
+  return to_result(target_, cli->Post(url_of(target_, path), headers, body.dump(),
+                                      "application/json"));
+}
+
+caf::expected<json> api_client::del(const std::string& path) const {
+  auto cli = make_client(target_, read_timeout_s);
+  return to_result(target_, cli->Delete(url_of(target_, path), auth_headers(target_)));
+}
+
+caf::expected<std::vector<json>> api_client::get_all(const std::string& path) const {
+  std::vector<json> items;
+  auto sep = path.find('?') == std::string::npos ? "?" : "&";
+  for (int page = 1;; ++page) {
+    auto res = get(path + sep + "page=" + std::to_string(page)
+                   + "&limit=" + std::to_string(page_limit));
+    if (!res)
+      return res.error();
+    if (!res->is_object() || !(*res)["items"].is_array())
+      return make_error(errc::internal, "unexpected answer to GET " + path);
+    for (auto& item : (*res)["items"])
+      items.push_back(item);
+    if (!res->value("hasMore", false) || (*res)["items"].empty())
+      return items;
+  }
+}
+
+caf::expected<json> api_client::resolve_project(const std::string& id_or_name) const {
+  auto all = get_all("/api/projects");
+  if (!all)
+    return all.error();
+  return pick(*all, id_or_name, "project", "`gilgal projects`");
+}
+
+caf::expected<json> api_client::resolve_environment(const std::string& project_id,
+                                                    const std::string& id_or_name) const {
+  auto all = get_all("/api/projects/" + path_segment(project_id) + "/environments");
+  if (!all)
+    return all.error();
+  return pick(*all, id_or_name, "environment in this project", "`gilgal envs PROJECT`");
+}
+
+caf::expected<std::string> api_client::follow_log(const std::string& deployment_id,
+                                                  int64_t& last_seq,
+                                                  const line_handler& on_line,
+                                                  const reconnect_handler& on_reconnect,
+                                                  int max_retries) const {
+  auto path = url_of(target_, "/api/deployments/" + path_segment(deployment_id)
+                                + "/logs?follow=1");
+  int failures = 0;
+  for (;;) {
+    auto headers = auth_headers(target_);
+    headers.erase("Accept");
+    headers.emplace("Accept", "text/event-stream");
+    if (last_seq > 0)
+      headers.emplace("Last-Event-ID", std::to_string(last_seq));
+    int status = 0;
+    std::string error_body;
+    bool ended = false;
+    bool progressed = false;
+    std::string end_status;
+    sse_parser parser{[&](const sse_event& ev) {
+      if (ev.event == "end") {
+        ended = true;
+        try {
+          end_status = json::parse(ev.data).value("status", "");
+        } catch (const std::exception&) {
+          end_status.clear();
+        }
+        return false; // stop reading: the stream is over
+      }
+      if (ev.event != "log")
+        return true;
+      json line;
+      try {
+        line = json::parse(ev.data);
+      } catch (const std::exception&) {
+        return true; // a line we cannot read is skipped, not fatal
+      }
+      int64_t seq = line.value("seq", int64_t{0});
+      if (seq == 0 && !ev.id.empty())
+        seq = std::strtoll(ev.id.c_str(), nullptr, 10);
+      if (seq != 0 && seq <= last_seq)
+        return true; // already shown before a reconnect
+      on_line(line);
+      if (seq > last_seq)
+        last_seq = seq;
+      progressed = true;
+      return true;
+    }};
+    auto cli = make_client(target_, follow_read_timeout_s);
+    auto res = cli->Get(
+      path, headers,
+      [&](const httplib::Response& r) {
+        status = r.status;
+        return true;
+      },
+      [&](const char* data, size_t size) {
+        if (status != 200) {
+          error_body.append(data, size);
+          return true;
+        }
+        return parser.feed(data, size);
+      });
+    if (ended)
+      return end_status.empty() ? std::string{"unknown"} : end_status;
+    std::string why;
+    if (status >= 400 && status < 500)
+      return api_error(status, error_body);
+    if (status >= 500)
+      why = "the server answered HTTP " + std::to_string(status);
+    else if (!res && res.error() != httplib::Error::Canceled)
+      why = error_text(unreachable(target_, res.error()));
+    else
+      why = "the log stream ended early";
+    if (progressed)
+      failures = 0;
+    if (++failures > max_retries)
+      return make_error(errc::unavailable,
+                        "lost the log stream of deployment " + deployment_id + " from "
+                          + target_.url + ": " + why);
+    if (on_reconnect)
+      on_reconnect(failures, why);
+    // 0.25 s, 0.5 s, 1 s, 2 s, then every 4 s.
+    auto wait = std::chrono::milliseconds{250 << std::min(failures - 1, 4)};
+    std::this_thread::sleep_for(wait);
+  }
+}
+
+} // namespace gilgal::cli

@@ -1,0 +1,54 @@
+#include "cli/console_commands.hpp"
+
+#include <iostream>
+
+namespace gilgal::cli {
+
+const char* const console_help_footer =
+  "\nServer and token: --url/--token, else GILGAL_URL/GILGAL_TOKEN, else url/token in "
+  "$XDG_CONFIG_HOME/gilgal/config.toml (~/.config/gilgal/config.toml); default URL "
+  "http://127.0.0.1:8080.\nExit codes: 0 ok, 1 failed or refused by the server, 2 bad "
+  "configuration (e.g. no token), 3 deployment cancelled, 4 server unreachable.";
+
+void add_console_commands(CLI::App& app, int& exit_code) {
+  add_console_deploy_command(app, exit_code);
+  add_console_list_commands(app, exit_code);
+  add_console_deployment_commands(app, exit_code);
+}
+
+CLI::App* add_console_command(CLI::App& app, int& exit_code, const char* name,
+                              const std::string& description,
+                              std::function<int(const api_client&)> body) {
+  auto* cmd = app.add_subcommand(name, description + console_help_footer);
+  auto opts = std::make_shared<console_options>(*cmd);
+  cmd->callback([&exit_code, opts, body = std::move(body)] {
+    auto target = opts->resolve();
+    if (!target) {
+      std::cerr << "error: " << error_text(target.error()) << std::endl;
+      exit_code = console_exit::usage;
+      return;
+    }
+    exit_code = body(api_client{*target});
+  });
+  return cmd;
+}
+
+int report(const caf::error& err) {
+  std::cerr << "error: " << error_text(err) << std::endl;
+  return exit_code_of(err);
+}
+
+void print_json(const nlohmann::json& j) {
+  std::cout << j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << std::endl;
+}
+
+std::string page_query(int page, int limit) {
+  std::string q;
+  if (page > 0)
+    q += "page=" + std::to_string(page);
+  if (limit > 0)
+    q += (q.empty() ? "" : "&") + std::string{"limit="} + std::to_string(limit);
+  return q.empty() ? q : "?" + q;
+}
+
+} // namespace gilgal::cli

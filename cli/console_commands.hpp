@@ -1,0 +1,46 @@
+// The operator console: `gilgal deploy`, `deployments`, `logs`, `projects`,
+// `envs`, `cancel`, `rollback` — clients of the HTTP API (cli/console_client.hpp).
+// Every command takes --url, --token and --json (cli/console_options.hpp).
+#pragma once
+
+#include <functional>
+#include <memory>
+
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+
+#include "cli/console_client.hpp"
+#include "cli/console_options.hpp"
+
+namespace gilgal::cli {
+
+/// Adds every console subcommand to `app`; the chosen one stores its exit code
+/// in `exit_code`.
+void add_console_commands(CLI::App& app, int& exit_code);
+
+// -- shared by the console_*_command(s).cpp files ------------------------------
+
+/// The text appended to every console command's description.
+extern const char* const console_help_footer;
+
+/// A console subcommand with --url/--token/--json whose callback runs `body`
+/// with a client of the configured server; a configuration error (no token,
+/// bad URL) prints `error: ...` and exits with console_exit::usage.
+CLI::App* add_console_command(CLI::App& app, int& exit_code, const char* name,
+                              const std::string& description,
+                              std::function<int(const api_client&)> body);
+
+/// Prints `error: MESSAGE` on stderr; returns the exit code for `err`.
+int report(const caf::error& err);
+
+/// Prints `j` as JSON on stdout (invalid UTF-8 replaced).
+void print_json(const nlohmann::json& j);
+
+/// "?page=N&limit=M" for the options given (0: not given), or "".
+std::string page_query(int page, int limit);
+
+void add_console_list_commands(CLI::App& app, int& exit_code);
+void add_console_deployment_commands(CLI::App& app, int& exit_code);
+void add_console_deploy_command(CLI::App& app, int& exit_code);
+
+} // namespace gilgal::cli

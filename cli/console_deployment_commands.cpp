@@ -1,0 +1,142 @@
+// `gilgal logs ID [-f]`, `gilgal cancel ID`, `gilgal rollback ID`: commands on
+// one deployment.
+#include <iostream>
+
+#include "cli/console_commands.hpp"
+#include "cli/console_follow.hpp"
+#include "cli/console_format.hpp"
+#include "protocol/error.hpp"
+
+namespace gilgal::cli {
+
+namespace {
+
+using nlohmann::json;
+
+struct logs_args {
+  std::string id;
+  bool follow = false;
+  int page = 0;
+  int limit = 0;
+};
+
+std::string deployment_path(const std::string& id) {
+  return "/api/deployments/" + path_segment(id);
+}
+
+void print_line(const json& line, bool as_json) {
+  if (as_json)
+    std::cout << line.dump(-1, ' ', false, json::error_handler_t::replace) << '\n';
+  else
+    std::cout << format_log_line(line) << '\n';
+}
+
+int show_logs(const api_client& api, const logs_args& a) {
+  bool as_json = api.target().json;
+  if (a.follow) {
+    // Stops when the deployment ends (at once for a finished one).
+    auto status = follow_and_print(api, a.id, std::cout, as_json);
+    if (!status)
+      return report(status.error());
+    if (!as_json)
+      std::cerr << "deployment " << a.id << " ended: " << *status << std::endl;
+    return console_exit::ok;
+  }
+  auto base = deployment_path(a.id) + "/logs";
+  if (a.page > 0 || a.limit > 0) { // exactly one page, as the API gives it
+    auto page = api.get(base + page_query(a.page, a.limit));
+    if (!page)
+      return report(page.error());
+    if (as_json) {
+      print_json(*page);
+      return console_exit::ok;
+    }
+    for (auto& line : page->value("items", json::array()))
+      print_line(line, false);
+    std::cout.flush();
+    if (auto footer = page_footer(*page); !footer.empty())
+      std::cerr << footer << std::endl;
+    return console_exit::ok;
+  }
+  auto lines = api.get_all(base);
+  if (!lines)
+    return report(lines.error());
+  for (auto& line : *lines)
+    print_line(line, as_json);
+  std::cout.flush();
+  return console_exit::ok;
+}
+
+int cancel(const api_client& api, const std::string& id) {
+  auto res = api.del(deployment_path(id));
+  if (!res)
+    return report(res.error());
+  if (api.target().json)
+    print_json(*res);
+  else
+    std::cout << res->value("message", "Deployment cancelled") << ": " << id << std::endl;
+  return console_exit::ok;
+}
+
+int rollback(const api_client& api, const std::string& id) {
+  auto res = api.post(deployment_path(id) + "/rollback", json::object());
+  if (!res) {
+    auto msg = message_of(res.error());
+    if (code_of(res.error()) == errc::not_found && msg.rfind("no route for", 0) == 0) {
+      std::cerr << "error: this Gilgal server does not offer rollback (" << msg << ")"
+                << std::endl;
+      return console_exit::failed;
+    }
+    return report(res.error());
+  }
+  if (api.target().json) {
+    print_json(*res);
+    return console_exit::ok;
+  }
+  std::cout << res->value("message", "Rolled back") << '\n';
+  if (res->contains("id"))
+    std::cout << "deployment: " << str_of(*res, "id") << " (status " << str_of(*res, "status")
+              << ")\n";
+  std::cout.flush();
+  return console_exit::ok;
+}
+
+} // namespace
+
+void add_console_deployment_commands(CLI::App& app, int& exit_code) {
+  auto la = std::make_shared<logs_args>();
+  auto* logs = add_console_command(
+    app, exit_code, "logs",
+    "Print the log of deployment ID as `[timestamp] level: message` (every line, or one "
+    "page with --page/--limit). With -f, follow it live until the deployment ends, "
+    "reconnecting if the connection drops; Ctrl-C stops following and does not cancel the "
+    "deployment. --json prints one JSON object per line (or the page's JSON with --page).",
+    [la](const api_client& api) { return show_logs(api, *la); });
+  logs->add_option("ID", la->id, "deployment id")->required();
+  auto* follow =
+    logs->add_flag("-f,--follow", la->follow, "follow the log live until the deployment ends");
+  auto* page = logs->add_option("--page", la->page, "print only this page (from 1)")
+                 ->check(CLI::PositiveNumber);
+  auto* limit =
+    logs->add_option("--limit", la->limit, "lines per page, 1..100")->check(CLI::Range(1, 100));
+  follow->excludes(page)->excludes(limit);
+
+  auto cancel_id = std::make_shared<std::string>();
+  auto* c = add_console_command(
+    app, exit_code, "cancel",
+    "Cancel deployment ID while it is pending or building (its build or container is "
+    "stopped and removed). A finished deployment cannot be cancelled: the server's message "
+    "is printed and the exit code is 1.",
+    [cancel_id](const api_client& api) { return cancel(api, *cancel_id); });
+  c->add_option("ID", *cancel_id, "deployment id")->required();
+
+  auto rollback_id = std::make_shared<std::string>();
+  auto* r = add_console_command(
+    app, exit_code, "rollback",
+    "Roll the environment of deployment ID back to its previous successful deployment "
+    "(POST /api/deployments/ID/rollback); prints the server's answer, or its error.",
+    [rollback_id](const api_client& api) { return rollback(api, *rollback_id); });
+  r->add_option("ID", *rollback_id, "deployment id")->required();
+}
+
+} // namespace gilgal::cli

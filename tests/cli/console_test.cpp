@@ -1,0 +1,406 @@
+// The operator console (`gilgal deploy`, `projects`, `envs`, `deployments`,
+// `logs`, `cancel`, `rollback`) as a user runs it: the real `gilgal` binary
+// against a real `gilgal serve`, deploying local git repositories into the
+// real Docker daemon. Plus unit tests of its SSE parser, URL and formatting.
+#define CAF_SUITE cli.console
+#include <caf/test/unit_test.hpp>
+
+#include <fstream>
+#include <sstream>
+#include <sys/stat.h>
+
+#include <nlohmann/json.hpp>
+
+#include "cli/console_format.hpp"
+#include "cli/console_options.hpp"
+#include "cli/console_sse.hpp"
+#include "nodes/docker_client.hpp"
+#include "protocol/error.hpp"
+#include "protocol/ids.hpp"
+#include "tests/fixtures/gilgal_server.hpp"
+#include "tests/fixtures/git_repo.hpp"
+#include "tests/fixtures/services.hpp"
+#include "tests/fixtures/test_images.hpp"
+
+using namespace gilgal;
+using namespace gilgal::test;
+using nlohmann::json;
+
+namespace {
+
+bool contains(const std::string& haystack, const std::string& needle) {
+  return haystack.find(needle) != std::string::npos;
+}
+
+std::vector<std::string> lines_of(const std::string& text) {
+  std::vector<std::string> out;
+  std::istringstream in{text};
+  for (std::string line; std::getline(in, line);)
+    if (!line.empty())
+      out.push_back(line);
+  return out;
+}
+
+std::string show(const command_result& r) {
+  return "exit " + std::to_string(r.exit_code) + "\n--- stdout\n" + r.out + "--- stderr\n"
+         + r.err;
+}
+
+json api(gilgal_server& srv, const std::string& method, const std::string& path,
+         const json& body = json::object()) {
+  auto cli = srv.client();
+  auto headers = gilgal_server::bearer(srv.token());
+  httplib::Result res = method == "POST"
+                          ? cli->Post(path, headers, body.dump(), "application/json")
+                          : cli->Get(path, headers);
+  if (!res || res->status >= 300)
+    throw std::runtime_error(method + " " + path + " failed: "
+                             + (res ? std::to_string(res->status) + " " + res->body
+                                    : std::string{"no response"}));
+  return json::parse(res->body);
+}
+
+const char* web_dockerfile = R"(FROM gilgal-test/busybox:latest
+COPY www /www
+CMD ["/bin/sh","-c","exec httpd -f -p $PORT -h /www"]
+)";
+
+const char* failing_dockerfile = R"(FROM gilgal-test/busybox:latest
+RUN false
+)";
+
+server_options docker_server_options() {
+  server_options opts;
+  opts.allow_local_sources = true;
+  auto port_base = 33000 + static_cast<int>(::getpid() % 400) * 5;
+  opts.extra_args = {"--docker-host",      docker_host_or_default(),
+                     "--port-range-begin", std::to_string(port_base),
+                     "--port-range-end",   std::to_string(port_base + 200),
+                     "--git-retries",      "1"};
+  return opts;
+}
+
+/// A server with one project ("demo", from a local repository) and one
+/// environment ("production"); removes the environment's containers at the end.
+struct deploy_fixture {
+  docker_client docker{docker_host_or_default()};
+  git_repo repo;
+  gilgal_server srv{docker_server_options()};
+  std::string project_id;
+  std::string env_id;
+
+  deploy_fixture() {
+    auto image = ensure_busybox_image(docker);
+    if (!image)
+      CAF_FAIL("busybox test image: " << message_of(image.error()));
+    repo.commit({{"Dockerfile", web_dockerfile}, {"www/index.html", "hello from the console\n"}},
+                "first version");
+    project_id = api(srv, "POST", "/api/projects",
+                     {{"name", "demo"}, {"repositoryUrl", repo.path()}, {"branch", "main"}})
+                   .at("id");
+    env_id = api(srv, "POST", "/api/projects/" + project_id + "/environments",
+                 {{"name", "production"},
+                  {"type", "production"},
+                  {"healthCheck", {{"timeoutSeconds", 30}}}})
+               .at("id");
+  }
+
+  ~deploy_fixture() {
+    if (auto list = docker.list_containers({"gilgal.environment=" + env_id}, true))
+      for (auto& c : *list)
+        docker.remove_container(c.id, true, true);
+  }
+
+  command_result run(const std::vector<std::string>& args) {
+    process_options p;
+    p.deadline = std::chrono::seconds{300};
+    return srv.run(args, p);
+  }
+};
+
+/// The deployment id that `gilgal deploy` printed first ("Deployment ID of ...").
+std::string deployment_id_in(const std::string& out) {
+  auto at = out.find("Deployment ");
+  if (at == std::string::npos)
+    return {};
+  auto begin = at + 11;
+  return out.substr(begin, out.find(' ', begin) - begin);
+}
+
+} // namespace
+
+// -- units ----------------------------------------------------------------------
+
+CAF_TEST(sse parser assembles events from pieces of any size) {
+  std::vector<cli::sse_event> events;
+  cli::sse_parser parser{[&](const cli::sse_event& ev) {
+    events.push_back(ev);
+    return true;
+  }};
+  std::string stream = ": keepalive\n\nid: 1\nevent: log\ndata: {\"seq\":1}\n\n"
+                       "id: 2\r\nevent: log\r\ndata: a\r\ndata: b\r\n\r\n"
+                       "data:no space\n\nevent: end\ndata: {\"status\":\"success\"}\n\n";
+  for (char c : stream) // one byte at a time: the worst fragmentation
+    CAF_CHECK(parser.feed(&c, 1));
+  CAF_REQUIRE_EQUAL(events.size(), 4u);
+  CAF_CHECK_EQUAL(events[0].id, "1");
+  CAF_CHECK_EQUAL(events[0].event, "log");
+  CAF_CHECK_EQUAL(events[0].data, "{\"seq\":1}");
+  CAF_CHECK_EQUAL(events[1].id, "2");
+  CAF_CHECK_EQUAL(events[1].data, "a\nb");
+  CAF_CHECK_EQUAL(events[2].event, "message");
+  CAF_CHECK_EQUAL(events[2].data, "no space");
+  CAF_CHECK_EQUAL(events[3].event, "end");
+  // A handler returning false stops the feed; reset() drops a partial event.
+  cli::sse_parser stopper{[](const cli::sse_event&) { return false; }};
+  std::string two = "data: x\n\ndata: y\n\n";
+  CAF_CHECK(!stopper.feed(two.data(), two.size()));
+  int seen = 0;
+  cli::sse_parser counter{[&](const cli::sse_event&) { return ++seen, true; }};
+  std::string partial = "data: half";
+  counter.feed(partial.data(), partial.size());
+  counter.reset();
+  std::string next = "\ndata: whole\n\n";
+  counter.feed(next.data(), next.size());
+  CAF_CHECK_EQUAL(seen, 1);
+}
+
+CAF_TEST(console urls) {
+  auto t = cli::parse_console_url("http://example.com:9000/gilgal/");
+  CAF_REQUIRE(t);
+  CAF_CHECK_EQUAL(t->host, "example.com");
+  CAF_CHECK_EQUAL(t->port, 9000);
+  CAF_CHECK_EQUAL(t->base_path, "/gilgal");
+  CAF_CHECK_EQUAL(t->url, "http://example.com:9000/gilgal");
+  auto v6 = cli::parse_console_url("http://[::1]:8080");
+  CAF_REQUIRE(v6);
+  CAF_CHECK_EQUAL(v6->host, "::1");
+  CAF_CHECK_EQUAL(v6->port, 8080);
+  CAF_CHECK_EQUAL(cli::parse_console_url("http://localhost")->port, 80);
+  for (auto* bad : {"127.0.0.1:8080", "https://x", "http://:80", "http://h:0", "http://h:x",
+                    "http://u:p@h", "ftp://h"})
+    CAF_CHECK(!cli::parse_console_url(bad));
+}
+
+CAF_TEST(console formatting) {
+  using std::chrono::seconds;
+  std::chrono::system_clock::time_point t0;
+  CAF_REQUIRE(parse_rfc3339("2025-12-30T10:30:00Z", t0));
+  CAF_CHECK_EQUAL(cli::age_of("2025-12-30T10:30:00Z", t0 + seconds{5}), "5s ago");
+  CAF_CHECK_EQUAL(cli::age_of("2025-12-30T10:30:00.250Z", t0 + seconds{3 * 3600}), "2h ago");
+  CAF_CHECK_EQUAL(cli::duration_of(json(130)), "2m10s");
+  CAF_CHECK_EQUAL(cli::duration_of(json(nullptr)), "-");
+  CAF_CHECK_EQUAL(cli::commit8(json("a1b2c3d4e5f6")), "a1b2c3d4");
+  CAF_CHECK_EQUAL(cli::format_log_line({{"seq", 1},
+                                        {"timestamp", "2025-12-30T10:30:00Z"},
+                                        {"level", "info"},
+                                        {"message", "Starting deployment pipeline..."}}),
+                  "[2025-12-30T10:30:00Z] info: Starting deployment pipeline...");
+  std::ostringstream out;
+  cli::text_table table{{"ID", "NAME"}};
+  table.add({"1", "short"});
+  table.add({"12345", "x"});
+  table.print(out);
+  CAF_CHECK_EQUAL(out.str(), "ID     NAME\n1      short\n12345  x\n");
+}
+
+// -- against a real server -----------------------------------------------------------
+
+CAF_TEST(help says that ctrl-c only stops following) {
+  auto res = run_gilgal({"deploy", "--help"});
+  CAF_CHECK_EQUAL(res.exit_code, 0);
+  CAF_CHECK(contains(res.out, "Ctrl-C"));
+  CAF_CHECK(contains(res.out, "--commit"));
+  CAF_CHECK(contains(res.out, "--token"));
+  for (auto* cmd : {"deployments", "logs", "projects", "envs", "cancel", "rollback"})
+    CAF_CHECK_EQUAL(run_gilgal({cmd, "--help"}).exit_code, 0);
+}
+
+CAF_TEST(configuration errors and an unreachable server) {
+  gilgal_server srv;
+  // No token anywhere: a clear error, no request.
+  auto res = srv.run({"projects"}, {{{"GILGAL_TOKEN", ""}}});
+  CAF_CHECK_EQUAL(res.exit_code, 2);
+  CAF_CHECK(contains(res.err, "no API token"));
+  // A wrong token: the server's message.
+  res = srv.run({"projects"}, {{{"GILGAL_TOKEN", "glg_nope"}}});
+  CAF_CHECK_EQUAL(res.exit_code, 1);
+  CAF_CHECK(contains(res.err, "missing or invalid bearer token"));
+  // Nobody listening.
+  auto url = "http://127.0.0.1:" + std::to_string(free_port());
+  res = srv.run({"projects"}, {{{"GILGAL_URL", url}}});
+  CAF_CHECK_EQUAL(res.exit_code, 4);
+  CAF_CHECK(contains(res.err, "cannot reach Gilgal at " + url));
+  // The config file of the user's config directory; flags win over it.
+  auto dir = make_temp_dir("gilgal-console-config");
+  ::mkdir((dir + "/gilgal").c_str(), 0700);
+  {
+    std::ofstream f{dir + "/gilgal/config.toml"};
+    f << "url = \"" << srv.base_url() << "\"\ntoken = \"" << srv.token() << "\"\n";
+  }
+  ::chmod((dir + "/gilgal/config.toml").c_str(), 0600);
+  process_options from_file{{{"GILGAL_URL", ""}, {"GILGAL_TOKEN", ""}, {"XDG_CONFIG_HOME", dir}}};
+  res = srv.run({"projects"}, from_file);
+  CAF_CHECK_EQUAL(res.exit_code, 0);
+  CAF_CHECK(contains(res.out, "no projects"));
+  res = srv.run({"projects", "--url", url}, from_file);
+  CAF_CHECK_EQUAL(res.exit_code, 4);
+  { // a typo is an error, not a silent default
+    std::ofstream f{dir + "/gilgal/config.toml"};
+    f << "tokne = \"x\"\n";
+  }
+  res = srv.run({"projects"}, from_file);
+  CAF_CHECK_EQUAL(res.exit_code, 2);
+  CAF_CHECK(contains(res.err, "unknown key 'tokne'"));
+  remove_tree(dir);
+  // The token is never printed.
+  res = srv.run({"projects", "--url", url});
+  CAF_CHECK(!contains(res.out + res.err, srv.token()));
+}
+
+CAF_TEST(projects and environments by name and by id) {
+  gilgal_server srv;
+  auto shop = api(srv, "POST", "/api/projects",
+                  {{"name", "shop"}, {"repositoryUrl", "https://example.com/acme/shop.git"}});
+  api(srv, "POST", "/api/projects",
+      {{"name", "blog"}, {"repositoryUrl", "https://example.com/acme/blog.git"}});
+  std::string shop_id = shop.at("id");
+  auto prod = api(srv, "POST", "/api/projects/" + shop_id + "/environments",
+                  {{"name", "production"},
+                   {"type", "production"},
+                   {"environmentVariables", {{"API_KEY", "s3cret-value"}}}});
+  api(srv, "POST", "/api/projects/" + shop_id + "/environments",
+      {{"name", "staging"}, {"type", "staging"}});
+
+  auto res = srv.run({"projects"});
+  CAF_REQUIRE_EQUAL(res.exit_code, 0);
+  auto rows = lines_of(res.out);
+  CAF_REQUIRE_EQUAL(rows.size(), 3u);
+  CAF_CHECK_EQUAL(rows[0].rfind("ID", 0), 0u);
+  CAF_CHECK(contains(res.out, "shop"));
+  CAF_CHECK(contains(res.out, "blog"));
+  CAF_CHECK(contains(res.out, shop_id));
+  // Aligned: the NAME column starts at the same offset on every row.
+  auto name_at = rows[0].find("NAME");
+  CAF_CHECK(rows[1].substr(name_at, 4) == "shop" || rows[1].substr(name_at, 4) == "blog");
+
+  res = srv.run({"projects", "--json"});
+  CAF_REQUIRE_EQUAL(res.exit_code, 0);
+  auto page = json::parse(res.out);
+  CAF_CHECK_EQUAL(page.at("total"), 2);
+  CAF_CHECK_EQUAL(page.at("items").size(), 2u);
+
+  res = srv.run({"projects", "--limit", "1"});
+  CAF_CHECK_EQUAL(res.exit_code, 0);
+  CAF_CHECK(contains(res.out, "--page 2 for more"));
+
+  for (auto& which : {std::string{"shop"}, shop_id}) {
+    res = srv.run({"envs", which});
+    CAF_REQUIRE_EQUAL(res.exit_code, 0);
+    CAF_CHECK(contains(res.out, "production"));
+    CAF_CHECK(contains(res.out, "staging"));
+    CAF_CHECK(contains(res.out, prod.at("id").get<std::string>()));
+    CAF_CHECK(!contains(res.out, "s3cret-value"));
+  }
+  res = srv.run({"envs", "shop", "--json"});
+  CAF_REQUIRE_EQUAL(res.exit_code, 0);
+  CAF_CHECK_EQUAL(json::parse(res.out).at("items").size(), 2u);
+
+  res = srv.run({"envs", "nosuch"});
+  CAF_CHECK_EQUAL(res.exit_code, 1);
+  CAF_CHECK(contains(res.err, "no project with the name or id 'nosuch'"));
+  res = srv.run({"deploy", "shop", "nosuch"});
+  CAF_CHECK_EQUAL(res.exit_code, 1);
+  CAF_CHECK(contains(res.err, "no environment in this project with the name or id 'nosuch'"));
+  // Another user sees none of them.
+  srv.create_user("bob");
+  res = srv.run({"envs", shop_id}, {{{"GILGAL_TOKEN", srv.token_of("bob")}}});
+  CAF_CHECK_EQUAL(res.exit_code, 1);
+  res = srv.run({"deployments", "shop"});
+  CAF_CHECK_EQUAL(res.exit_code, 0);
+  CAF_CHECK(contains(res.out, "no deployments"));
+}
+
+CAF_TEST(deploy follows the log to success and the other commands see it) {
+  deploy_fixture f;
+  auto res = f.run({"deploy", "demo", "production", "--message", "from the console"});
+  CAF_REQUIRE_EQUAL(res.exit_code, 0);
+  CAF_CHECK(contains(res.out, "Deployment completed successfully"));
+  CAF_CHECK(contains(res.out, "info: Starting deployment pipeline..."));
+  CAF_CHECK(contains(res.out, "succeeded"));
+  auto id = deployment_id_in(res.out);
+  CAF_REQUIRE(is_uuid(id));
+  CAF_MESSAGE("deployed " << id);
+
+  // The container answers.
+  auto d = api(f.srv, "GET", "/api/deployments/" + id);
+  CAF_CHECK_EQUAL(d.at("status"), "success");
+  CAF_CHECK_EQUAL(d.at("commitMessage"), "from the console");
+  httplib::Client app{"127.0.0.1", d.at("port").get<int>()};
+  auto page = app.Get("/index.html");
+  CAF_REQUIRE(page);
+  CAF_CHECK_EQUAL(page->body, "hello from the console\n");
+
+  res = f.run({"logs", id});
+  CAF_REQUIRE_EQUAL(res.exit_code, 0);
+  auto lines = lines_of(res.out);
+  CAF_REQUIRE(lines.size() >= 4);
+  CAF_CHECK_EQUAL(lines.front().front(), '[');
+  CAF_CHECK(contains(res.out, "info: Deployment completed successfully"));
+
+  res = f.run({"logs", id, "--json"});
+  CAF_REQUIRE_EQUAL(res.exit_code, 0);
+  CAF_CHECK_EQUAL(lines_of(res.out).size(), lines.size());
+  for (auto& l : lines_of(res.out))
+    CAF_CHECK(json::parse(l).contains("seq"));
+
+  res = f.run({"logs", id, "--page", "1", "--limit", "2", "--json"});
+  CAF_REQUIRE_EQUAL(res.exit_code, 0);
+  CAF_CHECK_EQUAL(json::parse(res.out).at("items").size(), 2u);
+
+  // -f of a finished deployment prints everything and returns.
+  res = f.run({"logs", id, "-f"});
+  CAF_CHECK_EQUAL(res.exit_code, 0);
+  CAF_CHECK_EQUAL(lines_of(res.out).size(), lines.size());
+
+  res = f.run({"deployments", "demo"});
+  CAF_REQUIRE_EQUAL(res.exit_code, 0);
+  CAF_CHECK(contains(res.out, id));
+  CAF_CHECK(contains(res.out, "success"));
+  CAF_CHECK(contains(res.out, "production"));
+  CAF_CHECK(contains(res.out, d.at("commitSha").get<std::string>().substr(0, 8)));
+  res = f.run({"deployments", f.project_id, "--json"});
+  CAF_REQUIRE_EQUAL(res.exit_code, 0);
+  CAF_CHECK_EQUAL(json::parse(res.out).at("items").at(0).at("id"), id);
+
+  // A finished deployment cannot be cancelled: the server's 409 message.
+  res = f.run({"cancel", id});
+  CAF_CHECK_EQUAL(res.exit_code, 1);
+  CAF_CHECK(contains(res.err, "already finished"));
+  // No earlier successful deployment (or no rollback route yet): an error, clearly.
+  res = f.run({"rollback", id});
+  CAF_CHECK_NOT_EQUAL(res.exit_code, 0);
+  CAF_CHECK(contains(res.err, "error: "));
+  res = f.run({"logs", "00000000-0000-4000-8000-000000000000"});
+  CAF_CHECK_EQUAL(res.exit_code, 1);
+}
+
+CAF_TEST(a failing build exits non zero and json gives the final deployment) {
+  deploy_fixture f;
+  f.repo.commit({{"Dockerfile", failing_dockerfile}}, "broken");
+  auto res = f.run({"deploy", "demo", "production"});
+  CAF_CHECK_EQUAL(res.exit_code, 1);
+  CAF_CHECK(contains(res.out, "failed"));
+  CAF_CHECK(!contains(res.out, "Deployment completed successfully"));
+
+  res = f.run({"deploy", f.project_id, f.env_id, "--json"});
+  CAF_CHECK_EQUAL(res.exit_code, 1);
+  auto d = json::parse(res.out); // stdout is the final deployment's JSON only
+  CAF_CHECK_EQUAL(d.at("status"), "failed");
+  CAF_CHECK(d.at("errorMessage").is_string());
+  CAF_CHECK(contains(res.err, "Starting deployment pipeline"));
+
+  res = f.run({"deploy", "demo", "production", "--commit", "xyz"});
+  CAF_CHECK_EQUAL(res.exit_code, 1);
+  CAF_CHECK(contains(res.err, "commitSha"));
+}
