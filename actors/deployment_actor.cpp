@@ -181,7 +181,10 @@ deployment_pipeline(deployment_actor::stateful_pointer<deployment_state> self,
       return;
     }
     if (msg.reason) {
-      finish(self, status::failed, "stopped: " + self->system().render(msg.reason), msg.reason);
+      auto why = msg.reason.category() == error_category ? message_of(msg.reason)
+                                                         : self->system().render(msg.reason);
+      log(self, "error", "Deployment " + why);
+      finish(self, status::failed, why, msg.reason);
     }
   });
   return {
@@ -191,6 +194,13 @@ deployment_pipeline(deployment_actor::stateful_pointer<deployment_state> self,
       log(self, "info", "Starting deployment pipeline...");
       st.ctx.record.status = status::building;
       save(self);
+      if (st.ctx.record.kind == "rollback") {
+        // The image of an earlier deployment, retained: nothing to build.
+        log(self, "info", "Rolling back to deployment " + st.ctx.record.rollback_of
+                            + " (image " + st.ctx.record.image_name + ")");
+        run(self);
+        return;
+      }
       build(self);
     },
   };

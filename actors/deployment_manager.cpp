@@ -1,8 +1,98 @@
 #include "actors/deployment_manager.hpp"
 
+#include <spdlog/spdlog.h>
+
 #include "actors/deployment_actor.hpp"
+#include "protocol/error.hpp"
 
 namespace gilgal {
+
+namespace {
+
+using self_ptr = deployment_manager_actor::stateful_pointer<deployment_manager_state>;
+
+void launch(self_ptr self, queued_deployment job) {
+  auto& st = self->state;
+  deployment_context ctx;
+  ctx.record = std::move(job.record);
+  ctx.source = std::move(job.source);
+  ctx.target = std::move(job.target);
+  ctx.node = st.cfg.node;
+  ctx.log = st.cfg.log;
+  ctx.db = st.cfg.db;
+  ctx.build_timeout = st.cfg.build_timeout;
+  ctx.run_timeout = st.cfg.run_timeout;
+  auto id = ctx.record.id;
+  auto worker = self->spawn(deployment_pipeline, std::move(ctx));
+  self->monitor(worker);
+  st.running.emplace(id, worker);
+  self->send(worker, start_atom::value);
+}
+
+void launch_queued(self_ptr self) {
+  auto& st = self->state;
+  while (!st.stopping && !st.queue.empty() && st.running.size() < st.cfg.max_running) {
+    auto job = std::move(st.queue.front());
+    st.queue.pop_front();
+    launch(self, std::move(job));
+  }
+}
+
+/// Ends a deployment that has no actor (queued, or left by a crash).
+void end_without_actor(self_ptr self, deployment d, const char* status,
+                       const std::string& reason, const char* level) {
+  auto& st = self->state;
+  d.status = status;
+  d.error_message = reason;
+  self->send(st.cfg.log, log_atom::value, d.id, std::string{level},
+             status == status::cancelled ? std::string{"Deployment cancelled"}
+                                         : "Deployment " + reason);
+  self->send(st.cfg.log, close_atom::value, d.id);
+  self->request(st.cfg.db, caf::infinite, put_atom::value, d)
+    .then([](bool) {},
+          [id = d.id](const caf::error& err) {
+            spdlog::error("could not record the end of deployment {}: {}", id,
+                          message_of(err));
+          });
+}
+
+void quit_when_idle(self_ptr self) {
+  if (self->state.stopping && self->state.running.empty())
+    self->quit(self->state.stopping);
+}
+
+/// Removes containers of no live deployment (after the unfinished ones ended).
+void sweep_containers(self_ptr self) {
+  auto& st = self->state;
+  self->request(st.cfg.node, std::chrono::seconds(60), list_atom::value)
+    .then(
+      [self](const std::map<std::string, std::string>& containers) {
+        self->request(self->state.cfg.db, std::chrono::seconds(60), keep_atom::value, containers)
+          .then(
+            [self, containers](const std::vector<std::string>& keep) {
+              for (auto& [container, deployment_id] : containers) {
+                if (std::find(keep.begin(), keep.end(), container) != keep.end()) {
+                  spdlog::info("re-adopted container {} of deployment {}",
+                               container.substr(0, 12), deployment_id);
+                  continue;
+                }
+                spdlog::info("removing orphan container {} (deployment {})",
+                             container.substr(0, 12), deployment_id);
+                self->request(self->state.cfg.node, std::chrono::seconds(60),
+                              stop_atom::value, container)
+                  .then([](bool) {}, [](const caf::error&) {});
+              }
+            },
+            [](const caf::error& err) {
+              spdlog::warn("container sweep skipped: {}", message_of(err));
+            });
+      },
+      [](const caf::error& err) {
+        spdlog::warn("container sweep skipped (Docker): {}", message_of(err));
+      });
+}
+
+} // namespace
 
 deployment_manager_actor::behavior_type
 deployment_manager(deployment_manager_actor::stateful_pointer<deployment_manager_state> self,
@@ -13,37 +103,97 @@ deployment_manager(deployment_manager_actor::stateful_pointer<deployment_manager
     for (auto i = running.begin(); i != running.end(); ++i) {
       if (i->second.address() == msg.source) {
         running.erase(i);
-        return;
+        break;
       }
     }
+    launch_queued(self);
+    quit_when_idle(self);
+  });
+  self->set_exit_handler([self](caf::exit_msg& msg) {
+    auto& st = self->state;
+    if (!msg.reason || st.stopping)
+      return;
+    st.stopping = msg.reason;
+    auto interrupted = make_error(errc::unavailable, "interrupted by server shutdown");
+    for (auto& job : st.queue)
+      end_without_actor(self, job.record, status::failed, "interrupted by server shutdown",
+                        "error");
+    st.queue.clear();
+    for (auto& [id, worker] : st.running)
+      self->send_exit(worker, interrupted);
+    quit_when_idle(self);
   });
   return {
     [self](deploy_atom, const deployment& d, const project& p,
            const environment& e) -> caf::result<bool> {
       auto& st = self->state;
+      if (st.stopping)
+        return make_error(errc::unavailable, "the server is shutting down");
       if (st.running.count(d.id) > 0)
         return false;
-      deployment_context ctx;
-      ctx.record = d;
-      ctx.source = p;
-      ctx.target = e;
-      ctx.node = st.cfg.node;
-      ctx.log = st.cfg.log;
-      ctx.db = st.cfg.db;
-      ctx.build_timeout = st.cfg.build_timeout;
-      ctx.run_timeout = st.cfg.run_timeout;
-      auto worker = self->spawn(deployment_pipeline, std::move(ctx));
-      self->monitor(worker);
-      st.running.emplace(d.id, worker);
-      self->send(worker, start_atom::value);
+      for (auto& q : st.queue)
+        if (q.record.id == d.id)
+          return false;
+      st.queue.push_back(queued_deployment{d, p, e});
+      if (st.running.size() >= st.cfg.max_running)
+        self->send(st.cfg.log, log_atom::value, d.id, std::string{"info"},
+                   "Queued at position " + std::to_string(st.queue.size())
+                     + ": waiting for a free build slot");
+      launch_queued(self);
       return true;
     },
     [self](cancel_atom, const std::string& id) -> caf::result<bool> {
-      auto i = self->state.running.find(id);
-      if (i == self->state.running.end())
-        return false;
-      self->send_exit(i->second, caf::exit_reason::user_shutdown);
-      return true;
+      auto& st = self->state;
+      if (auto i = st.running.find(id); i != st.running.end()) {
+        self->send_exit(i->second, caf::exit_reason::user_shutdown);
+        return true;
+      }
+      for (auto i = st.queue.begin(); i != st.queue.end(); ++i) {
+        if (i->record.id == id) {
+          auto record = i->record;
+          st.queue.erase(i);
+          end_without_actor(self, record, status::cancelled, "cancelled by user", "warning");
+          return true;
+        }
+      }
+      return false;
+    },
+    [self](queue_atom, const std::string& id) -> int64_t {
+      auto& q = self->state.queue;
+      for (size_t i = 0; i < q.size(); ++i)
+        if (q[i].record.id == id)
+          return static_cast<int64_t>(i + 1);
+      return 0;
+    },
+    [self](recover_atom) -> caf::result<int64_t> {
+      auto rp = self->make_response_promise<int64_t>();
+      self->request(self->state.cfg.db, std::chrono::seconds(60), recover_atom::value)
+        .then(
+          [self, rp](const std::vector<deployment>& unfinished) mutable {
+            for (auto& d : unfinished) {
+              if (self->state.running.count(d.id) > 0)
+                continue;
+              // Continue the log after its last stored line, then end it.
+              self->request(self->state.cfg.db, std::chrono::seconds(60), open_atom::value, d.id)
+                .then(
+                  [self, d](int64_t last_seq) {
+                    self->send(self->state.cfg.log, open_atom::value, d.id, last_seq);
+                    end_without_actor(self, d, status::failed, "interrupted by restart",
+                                      "error");
+                  },
+                  [self, d](const caf::error&) {
+                    end_without_actor(self, d, status::failed, "interrupted by restart",
+                                      "error");
+                  });
+            }
+            if (!unfinished.empty())
+              spdlog::warn("{} deployment(s) were interrupted by a restart and marked failed",
+                           unfinished.size());
+            sweep_containers(self);
+            rp.deliver(static_cast<int64_t>(unfinished.size()));
+          },
+          [rp](const caf::error& err) mutable { rp.deliver(err); });
+      return rp;
     },
     [self](count_atom) -> int64_t {
       return static_cast<int64_t>(self->state.running.size());

@@ -19,6 +19,38 @@ deployment_store_actor::behavior_type deployment_store(deployment_store_actor::p
         return res.error();
       return std::move(*res);
     },
+    [db](recover_atom) -> caf::result<std::vector<deployment>> {
+      auto res = db->list_unfinished_deployments();
+      if (!res)
+        return res.error();
+      return std::move(*res);
+    },
+    [db](open_atom, const std::string& id) -> caf::result<int64_t> {
+      auto res = db->last_log_seq(id);
+      if (!res)
+        return res.error();
+      return *res;
+    },
+    [db](keep_atom, const std::map<std::string, std::string>& containers)
+      -> caf::result<std::vector<std::string>> {
+      std::vector<std::string> keep;
+      std::map<std::string, std::string> newest; // environment -> newest successful deployment
+      for (auto& [container, deployment_id] : containers) {
+        auto d = db->find_deployment(deployment_id);
+        if (!d || d->status != status::success)
+          continue;
+        auto i = newest.find(d->environment_id);
+        if (i == newest.end()) {
+          auto live = db->list_successful_deployments(d->environment_id);
+          if (!live)
+            return live.error();
+          i = newest.emplace(d->environment_id, live->empty() ? "" : live->front().id).first;
+        }
+        if (i->second == deployment_id)
+          keep.push_back(container);
+      }
+      return keep;
+    },
   };
 }
 

@@ -2,7 +2,10 @@
 
 #include <caf/actor_system.hpp>
 
+#include "nodes/container_health.hpp"
 #include "nodes/container_runner.hpp"
+#include "nodes/docker_client.hpp"
+#include "nodes/image_retention.hpp"
 
 namespace gilgal {
 
@@ -11,7 +14,10 @@ namespace {
 /// One-shot detached worker for a blocking container operation.
 using container_op_actor = caf::typed_actor<
   caf::replies_to<stop_atom, std::string>::with<bool>,
-  caf::replies_to<retire_atom, std::string, std::string>::with<int64_t>>;
+  caf::replies_to<retire_atom, std::string, std::string>::with<int64_t>,
+  caf::replies_to<list_atom>::with<std::map<std::string, std::string>>,
+  caf::replies_to<health_atom, std::string>::with<container_health>,
+  caf::replies_to<retain_atom, std::string, std::set<std::string>>::with<int64_t>>;
 
 container_op_actor::behavior_type container_op(container_op_actor::pointer self,
                                                std::shared_ptr<const node_resources> res) {
@@ -27,6 +33,30 @@ container_op_actor::behavior_type container_op(container_op_actor::pointer self,
                 const std::string& keep) -> caf::result<int64_t> {
       self->quit();
       auto r = retire_containers(env, keep, res->node, *res->ports);
+      if (!r)
+        return r.error();
+      return *r;
+    },
+    [self, res](list_atom) -> caf::result<std::map<std::string, std::string>> {
+      self->quit();
+      auto r = list_managed_containers(res->node);
+      if (!r)
+        return r.error();
+      return std::move(*r);
+    },
+    [self, res](health_atom, const std::string& id) -> caf::result<container_health> {
+      self->quit();
+      docker_client docker{res->node.cfg.docker_host};
+      auto r = container_health_of(docker, id);
+      if (!r)
+        return r.error();
+      return std::move(*r);
+    },
+    [self, res](retain_atom, const std::string& project_id,
+                const std::set<std::string>& keep) -> caf::result<int64_t> {
+      self->quit();
+      docker_client docker{res->node.cfg.docker_host};
+      auto r = remove_unretained_images(docker, project_id, keep);
       if (!r)
         return r.error();
       return *r;
@@ -53,6 +83,19 @@ node_actor::behavior_type node(node_actor::pointer self,
                 const std::string& keep) -> caf::result<int64_t> {
       auto op = self->spawn<caf::detached>(container_op, res);
       return self->delegate(op, retire_atom::value, env, keep);
+    },
+    [self, res](list_atom) -> caf::result<std::map<std::string, std::string>> {
+      auto op = self->spawn<caf::detached>(container_op, res);
+      return self->delegate(op, list_atom::value);
+    },
+    [self, res](health_atom, const std::string& id) -> caf::result<container_health> {
+      auto op = self->spawn<caf::detached>(container_op, res);
+      return self->delegate(op, health_atom::value, id);
+    },
+    [self, res](retain_atom, const std::string& project_id,
+                const std::set<std::string>& keep) -> caf::result<int64_t> {
+      auto op = self->spawn<caf::detached>(container_op, res);
+      return self->delegate(op, retain_atom::value, project_id, keep);
     },
   };
 }

@@ -9,8 +9,10 @@
 #include <caf/scoped_actor.hpp>
 #include <spdlog/spdlog.h>
 
+#include "actors/container_watcher.hpp"
 #include "actors/deployment_manager.hpp"
 #include "actors/deployment_store.hpp"
+#include "actors/image_janitor.hpp"
 #include "actors/local_node.hpp"
 #include "actors/logger.hpp"
 #include "cli/logging.hpp"
@@ -87,12 +89,28 @@ int run_serve(const settings& s) {
     engine.db = spawn_deployment_store(sys, *db);
     engine.build_timeout = std::chrono::seconds{s.build_timeout_seconds};
     engine.run_timeout = std::chrono::seconds{s.health_check_timeout_seconds + 120};
+    engine.max_running = static_cast<size_t>(s.max_concurrent_builds);
     auto manager = sys.spawn(deployment_manager, engine);
+    {
+      // Crash recovery before serving: unfinished deployments end "interrupted
+      // by restart"; containers of no live deployment are removed.
+      caf::scoped_actor self{sys};
+      self->request(manager, std::chrono::seconds(60), recover_atom::value)
+        .receive([](int64_t) {},
+                 [](const caf::error& err) {
+                   spdlog::warn("recovery incomplete: {}", message_of(err));
+                 });
+    }
+    // Node housekeeping: container restarts/OOM kills into deployment logs, image prune.
+    auto watcher = spawn_container_watcher(sys, {s.docker_host, logger, *db});
+    auto janitor = spawn_image_janitor(sys, s.docker_host,
+                                       std::chrono::seconds{s.image_prune_interval_seconds});
 
     http_services services;
     services.db = *db;
     services.deployment_manager = manager;
     services.logger = logger;
+    services.node = node;
     auto edge = spawn_http_edge(sys, s, services);
     if (!edge) {
       spdlog::error("cannot serve HTTP on {}: {}", s.listen, error_text(edge.error()));
@@ -108,12 +126,21 @@ int run_serve(const settings& s) {
     stop_actor(sys, *edge, "http edge");
     stop_actor(sys, caf::actor_cast<caf::actor>(manager), "deployment manager");
     stop_actor(sys, caf::actor_cast<caf::actor>(node), "node");
+    stop_actor(sys, watcher, "container watcher");
+    stop_actor(sys, janitor, "image janitor");
     {
       caf::scoped_actor self{sys};
       self->request(logger, actor_stop_timeout, flush_atom::value)
         .receive([](bool) {}, [](const caf::error&) {});
     }
     stop_actor(sys, caf::actor_cast<caf::actor>(logger), "logger");
+    {
+      // The store actor handles its mailbox in order: once this answers, every
+      // record the deployments wrote while stopping is stored.
+      caf::scoped_actor self{sys};
+      self->request(engine.db, actor_stop_timeout, live_atom::value, std::string{})
+        .receive([](const std::vector<deployment>&) {}, [](const caf::error&) {});
+    }
     stop_actor(sys, caf::actor_cast<caf::actor>(engine.db), "deployment store");
   } // the actor system waits for every remaining actor here
   db->reset();

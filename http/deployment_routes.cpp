@@ -167,7 +167,15 @@ caf::error get_deployment(request_context& ctx) {
   auto d = owned_deployment(ctx, ctx.param("id"));
   if (!d)
     return std::move(d.error());
-  ctx.reply(200, to_json(*d));
+  auto body = to_json(*d);
+  if (d->status == status::pending)
+    if (auto& manager = ctx.env.services.deployment_manager; manager && ctx.env.sys) {
+      caf::scoped_actor self{*ctx.env.sys};
+      self->request(manager, actor_timeout, queue_atom::value, d->id)
+        .receive([&](int64_t pos) { body["queuePosition"] = pos > 0 ? json(pos) : json(nullptr); },
+                 [](caf::error&) {});
+    }
+  ctx.reply(200, body);
   return {};
 }
 
@@ -215,6 +223,75 @@ caf::error cancel_deployment(request_context& ctx) {
   return {};
 }
 
+/// Waits (bounded) until the deployment reaches a terminal status.
+caf::expected<deployment> await_end(request_context& ctx, const std::string& id,
+                                    std::chrono::seconds limit) {
+  auto deadline = std::chrono::steady_clock::now() + limit;
+  for (;;) {
+    auto d = ctx.db().find_deployment(id);
+    if (!d || is_terminal(d->status))
+      return d;
+    if (std::chrono::steady_clock::now() > deadline)
+      return make_error(errc::timeout, "rollback " + id + " did not finish in time; follow "
+                                         "GET /api/deployments/" + id);
+    std::this_thread::sleep_for(std::chrono::milliseconds(25));
+  }
+}
+
+/// The seed's rollback: the newest successful deployment of the same
+/// environment created before :id is brought back from its retained image as a
+/// new deployment of kind "rollback"; once it is healthy, the current
+/// container is stopped. Answers when the rollback has finished.
+caf::error rollback_deployment(request_context& ctx) {
+  auto current = owned_deployment(ctx, ctx.param("id"));
+  if (!current)
+    return std::move(current.error());
+  project p;
+  auto e = owned_environment(ctx, current->environment_id, &p);
+  if (!e)
+    return make_error(errc::conflict, "the deployment's environment no longer exists");
+  auto successes = ctx.db().list_successful_deployments(current->environment_id);
+  if (!successes)
+    return std::move(successes.error());
+  const deployment* target = nullptr;
+  for (auto& d : *successes)
+    if (d.id != current->id && d.created_at < current->created_at && !d.image_name.empty()) {
+      target = &d;
+      break;
+    }
+  if (!target)
+    return make_error(errc::conflict, "no earlier successful deployment of this environment "
+                                      "to roll back to");
+  deployment d;
+  d.project_id = current->project_id;
+  d.environment_id = current->environment_id;
+  d.kind = "rollback";
+  d.rollback_of = target->id;
+  d.image_name = target->image_name;
+  d.commit_sha = target->commit_sha;
+  d.commit_message = "Rollback to " + target->id.substr(0, 8)
+                     + (target->commit_message.empty() ? "" : ": " + target->commit_message);
+  d.status = status::pending;
+  auto created = ctx.db().create_deployment(d);
+  if (!created)
+    return std::move(created.error());
+  if (auto err = start_pipeline(ctx, *created, p, *e))
+    return err;
+  auto limit = std::chrono::seconds(ctx.env.cfg.health_check_timeout_seconds + 120);
+  auto end = await_end(ctx, created->id, limit);
+  if (!end)
+    return std::move(end.error());
+  if (end->status != status::success)
+    return make_error(errc::run_failed, "rollback " + end->id + " " + end->status + ": "
+                                          + end->error_message);
+  ctx.reply(200, {{"id", target->id},
+                  {"status", end->status},
+                  {"message", "Rolled back to previous deployment"},
+                  {"rollbackDeploymentId", end->id},
+                  {"deployment", to_json(*end)}});
+  return {};
+}
+
 } // namespace
 
 void add_deployment_routes(router& r) {
@@ -222,6 +299,7 @@ void add_deployment_routes(router& r) {
   r.add("GET", "/api/projects/:projectId/deployments", list_deployments);
   r.add("GET", "/api/deployments/:id", get_deployment);
   r.add("DELETE", "/api/deployments/:id", cancel_deployment);
+  r.add("POST", "/api/deployments/:id/rollback", rollback_deployment);
 }
 
 } // namespace gilgal

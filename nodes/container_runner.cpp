@@ -92,6 +92,12 @@ caf::expected<run_result> run_container(const run_job& job, const node_settings&
   spec.pids_limit = s.pids > 0 ? s.pids : cfg.default_pids;
   spec.no_new_privileges = true;
   spec.drop_all_capabilities = true;
+  // PID 1 is Docker's init: an app that ignores SIGTERM as PID 1 (python
+  // http.server, busybox httpd) would otherwise hold every stop for 10 s.
+  spec.init = true;
+  // Docker restarts a crashed container itself, with exponential backoff
+  // (100 ms doubling, reset after 10 s up); a stop through the API is final.
+  spec.restart_policy = "unless-stopped";
 
   auto id = docker.create_container(spec);
   if (!id) {
@@ -123,7 +129,8 @@ caf::expected<run_result> run_container(const run_job& job, const node_settings&
       return run_result{*id, port};
     if (attempt % 4 == 3) { // about once a second: has it died?
       auto info = docker.inspect_container(*id);
-      if (info && !info->running) {
+      // A crash is "restarting" (Running stays true) under the restart policy.
+      if (info && (!info->running || info->status == "restarting" || info->restart_count > 0)) {
         failure = "container exited with code " + std::to_string(info->exit_code)
                   + (info->oom_killed ? " (killed: out of memory)" : "");
         break;
@@ -177,6 +184,24 @@ caf::expected<int64_t> retire_containers(const std::string& environment_id,
       ++removed;
   }
   return removed;
+}
+
+} // namespace gilgal
+
+namespace gilgal {
+
+caf::expected<std::map<std::string, std::string>>
+list_managed_containers(const node_settings& node) {
+  docker_client docker{node.cfg.docker_host};
+  auto list = docker.list_containers({"gilgal.managed=true"}, true);
+  if (!list)
+    return list.error();
+  std::map<std::string, std::string> result;
+  for (auto& c : *list) {
+    auto i = c.labels.find("gilgal.deployment");
+    result.emplace(c.id, i == c.labels.end() ? std::string{} : i->second);
+  }
+  return result;
 }
 
 } // namespace gilgal

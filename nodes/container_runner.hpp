@@ -5,6 +5,7 @@
 // log lines go to the deployment log first.
 #pragma once
 
+#include <map>
 #include <memory>
 
 #include <caf/expected.hpp>
@@ -30,6 +31,10 @@ caf::expected<run_result> run_container(const run_job& job, const node_settings&
 caf::expected<int64_t> retire_containers(const std::string& environment_id,
                                          const std::string& keep_container_id,
                                          const node_settings& node, port_allocator& ports);
+
+/// Every container Gilgal manages on the node: container id -> deployment id.
+caf::expected<std::map<std::string, std::string>>
+list_managed_containers(const node_settings& node);
 
 /// Stops and removes one container; false if it did not exist.
 caf::expected<bool> remove_container_and_port(const std::string& container_id,

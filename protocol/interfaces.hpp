@@ -3,6 +3,8 @@
 // builder/runner handles it hands out.
 #pragma once
 
+#include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -41,7 +43,17 @@ using node_actor = caf::typed_actor<
   caf::replies_to<stop_atom, std::string>::with<bool>,
   // Stop and remove every container of an environment except the one named
   // (the environment's new live container). Replies how many were removed.
-  caf::replies_to<retire_atom, std::string, std::string>::with<int64_t>>;
+  caf::replies_to<retire_atom, std::string, std::string>::with<int64_t>,
+  // Every container Gilgal manages on this node: container id -> deployment id.
+  caf::replies_to<list_atom>::with<std::map<std::string, std::string>>,
+  // State, restart count, exit code, OOM flag and one CPU/memory sample of a
+  // container. errc::not_found if it does not exist.
+  caf::replies_to<health_atom, std::string>::with<container_health>,
+  // Image retention for a project: removes the images labelled
+  // gilgal.project=PROJECT whose name (repository, without tag) is not in
+  // the keep set and that no container (running or not) uses. Never touches
+  // an image without that label. Replies how many images were removed.
+  caf::replies_to<retain_atom, std::string, std::set<std::string>>::with<int64_t>>;
 
 /// Single writer of deployment logs: batches lines into storage and fans them
 /// out to live subscribers in seq order.
@@ -69,7 +81,15 @@ using deployment_store_actor = caf::typed_actor<
   // Writes a deployment record (all mutable fields); replies when stored.
   caf::replies_to<put_atom, deployment>::with<bool>,
   // Successful deployments of an environment, newest first.
-  caf::replies_to<live_atom, std::string>::with<std::vector<deployment>>>;
+  caf::replies_to<live_atom, std::string>::with<std::vector<deployment>>,
+  // Deployments left pending or building (by a crash), oldest first.
+  caf::replies_to<recover_atom>::with<std::vector<deployment>>,
+  // The highest log seq stored for a deployment (0 if none).
+  caf::replies_to<open_atom, std::string>::with<int64_t>,
+  // Of the given containers (container id -> deployment id), those to keep:
+  // the container of each environment's newest successful deployment.
+  caf::replies_to<keep_atom, std::map<std::string, std::string>>::with<
+    std::vector<std::string>>>;
 
 /// The pipeline of ONE deployment. It receives nothing but its start signal;
 /// everything else is responses, and an exit (user_shutdown) cancels it.
@@ -77,10 +97,16 @@ using deployment_actor = caf::typed_actor<caf::reacts_to<start_atom>>;
 
 /// Supervisor of deployment actors.
 using deployment_manager_actor = caf::typed_actor<
-  // Starts the pipeline of a stored pending deployment.
+  // Starts (or queues) the pipeline of a stored pending deployment. A
+  // deployment of kind "rollback" skips the build and runs its image_name.
   caf::replies_to<deploy_atom, deployment, project, environment>::with<bool>,
-  // Cancels a running deployment: true if it was running, false if not.
+  // Cancels a queued or running deployment: true if it was, false if not.
   caf::replies_to<cancel_atom, std::string>::with<bool>,
+  // 1-based position of a queued deployment, 0 if it is not queued.
+  caf::replies_to<queue_atom, std::string>::with<int64_t>,
+  // After a restart: fails deployments left unfinished and removes containers
+  // that belong to no live deployment. Replies how many deployments it ended.
+  caf::replies_to<recover_atom>::with<int64_t>,
   // How many deployment actors are alive.
   caf::replies_to<count_atom>::with<int64_t>>;
 

@@ -3,6 +3,7 @@
 // nodes, tests).
 #pragma once
 
+#include <map>
 #include <string>
 #include <vector>
 
@@ -25,6 +26,7 @@ CAF_ADD_TYPE_ID(gilgal, (gilgal::build_job))
 CAF_ADD_TYPE_ID(gilgal, (gilgal::build_result))
 CAF_ADD_TYPE_ID(gilgal, (gilgal::run_job))
 CAF_ADD_TYPE_ID(gilgal, (gilgal::run_result))
+CAF_ADD_TYPE_ID(gilgal, (std::map<std::string, std::string>))
 
 CAF_ADD_ATOM(gilgal, gilgal, log_atom, "log")
 CAF_ADD_ATOM(gilgal, gilgal, open_atom, "open")
@@ -44,6 +46,14 @@ CAF_ADD_ATOM(gilgal, gilgal, put_atom, "put")
 CAF_ADD_ATOM(gilgal, gilgal, live_atom, "live")
 CAF_ADD_ATOM(gilgal, gilgal, count_atom, "count")
 CAF_ADD_ATOM(gilgal, gilgal, retire_atom, "retire")
+CAF_ADD_ATOM(gilgal, gilgal, queue_atom, "queue")
+CAF_ADD_ATOM(gilgal, gilgal, recover_atom, "recover")
+CAF_ADD_ATOM(gilgal, gilgal, list_atom, "list")
+CAF_ADD_ATOM(gilgal, gilgal, keep_atom, "keep")
+CAF_ADD_TYPE_ID(gilgal, (gilgal::container_health))
+CAF_ADD_ATOM(gilgal, gilgal, health_atom, "health")
+CAF_ADD_ATOM(gilgal, gilgal, retain_atom, "retain")
+CAF_ADD_ATOM(gilgal, gilgal, prune_atom, "prune")
 
 CAF_END_TYPE_ID_BLOCK(gilgal)
 

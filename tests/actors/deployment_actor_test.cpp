@@ -4,6 +4,7 @@
 #include <caf/test/dsl.hpp>
 
 #include <memory>
+#include <set>
 
 #include "actors/deployment_actor.hpp"
 #include "protocol/error.hpp"
@@ -90,6 +91,9 @@ node_actor::behavior_type fake_node(node_actor::pointer self, std::shared_ptr<re
       rec->retired_with.push_back(keep);
       return 1;
     },
+    [=](list_atom) { return std::map<std::string, std::string>{}; },
+    [=](health_atom, const std::string&) { return container_health{}; },
+    [=](retain_atom, const std::string&, const std::set<std::string>&) { return int64_t{0}; },
   };
 }
 
@@ -120,6 +124,11 @@ deployment_store_actor::behavior_type fake_store(deployment_store_actor::pointer
       return true;
     },
     [=](live_atom, const std::string&) { return std::vector<deployment>{}; },
+    [=](recover_atom) { return std::vector<deployment>{}; },
+    [=](open_atom, const std::string&) { return int64_t{0}; },
+    [=](keep_atom, const std::map<std::string, std::string>&) {
+      return std::vector<std::string>{};
+    },
   };
 }
 
