@@ -33,7 +33,7 @@ caf::error list_environments(request_context& ctx) {
   auto req = ctx.page();
   if (!req)
     return std::move(req.error());
-  auto result = ctx.db().list_environments(p->id, *req);
+  auto result = ctx.db().list_environments_masked(p->id, *req); // values are masked anyway
   if (!result)
     return std::move(result.error());
   ctx.reply(200,

@@ -22,7 +22,7 @@ namespace {
 
 /// Worker threads of the server: the pool in which handlers (and their store
 /// calls) run. Long-lived streams (SSE) each hold one.
-constexpr size_t worker_threads = 16;
+constexpr size_t worker_threads = 64;
 
 /// Start of the request being handled on this worker thread (for the log).
 thread_local std::optional<std::chrono::steady_clock::time_point> request_start;
@@ -86,6 +86,7 @@ void configure(httplib::Server& server, std::shared_ptr<const edge_env> env) {
   auto routes = std::make_shared<const router>(make_api_router());
   server.new_task_queue = [] { return new httplib::ThreadPool(worker_threads); };
   server.set_payload_max_length(env->cfg.max_body_bytes);
+  server.set_tcp_nodelay(true); // small JSON answers must not wait for Nagle
   // SO_REUSEADDR only: SO_REUSEPORT (httplib's default) would let a second
   // server bind the same port silently.
   server.set_socket_options([](socket_t sock) {
