@@ -6,6 +6,7 @@
 #include <caf/send.hpp>
 #include <spdlog/spdlog.h>
 
+#include "actors/metrics.hpp"
 #include "protocol/error.hpp"
 #include "protocol/ids.hpp"
 
@@ -74,6 +75,7 @@ logger_actor::behavior_type logger(logger_actor::stateful_pointer<logger_state> 
       line.level = level;
       line.message = message;
       line.timestamp = now_rfc3339();
+      metrics::add_log_lines();
       for (auto& sub : s.subscribers)
         caf::anon_send(sub, log_atom::value, line);
       s.recent.push_back(line);

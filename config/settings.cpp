@@ -181,6 +181,22 @@ const std::vector<field>& fields() {
     str_field("registry.password", "GILGAL_REGISTRY_PASSWORD", "",
               "registry password (file or environment only)",
               [](settings& s) { return &s.registry_password; }),
+    int_field("registry.push_attempts", "GILGAL_REGISTRY_PUSH_ATTEMPTS", "registry-push-attempts",
+              "attempts to push a built image before the deployment fails (default 3)",
+              [](settings& s) { return &s.registry_push_attempts; }, 1, 20),
+    i64_field("registry.push_backoff_ms", "GILGAL_REGISTRY_PUSH_BACKOFF_MS",
+              "registry-push-backoff-ms",
+              "milliseconds before the second push attempt, doubled for each further one "
+              "(default 1000)",
+              [](settings& s) { return &s.registry_push_backoff_ms; }, 0, 600000),
+    int_field("image_retention", "GILGAL_IMAGE_RETENTION", "image-retention",
+              "images of the last N successful deployments kept per environment (default 5)",
+              [](settings& s) { return &s.image_retention; }, 1, 1000),
+    i64_field("image_prune_interval_seconds", "GILGAL_IMAGE_PRUNE_INTERVAL_SECONDS",
+              "image-prune-interval",
+              "seconds between prunes of dangling images built by Gilgal; 0 disables "
+              "(default 3600)",
+              [](settings& s) { return &s.image_prune_interval_seconds; }, 0, 30 * day),
   };
   return all;
 }

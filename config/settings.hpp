@@ -48,6 +48,12 @@ struct settings {
   std::string registry_url;
   std::string registry_username;
   std::string registry_password;
+  int registry_push_attempts = 3;          // pushes tried before the build fails
+  int64_t registry_push_backoff_ms = 1000; // wait before the 2nd attempt; doubles after
+
+  // -- image housekeeping -----------------------------------------------------
+  int image_retention = 5;                 // successful deployments per environment kept
+  int64_t image_prune_interval_seconds = 3600; // dangling Gilgal images pruned; 0: never
 
   /// The SQLite path or PostgreSQL URL the store opens.
   std::string effective_database_url() const;

@@ -2,7 +2,9 @@
 
 #include "http/deployment_routes.hpp"
 #include "http/environment_routes.hpp"
+#include "http/health_routes.hpp"
 #include "http/log_routes.hpp"
+#include "http/metrics_routes.hpp"
 #include "http/project_routes.hpp"
 
 namespace gilgal {
@@ -23,6 +25,8 @@ router make_api_router() {
   add_environment_routes(r);
   add_deployment_routes(r);
   add_log_routes(r);
+  add_health_routes(r);
+  add_metrics_routes(r);
   return r;
 }
 

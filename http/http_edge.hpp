@@ -21,6 +21,7 @@ struct http_services {
   std::shared_ptr<store> db;
   deployment_manager_actor deployment_manager;
   logger_actor logger;
+  node_actor node; // the node running the deployments' containers (health)
 };
 
 /// Spawns the edge, binds `cfg.listen` ("HOST:PORT") and starts serving.

@@ -5,6 +5,7 @@
 #include "nodes/build_context.hpp"
 #include "nodes/docker_client.hpp"
 #include "nodes/framework_detector.hpp"
+#include "nodes/image_pusher.hpp"
 #include "nodes/recipe.hpp"
 #include "nodes/source_fetcher.hpp"
 #include "protocol/error.hpp"
@@ -14,6 +15,34 @@ namespace gilgal {
 std::string image_name_for(const std::string& project_id, const std::string& commit_sha) {
   return "gilgal-" + project_id.substr(0, 8) + "-" + commit_sha.substr(0, 8);
 }
+
+namespace {
+
+/// With a registry configured: tags and pushes the built image and records the
+/// registry reference in `result`. A failure is the build's failure.
+caf::error push_if_configured(docker_client& docker, const build_job& job,
+                              const node_settings& node,
+                              const std::shared_ptr<abort_signal>& abort,
+                              const log_function& log, build_result& result) {
+  if (node.cfg.registry_url.empty())
+    return {};
+  auto opts = push_options_of(node.cfg);
+  opts.abort = abort;
+  auto host = registry_host_of(opts.registry_url);
+  log("info", "Pushing " + result.image_name + " to " + host + "...");
+  auto ref = push_to_registry(docker, result.image_name + ":latest", job.source.id,
+                              result.commit_sha.substr(0, 8), opts, log);
+  if (!ref) {
+    if (code_of(ref.error()) != errc::cancelled)
+      log("error", message_of(ref.error()));
+    return std::move(ref.error());
+  }
+  log("info", "Pushed " + *ref);
+  result.registry_image = *ref;
+  return {};
+}
+
+} // namespace
 
 caf::expected<build_result> build_image(const build_job& job, const node_settings& node,
                                         const std::shared_ptr<abort_signal>& abort,
@@ -75,6 +104,10 @@ caf::expected<build_result> build_image(const build_job& job, const node_setting
                     + fetched->sha.substr(0, 8) + " built with this recipe");
       result.image_id = existing->id;
       result.cache_hit = true;
+      // Pushed again: the registry may have lost it, and a push of layers it
+      // holds only uploads the manifest.
+      if (auto err = push_if_configured(docker, job, node, abort, log, result))
+        return err;
       return result;
     }
   } else if (code_of(existing.error()) != errc::not_found) {
@@ -108,6 +141,8 @@ caf::expected<build_result> build_image(const build_job& job, const node_setting
   if (!id)
     return id.error();
   result.image_id = *id;
+  if (auto err = push_if_configured(docker, job, node, abort, log, result))
+    return err;
   return result;
 }
 

@@ -27,6 +27,7 @@ struct build_result {
   std::string commit_message; // subject line of that commit
   std::string framework;      // what the recipe was chosen for
   bool cache_hit = false;     // an image for (project, commit, recipe) existed
+  std::string registry_image; // "<registry>/<project id>:<commit8>" once pushed, else empty
 };
 
 /// Run one image as the container of a deployment and wait until it is healthy.
@@ -44,6 +45,22 @@ struct run_result {
   int64_t port = 0;
 };
 
+/// A container's state as Docker reports it, plus one stats sample (CPU and
+/// memory are 0 when the container is not running).
+struct container_health {
+  std::string container_id;
+  std::string state;          // created | running | paused | restarting | exited | dead
+  bool running = false;
+  int64_t restart_count = 0;  // restarts Docker's restart policy made
+  int64_t exit_code = 0;      // of the last exit
+  bool oom_killed = false;    // the last exit was the kernel's OOM killer
+  double cpu_percent = 0;     // of one CPU = 100
+  int64_t memory_bytes = 0;
+  int64_t memory_limit_bytes = 0;
+  std::string started_at;     // RFC 3339 as Docker reports it
+  std::string finished_at;    // empty if it never exited
+};
+
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, build_job& x) {
   return f(caf::meta::type_name("build_job"), x.deployment_id, x.source, x.environment_id,
@@ -53,7 +70,7 @@ typename Inspector::result_type inspect(Inspector& f, build_job& x) {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, build_result& x) {
   return f(caf::meta::type_name("build_result"), x.image_name, x.image_id, x.commit_sha,
-           x.commit_message, x.framework, x.cache_hit);
+           x.commit_message, x.framework, x.cache_hit, x.registry_image);
 }
 
 template <class Inspector>
@@ -65,6 +82,13 @@ typename Inspector::result_type inspect(Inspector& f, run_job& x) {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, run_result& x) {
   return f(caf::meta::type_name("run_result"), x.container_id, x.port);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, container_health& x) {
+  return f(caf::meta::type_name("container_health"), x.container_id, x.state, x.running,
+           x.restart_count, x.exit_code, x.oom_killed, x.cpu_percent, x.memory_bytes,
+           x.memory_limit_bytes, x.started_at, x.finished_at);
 }
 
 } // namespace gilgal

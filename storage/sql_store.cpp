@@ -690,6 +690,16 @@ sql_store::list_successful_deployments(const std::string& environment_id) {
   });
 }
 
+caf::expected<std::map<std::string, int64_t>> sql_store::count_deployments_by_status() {
+  return run<std::map<std::string, int64_t>>(false, [&](sql_session& s) {
+    auto res = s.exec(q("SELECT status, COUNT(*) FROM deployments GROUP BY status"));
+    std::map<std::string, int64_t> out;
+    for (auto& r : res.rows)
+      out[text_at(r, 0)] = int_at(r, 1);
+    return out;
+  });
+}
+
 // -- deployment logs ---------------------------------------------------------------
 
 caf::expected<void> sql_store::append_logs(const std::vector<log_line>& lines) {

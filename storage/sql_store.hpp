@@ -46,6 +46,7 @@ public:
   caf::expected<std::vector<deployment>> list_unfinished_deployments() override;
   caf::expected<std::vector<deployment>>
   list_successful_deployments(const std::string& environment_id) override;
+  caf::expected<std::map<std::string, int64_t>> count_deployments_by_status() override;
 
   caf::expected<void> append_logs(const std::vector<log_line>& lines) override;
   caf::expected<page<log_line>> list_logs(const std::string& deployment_id,

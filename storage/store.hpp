@@ -16,6 +16,7 @@
 //  - Ownership is NOT checked here: callers compare project.owner_id.
 #pragma once
 
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -87,6 +88,8 @@ public:
   /// Successful deployments of one environment, newest first.
   virtual caf::expected<std::vector<deployment>>
   list_successful_deployments(const std::string& environment_id) = 0;
+  /// How many deployments have each status (statuses without any are absent).
+  virtual caf::expected<std::map<std::string, int64_t>> count_deployments_by_status() = 0;
 
   // -- deployment logs -------------------------------------------------------
 

@@ -534,6 +534,37 @@ CAF_TEST(deployments) {
   }
 }
 
+CAF_TEST(deployment counts by status) {
+  for (auto& b : all) {
+    CAF_MESSAGE("backend " << b.name);
+    auto st = b.open();
+    auto empty = st->count_deployments_by_status();
+    CAF_REQUIRE(empty);
+    CAF_CHECK(empty->empty());
+    auto alice = make_user(*st, "alice");
+    auto p = make_project(*st, alice.id, "web");
+    auto prod = make_env(*st, p.id, "prod");
+    std::vector<deployment> ds;
+    for (int i = 0; i < 6; ++i)
+      ds.push_back(make_deployment(*st, p, prod));
+    const char* statuses[] = {status::success, status::success, status::failed,
+                              status::building, status::cancelled};
+    for (int i = 0; i < 5; ++i) {
+      auto d = ds[i];
+      d.status = statuses[i];
+      CAF_REQUIRE(st->update_deployment(d));
+    }
+    auto counts = st->count_deployments_by_status();
+    CAF_REQUIRE(counts);
+    CAF_CHECK_EQUAL(counts->size(), 5u);
+    CAF_CHECK_EQUAL(counts->at("success"), 2);
+    CAF_CHECK_EQUAL(counts->at("failed"), 1);
+    CAF_CHECK_EQUAL(counts->at("building"), 1);
+    CAF_CHECK_EQUAL(counts->at("cancelled"), 1);
+    CAF_CHECK_EQUAL(counts->at("pending"), 1);
+  }
+}
+
 CAF_TEST(deployment logs) {
   for (auto& b : all) {
     CAF_MESSAGE("backend " << b.name);

@@ -1,0 +1,40 @@
+// The container watcher: follows Docker's event stream for the containers
+// Gilgal manages (label gilgal.managed=true) and writes what happens to them
+// into their deployment's log: an exit that Docker's restart policy answers
+// with a restart ("Container exited with code N; restarting (restart K)"), an
+// OOM kill ("Container killed: out of memory ..."), the container running
+// again. It counts restarts and OOM kills in the metrics registry.
+//
+// The blocking stream runs in a blocking worker; the watcher itself is an
+// event-based actor that fires the worker's abort signal when it exits, so a
+// user_shutdown (or the exit of an actor it is linked to) stops the stream at
+// once.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include <caf/actor.hpp>
+#include <caf/actor_system.hpp>
+
+#include "protocol/interfaces.hpp"
+#include "storage/store.hpp"
+
+namespace gilgal {
+
+struct container_watcher_config {
+  std::string docker_host;
+  logger_actor logger;
+  /// Optional: asked (from the watcher's own thread) for a deployment's last
+  /// stored log seq before logging to it, so lines for a deployment whose log
+  /// the logger no longer holds (it finished long ago, or the server
+  /// restarted) continue its numbering.
+  std::shared_ptr<store> db;
+  /// Events after this moment (Unix epoch, ns) are reported; 0: from the spawn.
+  int64_t since_nano = 0;
+};
+
+/// Spawns the watcher. It runs until it receives an exit message.
+caf::actor spawn_container_watcher(caf::actor_system& sys, container_watcher_config cfg);
+
+} // namespace gilgal
