@@ -26,6 +26,7 @@ struct deploy_args {
 };
 
 constexpr int request_attempts = 3;
+constexpr int fetch_attempts = 6; // about 7 s: long enough for a restart of the server
 
 /// POSTs the trigger; a request lost on the way is retried with the same
 /// Idempotency-Key, so that it never creates a second deployment.
@@ -45,7 +46,7 @@ caf::expected<json> trigger(const api_client& api, const std::string& project_id
 caf::expected<json> fetch(const api_client& api, const std::string& id) {
   for (int attempt = 1;; ++attempt) {
     auto res = api.get("/api/deployments/" + path_segment(id));
-    if (res || code_of(res.error()) != errc::unavailable || attempt == request_attempts)
+    if (res || code_of(res.error()) != errc::unavailable || attempt == fetch_attempts)
       return res;
     std::this_thread::sleep_for(std::chrono::milliseconds{500 * attempt});
   }

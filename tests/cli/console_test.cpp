@@ -6,8 +6,10 @@
 #include <caf/test/unit_test.hpp>
 
 #include <fstream>
+#include <future>
 #include <sstream>
 #include <sys/stat.h>
+#include <thread>
 
 #include <nlohmann/json.hpp>
 
@@ -118,6 +120,62 @@ struct deploy_fixture {
   }
 };
 
+/// A Dockerfile whose build takes `seconds` and prints "slow build started"
+/// first; `salt` defeats Docker's layer cache between tests.
+std::string slow_dockerfile(int seconds) {
+  auto salt = std::to_string(::getpid()) + "-"
+              + std::to_string(std::chrono::steady_clock::now().time_since_epoch().count());
+  return "FROM gilgal-test/busybox:latest\nRUN echo slow build started " + salt + " && sleep "
+         + std::to_string(seconds) + "\nCOPY www /www\n"
+         + R"(CMD ["/bin/sh","-c","exec httpd -f -p $PORT -h /www"])" + "\n";
+}
+
+/// Waits until the project has a deployment whose log contains `text`; its id.
+std::string await_log_line(gilgal_server& srv, const std::string& project_id,
+                           const std::string& text,
+                           std::chrono::seconds limit = std::chrono::seconds{120}) {
+  auto deadline = std::chrono::steady_clock::now() + limit;
+  while (std::chrono::steady_clock::now() < deadline) {
+    try {
+      auto list = api(srv, "GET", "/api/projects/" + project_id + "/deployments");
+      if (!list.at("items").empty()) {
+        std::string id = list["items"][0].at("id");
+        auto logs = api(srv, "GET", "/api/deployments/" + id + "/logs?limit=100");
+        for (auto& l : logs.at("items"))
+          if (contains(l.value("message", ""), text))
+            return id;
+      }
+    } catch (const std::exception&) {
+      // the server may be restarting
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds{50});
+  }
+  CAF_FAIL("no deployment log line containing '" << text << "' within the deadline");
+  return {};
+}
+
+/// Waits until the deployment's status is terminal; the status.
+std::string await_end(gilgal_server& srv, const std::string& id,
+                      std::chrono::seconds limit = std::chrono::seconds{180}) {
+  auto deadline = std::chrono::steady_clock::now() + limit;
+  while (std::chrono::steady_clock::now() < deadline) {
+    auto st = api(srv, "GET", "/api/deployments/" + id).value("status", "");
+    if (st != "pending" && st != "building")
+      return st;
+    std::this_thread::sleep_for(std::chrono::milliseconds{50});
+  }
+  CAF_FAIL("deployment " << id << " did not end within the deadline");
+  return {};
+}
+
+size_t count_of(const std::string& haystack, const std::string& needle) {
+  size_t n = 0;
+  for (auto at = haystack.find(needle); at != std::string::npos;
+       at = haystack.find(needle, at + 1))
+    ++n;
+  return n;
+}
+
 /// The deployment id that `gilgal deploy` printed first ("Deployment ID of ...").
 std::string deployment_id_in(const std::string& out) {
   auto at = out.find("Deployment ");
@@ -176,7 +234,9 @@ CAF_TEST(console urls) {
   CAF_REQUIRE(v6);
   CAF_CHECK_EQUAL(v6->host, "::1");
   CAF_CHECK_EQUAL(v6->port, 8080);
-  CAF_CHECK_EQUAL(cli::parse_console_url("http://localhost")->port, 80);
+  auto plain = cli::parse_console_url("http://localhost");
+  CAF_REQUIRE(plain);
+  CAF_CHECK_EQUAL(plain->port, 80);
   for (auto* bad : {"127.0.0.1:8080", "https://x", "http://:80", "http://h:0", "http://h:x",
                     "http://u:p@h", "ftp://h"})
     CAF_CHECK(!cli::parse_console_url(bad));
@@ -324,6 +384,8 @@ CAF_TEST(projects and environments by name and by id) {
 CAF_TEST(deploy follows the log to success and the other commands see it) {
   deploy_fixture f;
   auto res = f.run({"deploy", "demo", "production", "--message", "from the console"});
+  if (res.exit_code != 0)
+    CAF_MESSAGE(show(res) << "\n--- server log\n" << f.srv.log());
   CAF_REQUIRE_EQUAL(res.exit_code, 0);
   CAF_CHECK(contains(res.out, "Deployment completed successfully"));
   CAF_CHECK(contains(res.out, "info: Starting deployment pipeline..."));
@@ -371,7 +433,8 @@ CAF_TEST(deploy follows the log to success and the other commands see it) {
   CAF_CHECK(contains(res.out, d.at("commitSha").get<std::string>().substr(0, 8)));
   res = f.run({"deployments", f.project_id, "--json"});
   CAF_REQUIRE_EQUAL(res.exit_code, 0);
-  CAF_CHECK_EQUAL(json::parse(res.out).at("items").at(0).at("id"), id);
+  auto newest = json::parse(res.out).at("items").at(0).value("id", "");
+  CAF_CHECK_EQUAL(newest, id);
 
   // A finished deployment cannot be cancelled: the server's 409 message.
   res = f.run({"cancel", id});
@@ -403,4 +466,52 @@ CAF_TEST(a failing build exits non zero and json gives the final deployment) {
   res = f.run({"deploy", "demo", "production", "--commit", "xyz"});
   CAF_CHECK_EQUAL(res.exit_code, 1);
   CAF_CHECK(contains(res.err, "commitSha"));
+}
+
+CAF_TEST(cancel while deploy follows ends it with exit code 3) {
+  deploy_fixture f;
+  f.repo.commit({{"Dockerfile", slow_dockerfile(60)}}, "slow");
+  auto follower = std::async(std::launch::async,
+                             [&] { return f.run({"deploy", "demo", "production"}); });
+  auto id = await_log_line(f.srv, f.project_id, "slow build started");
+  auto res = f.run({"cancel", id});
+  CAF_CHECK_EQUAL(res.exit_code, 0);
+  CAF_CHECK(contains(res.out, "Deployment cancelled"));
+  auto deploy = follower.get();
+  CAF_CHECK_EQUAL(deploy.exit_code, 3);
+  CAF_CHECK(contains(deploy.out, "was cancelled"));
+  CAF_CHECK_EQUAL(api(f.srv, "GET", "/api/deployments/" + id).value("status", ""), "cancelled");
+}
+
+CAF_TEST(ctrl c stops following without cancelling) {
+  deploy_fixture f;
+  f.repo.commit({{"Dockerfile", slow_dockerfile(6)}}, "slow");
+  // timeout(1) sends SIGINT after 2 s, as a terminal's Ctrl-C would.
+  process_options p;
+  p.env = {{"GILGAL_URL", f.srv.base_url()}, {"GILGAL_TOKEN", f.srv.token()}};
+  auto res = run_process({"/usr/bin/timeout", "--preserve-status", "-s", "INT", "2",
+                          GILGAL_BINARY, "deploy", "demo", "production"},
+                         p);
+  CAF_CHECK_EQUAL(res.exit_code, 130);
+  CAF_CHECK(contains(res.err, "Stopped following"));
+  auto id = deployment_id_in(res.out);
+  CAF_REQUIRE(is_uuid(id));
+  CAF_CHECK_EQUAL(await_end(f.srv, id), "success");
+}
+
+CAF_TEST(deploy reconnects after the server is killed and resumes without duplicates) {
+  deploy_fixture f;
+  f.repo.commit({{"Dockerfile", slow_dockerfile(30)}}, "slow");
+  auto follower = std::async(std::launch::async,
+                             [&] { return f.run({"deploy", "demo", "production"}); });
+  await_log_line(f.srv, f.project_id, "slow build started");
+  f.srv.kill_hard();
+  f.srv.start(); // recovery ends the interrupted deployment
+  auto res = follower.get();
+  CAF_MESSAGE(res.out << res.err);
+  CAF_CHECK_EQUAL(res.exit_code, 1);
+  CAF_CHECK(contains(res.err, "reconnecting"));
+  CAF_CHECK(contains(res.out, "interrupted by restart"));
+  CAF_CHECK_EQUAL(count_of(res.out, "Starting deployment pipeline..."), 1u);
+  CAF_CHECK_EQUAL(count_of(res.out, "slow build started"), 1u);
 }
