@@ -2,6 +2,7 @@
 
 #include <cmath>
 
+#include "actors/metrics.hpp"
 #include "protocol/error.hpp"
 #include "protocol/ids.hpp"
 
@@ -54,8 +55,10 @@ void finish(self_ptr self, const char* status, std::string error_message,
   rec.status = status;
   rec.error_message = std::move(error_message);
   rec.duration_seconds = elapsed_seconds(self);
-  if (rec.status == status::success)
+  if (rec.status == status::success) {
     rec.deployed_at = now_rfc3339();
+    metrics::observe_deploy_seconds(*rec.duration_seconds);
+  }
   save(self);
   self->send(st.ctx.log, close_atom::value, rec.id);
   stop_helpers(self, caf::exit_reason::user_shutdown);
@@ -147,6 +150,7 @@ void build(self_ptr self) {
               auto& rec = self->state.ctx.record;
               self->unlink_from(self->state.builder);
               self->state.builder = nullptr;
+              metrics::observe_build_seconds(elapsed_seconds(self));
               rec.image_name = res.image_name;
               rec.commit_sha = res.commit_sha;
               if (rec.commit_message.empty())

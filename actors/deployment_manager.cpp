@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include "actors/deployment_actor.hpp"
+#include "actors/metrics.hpp"
 #include "protocol/error.hpp"
 
 namespace gilgal {
@@ -36,6 +37,7 @@ void launch_queued(self_ptr self) {
     st.queue.pop_front();
     launch(self, std::move(job));
   }
+  metrics::set_queue_length(static_cast<int64_t>(st.queue.size()));
 }
 
 /// Ends a deployment that has no actor (queued, or left by a crash).
@@ -152,6 +154,7 @@ deployment_manager(deployment_manager_actor::stateful_pointer<deployment_manager
         if (i->record.id == id) {
           auto record = i->record;
           st.queue.erase(i);
+          metrics::set_queue_length(static_cast<int64_t>(st.queue.size()));
           end_without_actor(self, record, status::cancelled, "cancelled by user", "warning");
           return true;
         }

@@ -85,8 +85,7 @@ public:
     if (!ok)
       return false;
     // Lines written before the close may still be on their way to the store.
-    caf::scoped_actor flusher{*sys_};
-    flusher->request(logger_, std::chrono::seconds(10), flush_atom::value)
+    self->request(logger_, std::chrono::seconds(10), flush_atom::value)
       .receive([](bool) {}, [](caf::error&) {});
     if (!drain_store(sink))
       return false;
