@@ -103,6 +103,8 @@ caf::expected<std::string> docker_client::create_container(const container_spec&
     host["CapDrop"] = json::array({"ALL"});
   if (!spec.cap_add.empty())
     host["CapAdd"] = spec.cap_add;
+  if (spec.init)
+    host["Init"] = true;
   host["Privileged"] = false;
   host["RestartPolicy"]["Name"] = spec.restart_policy.empty() ? "no" : spec.restart_policy;
   if (!spec.network_mode.empty())

@@ -69,6 +69,9 @@ struct container_spec {
   std::string user;               // empty: the image's USER
   bool no_new_privileges = true;
   bool drop_all_capabilities = true;
+  /// Docker's init (tini) as PID 1: forwards signals to the app and reaps
+  /// zombies, so an app without a SIGTERM handler still stops at once.
+  bool init = false;
   std::vector<std::string> cap_add;
   std::string restart_policy = "no";
   std::string network_mode;       // empty: Docker's default bridge
