@@ -37,7 +37,13 @@ deployment_store_actor::behavior_type deployment_store(deployment_store_actor::p
       std::map<std::string, std::string> newest; // environment -> newest successful deployment
       for (auto& [container, deployment_id] : containers) {
         auto d = db->find_deployment(deployment_id);
-        if (!d || d->status != status::success)
+        if (!d) {
+          // Not a deployment of this store (another Gilgal on the same Docker
+          // host, or the store cannot tell): never ours to remove.
+          keep.push_back(container);
+          continue;
+        }
+        if (d->status != status::success)
           continue;
         auto i = newest.find(d->environment_id);
         if (i == newest.end()) {
