@@ -105,7 +105,10 @@ private:
     mem.oom = false;
     bool restarting = false;
     if (info) {
-      restarting = info->status == "restarting" || info->restart_count > mem.restarts_seen;
+      // "running" again with a higher count: restarted before we looked. An
+      // exited or removed container (a stop through the API) was not.
+      restarting = info->status == "restarting"
+                   || (info->status == "running" && info->restart_count > mem.restarts_seen);
       mem.restarts_seen = std::max<int64_t>(mem.restarts_seen, info->restart_count);
     }
     std::string what = oom ? "Container killed: out of memory (exit code " + code + ")"
