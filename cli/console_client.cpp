@@ -136,8 +136,10 @@ caf::expected<json> api_client::get(const std::string& path) const {
 }
 
 caf::expected<json> api_client::post(const std::string& path, const json& body,
-                                     const std::string& idempotency_key) const {
-  auto cli = make_client(target_, read_timeout_s);
+                                     const std::string& idempotency_key,
+                                     std::chrono::seconds read_timeout) const {
+  auto cli = make_client(target_, read_timeout.count() > 0 ? read_timeout.count()
+                                                           : read_timeout_s);
   auto headers = auth_headers(target_);
   if (!idempotency_key.empty())
     headers.emplace("Idempotency-Key", idempotency_key);

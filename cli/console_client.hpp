@@ -8,6 +8,7 @@
 // reached becomes errc::unavailable "cannot reach Gilgal at URL (...)".
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -33,8 +34,10 @@ public:
   caf::expected<json> get(const std::string& path) const;
 
   /// POST `path` with a JSON body; `idempotency_key` is sent if not empty.
+  /// `read_timeout` bounds the wait for the answer (0: the default, 60 s).
   caf::expected<json> post(const std::string& path, const json& body,
-                           const std::string& idempotency_key = {}) const;
+                           const std::string& idempotency_key = {},
+                           std::chrono::seconds read_timeout = std::chrono::seconds{0}) const;
 
   /// DELETE `path`.
   caf::expected<json> del(const std::string& path) const;

@@ -92,8 +92,10 @@ int deploy(const api_client& api, const deploy_args& a) {
   // Human text goes to stderr with --json, so that stdout is only JSON.
   std::ostream& text = as_json ? std::cerr : std::cout;
   text << "Deployment " << id << " of " << project->value("name", project_id) << " to "
-       << env->value("name", "") << " created (" << str_of(*created, "status") << ")"
-       << std::endl;
+       << env->value("name", "") << " created (" << str_of(*created, "status");
+  if (created->value("queuePosition", json{}).is_number())
+    text << ", position " << str_of(*created, "queuePosition") << " in the build queue";
+  text << ")" << std::endl;
   if (a.no_follow) {
     if (as_json)
       print_json(*created);

@@ -1,5 +1,6 @@
 // `gilgal logs ID [-f]`, `gilgal cancel ID`, `gilgal rollback ID`: commands on
 // one deployment.
+#include <chrono>
 #include <iostream>
 
 #include "cli/console_commands.hpp"
@@ -79,7 +80,9 @@ int cancel(const api_client& api, const std::string& id) {
 }
 
 int rollback(const api_client& api, const std::string& id) {
-  auto res = api.post(deployment_path(id) + "/rollback", json::object());
+  // The server answers once the rollback is healthy (or failed): wait long.
+  auto res = api.post(deployment_path(id) + "/rollback", json::object(), {},
+                      std::chrono::minutes{30});
   if (!res) {
     auto msg = message_of(res.error());
     if (code_of(res.error()) == errc::not_found && msg.rfind("no route for", 0) == 0) {
@@ -93,11 +96,16 @@ int rollback(const api_client& api, const std::string& id) {
     print_json(*res);
     return console_exit::ok;
   }
-  std::cout << res->value("message", "Rolled back") << '\n';
-  if (res->contains("id"))
-    std::cout << "deployment: " << str_of(*res, "id") << " (status " << str_of(*res, "status")
-              << ")\n";
-  std::cout.flush();
+  std::cout << res->value("message", "Rolled back") << ' ' << str_of(*res, "id") << " (status "
+            << str_of(*res, "status") << ")";
+  if (res->contains("rollbackDeploymentId"))
+    std::cout << "; the rollback is deployment " << str_of(*res, "rollbackDeploymentId");
+  if (res->contains("deployment") && (*res)["deployment"].is_object()) {
+    auto& d = (*res)["deployment"];
+    if (d.value("port", json{}).is_number())
+      std::cout << ", port " << str_of(d, "port");
+  }
+  std::cout << std::endl;
   return console_exit::ok;
 }
 

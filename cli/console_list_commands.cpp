@@ -99,9 +99,8 @@ int list_deployments(const api_client& api, const std::string& project_arg,
     auto env_id = str_of(x, "environmentId");
     auto env = env_names.count(env_id) ? env_names[env_id] : env_id;
     auto message = str_of(x, "commitMessage", "");
-    if (str_of(x, "kind", "deploy") == "rollback")
-      message = "rollback to " + str_of(x, "rollbackOf").substr(0, 8)
-                + (message.empty() ? "" : ": " + message);
+    if (str_of(x, "kind", "deploy") == "rollback" && message.empty())
+      message = "rollback to " + str_of(x, "rollbackOf").substr(0, 8);
     if (str_of(x, "status", "") == "failed" && message.empty())
       message = str_of(x, "errorMessage", "");
     table.add({str_of(x, "id"), str_of(x, "status"), env, commit8(x.value("commitSha", json{})),

@@ -83,7 +83,8 @@ server_options docker_server_options() {
 }
 
 /// A server with one project ("demo", from a local repository) and one
-/// environment ("production"); removes the environment's containers at the end.
+/// environment ("production"); removes the environment's containers and
+/// images at the end.
 struct deploy_fixture {
   docker_client docker{docker_host_or_default()};
   git_repo repo;
@@ -111,6 +112,10 @@ struct deploy_fixture {
     if (auto list = docker.list_containers({"gilgal.environment=" + env_id}, true))
       for (auto& c : *list)
         docker.remove_container(c.id, true, true);
+    // And the images built for it (the busybox base image is kept).
+    if (auto images = docker.list_images({"gilgal.environment=" + env_id}))
+      for (auto& img : *images)
+        docker.remove_image(img.id, true);
   }
 
   command_result run(const std::vector<std::string>& args) {
@@ -440,10 +445,27 @@ CAF_TEST(deploy follows the log to success and the other commands see it) {
   res = f.run({"cancel", id});
   CAF_CHECK_EQUAL(res.exit_code, 1);
   CAF_CHECK(contains(res.err, "already finished"));
-  // No earlier successful deployment (or no rollback route yet): an error, clearly.
+  // No earlier successful deployment: the server's 409, clearly.
   res = f.run({"rollback", id});
-  CAF_CHECK_NOT_EQUAL(res.exit_code, 0);
-  CAF_CHECK(contains(res.err, "error: "));
+  CAF_CHECK_EQUAL(res.exit_code, 1);
+  CAF_CHECK(contains(res.err, "error: no earlier successful deployment"));
+  // A second version, then a rollback to the first.
+  f.repo.commit({{"www/index.html", "second version\n"}}, "second version");
+  res = f.run({"deploy", "demo", "production"});
+  CAF_REQUIRE_EQUAL(res.exit_code, 0);
+  auto second = deployment_id_in(res.out);
+  res = f.run({"rollback", second});
+  CAF_REQUIRE_EQUAL(res.exit_code, 0);
+  CAF_CHECK(contains(res.out, "Rolled back to previous deployment " + id));
+  res = f.run({"deployments", "demo", "--json"});
+  CAF_REQUIRE_EQUAL(res.exit_code, 0);
+  auto latest = json::parse(res.out).at("items").at(0);
+  CAF_CHECK_EQUAL(latest.value("kind", ""), "rollback");
+  CAF_CHECK_EQUAL(latest.value("status", ""), "success");
+  httplib::Client back{"127.0.0.1", latest.value("port", 0)};
+  auto again = back.Get("/index.html");
+  CAF_REQUIRE(again);
+  CAF_CHECK_EQUAL(again->body, "hello from the console\n");
   res = f.run({"logs", "00000000-0000-4000-8000-000000000000"});
   CAF_CHECK_EQUAL(res.exit_code, 1);
 }
