@@ -3,6 +3,11 @@
 #include <cmath>
 
 #include "actors/metrics.hpp"
+#include <set>
+
+#include <caf/event_based_actor.hpp>
+#include <spdlog/spdlog.h>
+
 #include "protocol/error.hpp"
 #include "protocol/ids.hpp"
 
@@ -125,9 +130,39 @@ void retire_previous(self_ptr self, const run_result& res) {
       });
 }
 
+/// Removes the project's images that no longer belong to the last K successful
+/// deployments of any environment. Runs in an actor of its own, after the
+/// deployment has ended, so it never delays it.
+void retain_images(self_ptr self) {
+  auto& ctx = self->state.ctx;
+  if (ctx.image_retention <= 0)
+    return;
+  auto project_id = ctx.record.project_id;
+  self->spawn([project_id, node = ctx.node, db = ctx.db,
+               k = ctx.image_retention](caf::event_based_actor* janitor) {
+    janitor->request(db, std::chrono::seconds(60), retain_atom::value, project_id, k)
+      .then(
+        [=](const std::set<std::string>& keep) {
+          janitor->request(node, std::chrono::seconds(300), retain_atom::value, project_id,
+                           keep)
+            .then(
+              [project_id](int64_t removed) {
+                if (removed > 0)
+                  spdlog::info("retention: removed {} old image(s) of project {}", removed,
+                               project_id);
+              },
+              [](const caf::error& err) {
+                spdlog::warn("retention skipped: {}", message_of(err));
+              });
+        },
+        [](const caf::error& err) { spdlog::warn("retention skipped: {}", message_of(err)); });
+  });
+}
+
 void succeed(self_ptr self) {
   auto secs = static_cast<long long>(std::llround(elapsed_seconds(self)));
   log(self, "info", "Deployment completed successfully in " + std::to_string(secs) + "s");
+  retain_images(self);
   finish(self, status::success, "");
 }
 

@@ -23,6 +23,7 @@ struct deployment_context {
   deployment_store_actor db;
   std::chrono::seconds build_timeout{1800};
   std::chrono::seconds run_timeout{300}; // creating, starting and health-checking
+  int64_t image_retention = 5;           // successful deployments' images kept per environment
 };
 
 struct deployment_state {

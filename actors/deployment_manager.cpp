@@ -23,6 +23,7 @@ void launch(self_ptr self, queued_deployment job) {
   ctx.db = st.cfg.db;
   ctx.build_timeout = st.cfg.build_timeout;
   ctx.run_timeout = st.cfg.run_timeout;
+  ctx.image_retention = st.cfg.image_retention;
   auto id = ctx.record.id;
   auto worker = self->spawn(deployment_pipeline, std::move(ctx));
   self->monitor(worker);

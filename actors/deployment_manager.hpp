@@ -25,6 +25,7 @@ struct deployment_manager_config {
   std::chrono::seconds build_timeout{1800};
   std::chrono::seconds run_timeout{300};
   size_t max_running = 2; // deployments in progress at once
+  int64_t image_retention = 5;
 };
 
 struct queued_deployment {

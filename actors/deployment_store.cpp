@@ -57,6 +57,28 @@ deployment_store_actor::behavior_type deployment_store(deployment_store_actor::p
       }
       return keep;
     },
+    [db](retain_atom, const std::string& project_id,
+         int64_t keep_per_environment) -> caf::result<std::set<std::string>> {
+      std::set<std::string> keep;
+      for (int64_t page_no = 1;; ++page_no) {
+        auto envs = db->list_environments_masked(project_id, page_request{page_no, 100});
+        if (!envs)
+          return envs.error();
+        for (auto& e : envs->items) {
+          auto done = db->list_successful_deployments(e.id);
+          if (!done)
+            return done.error();
+          int64_t kept = 0;
+          for (auto& d : *done)
+            if (!d.image_name.empty() && kept < keep_per_environment
+                && keep.insert(d.image_name).second)
+              ++kept;
+        }
+        if (!envs->has_more())
+          break;
+      }
+      return keep;
+    },
   };
 }
 

@@ -27,15 +27,16 @@ void flush(logger_actor::stateful_pointer<logger_state> self) {
     .then([](bool) {}, [](const caf::error&) {});
 }
 
+/// Drops the line buffers of streams closed a while ago. The stream itself
+/// (its last seq) stays, so a late line (a container restart) continues the
+/// numbering instead of clashing with stored lines.
 void forget_closed_streams(logger_state& st) {
   auto now = std::chrono::steady_clock::now();
-  for (auto i = st.streams.begin(); i != st.streams.end();) {
-    auto& s = i->second;
-    if (s.closed && s.subscribers.empty() && now - s.closed_at > forget_after)
-      i = st.streams.erase(i);
-    else
-      ++i;
-  }
+  for (auto& [id, s] : st.streams)
+    if (s.closed && s.subscribers.empty() && now - s.closed_at > forget_after) {
+      s.recent.clear();
+      s.recent.shrink_to_fit();
+    }
 }
 
 } // namespace

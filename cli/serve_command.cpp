@@ -90,6 +90,7 @@ int run_serve(const settings& s) {
     engine.build_timeout = std::chrono::seconds{s.build_timeout_seconds};
     engine.run_timeout = std::chrono::seconds{s.health_check_timeout_seconds + 120};
     engine.max_running = static_cast<size_t>(s.max_concurrent_builds);
+    engine.image_retention = s.image_retention;
     auto manager = sys.spawn(deployment_manager, engine);
     {
       // Crash recovery before serving: unfinished deployments end "interrupted

@@ -89,7 +89,10 @@ using deployment_store_actor = caf::typed_actor<
   // Of the given containers (container id -> deployment id), those to keep:
   // the container of each environment's newest successful deployment.
   caf::replies_to<keep_atom, std::map<std::string, std::string>>::with<
-    std::vector<std::string>>>;
+    std::vector<std::string>>,
+  // The images to retain for a project: those of the last K successful
+  // deployments of each of its environments.
+  caf::replies_to<retain_atom, std::string, int64_t>::with<std::set<std::string>>>;
 
 /// The pipeline of ONE deployment. It receives nothing but its start signal;
 /// everything else is responses, and an exit (user_shutdown) cancels it.

@@ -129,6 +129,7 @@ deployment_store_actor::behavior_type fake_store(deployment_store_actor::pointer
     [=](keep_atom, const std::map<std::string, std::string>&) {
       return std::vector<std::string>{};
     },
+    [=](retain_atom, const std::string&, int64_t) { return std::set<std::string>{}; },
   };
 }
 
