@@ -5,7 +5,7 @@
 namespace gilgal::cli {
 
 const char* const console_help_footer =
-  "\nServer and token: --url/--token, else GILGAL_URL/GILGAL_TOKEN, else url/token in "
+  "Server and token: --url/--token, else GILGAL_URL/GILGAL_TOKEN, else url/token in "
   "$XDG_CONFIG_HOME/gilgal/config.toml (~/.config/gilgal/config.toml); default URL "
   "http://127.0.0.1:8080.\nExit codes: 0 ok, 1 failed or refused by the server, 2 bad "
   "configuration (e.g. no token), 3 deployment cancelled, 4 server unreachable.";
@@ -19,7 +19,8 @@ void add_console_commands(CLI::App& app, int& exit_code) {
 CLI::App* add_console_command(CLI::App& app, int& exit_code, const char* name,
                               const std::string& description,
                               std::function<int(const api_client&)> body) {
-  auto* cmd = app.add_subcommand(name, description + console_help_footer);
+  auto* cmd = app.add_subcommand(name, description);
+  cmd->footer(console_help_footer);
   auto opts = std::make_shared<console_options>(*cmd);
   cmd->callback([&exit_code, opts, body = std::move(body)] {
     auto target = opts->resolve();

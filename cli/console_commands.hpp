@@ -20,7 +20,7 @@ void add_console_commands(CLI::App& app, int& exit_code);
 
 // -- shared by the console_*_command(s).cpp files ------------------------------
 
-/// The text appended to every console command's description.
+/// The footer of every console command's --help (server, token, exit codes).
 extern const char* const console_help_footer;
 
 /// A console subcommand with --url/--token/--json whose callback runs `body`
