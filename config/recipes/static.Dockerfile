@@ -2,13 +2,14 @@
 #
 # Placeholders (filled by nodes/recipe.cpp):
 #   {{NGINX_IMAGE}}  base image providing nginx and /bin/sh (settings [images] nginx)
-# The repository (without .git) is the web root; unknown paths answer 404.
+# The repository (without .git, Procfile, .dockerignore and the generated
+# Dockerfile.gilgal) is the web root; unknown paths answer 404.
 # Port: nginx runs as the non-root user gilgal (uid 10001) and listens on
 # $PORT: its configuration is rendered from a template at container start
 # (default 8080; a non-numeric PORT falls back to 8080).
 FROM {{NGINX_IMAGE}} AS site
 COPY . /site
-RUN rm -rf /site/.git /site/Procfile
+RUN rm -rf /site/.git /site/Procfile /site/Dockerfile.gilgal /site/.dockerignore
 
 FROM {{NGINX_IMAGE}}
 RUN id -u gilgal >/dev/null 2>&1 \

@@ -360,7 +360,9 @@ CAF_TEST(a static site is served by nginx as a non-root user) {
   CAF_CHECK_EQUAL(got.body, "<h1>static hello</h1>\n");
   CAF_CHECK_EQUAL(http_get(d.port, "/css/site.css").body, "h1 { color: teal; }\n");
   CAF_CHECK_EQUAL(http_get(d.port, "/missing.html").status, 404);
-  CAF_CHECK_EQUAL(http_get(d.port, "/.git/HEAD").status, 404); // not served
+  // Not served: git metadata, nor the Dockerfile Gilgal generated.
+  CAF_CHECK_EQUAL(http_get(d.port, "/.git/HEAD").status, 404);
+  CAF_CHECK_EQUAL(http_get(d.port, "/Dockerfile.gilgal").status, 404);
   check_deployed(d, sha, "static");
 }
 
