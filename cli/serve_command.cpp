@@ -92,16 +92,6 @@ int run_serve(const settings& s) {
     engine.max_running = static_cast<size_t>(s.max_concurrent_builds);
     engine.image_retention = s.image_retention;
     auto manager = sys.spawn(deployment_manager, engine);
-    {
-      // Crash recovery before serving: unfinished deployments end "interrupted
-      // by restart"; containers of no live deployment are removed.
-      caf::scoped_actor self{sys};
-      self->request(manager, std::chrono::seconds(60), recover_atom::value)
-        .receive([](int64_t) {},
-                 [](const caf::error& err) {
-                   spdlog::warn("recovery incomplete: {}", message_of(err));
-                 });
-    }
     // Node housekeeping: container restarts/OOM kills into deployment logs, image prune.
     auto watcher = spawn_container_watcher(sys, {s.docker_host, logger, *db});
     auto janitor = spawn_image_janitor(sys, s.docker_host,
@@ -112,10 +102,43 @@ int run_serve(const settings& s) {
     services.deployment_manager = manager;
     services.logger = logger;
     services.node = node;
+    // Stops the engine in order: deployments first, the store writer last.
+    auto stop_engine = [&] {
+      stop_actor(sys, caf::actor_cast<caf::actor>(manager), "deployment manager");
+      stop_actor(sys, caf::actor_cast<caf::actor>(node), "node");
+      stop_actor(sys, watcher, "container watcher");
+      stop_actor(sys, janitor, "image janitor");
+      {
+        caf::scoped_actor self{sys};
+        self->request(logger, actor_stop_timeout, flush_atom::value)
+          .receive([](bool) {}, [](const caf::error&) {});
+      }
+      stop_actor(sys, caf::actor_cast<caf::actor>(logger), "logger");
+      {
+        // The store actor handles its mailbox in order: once this answers, every
+        // record the deployments wrote while stopping is stored.
+        caf::scoped_actor self{sys};
+        self->request(engine.db, actor_stop_timeout, live_atom::value, std::string{})
+          .receive([](const std::vector<deployment>&) {}, [](const caf::error&) {});
+      }
+      stop_actor(sys, caf::actor_cast<caf::actor>(engine.db), "deployment store");
+    };
     auto edge = spawn_http_edge(sys, s, services);
     if (!edge) {
       spdlog::error("cannot serve HTTP on {}: {}", s.listen, error_text(edge.error()));
+      stop_engine();
       return 1;
+    }
+    {
+      // Crash recovery once the address is ours (a server that cannot start touches
+      // nothing): unfinished deployments end "interrupted
+      // by restart"; containers of no live deployment are removed.
+      caf::scoped_actor self{sys};
+      self->request(manager, std::chrono::seconds(60), recover_atom::value)
+        .receive([](int64_t) {},
+                 [](const caf::error& err) {
+                   spdlog::warn("recovery incomplete: {}", message_of(err));
+                 });
     }
     spdlog::info("listening on http://{}", s.listen);
     spdlog::info("to get an API token: gilgal admin create-user NAME --data-dir {}{}", s.data_dir,
@@ -125,24 +148,7 @@ int run_serve(const settings& s) {
     spdlog::info("received {}, shutting down", sig == SIGINT ? "SIGINT" : "SIGTERM");
     start_shutdown_watchdog(shutdown_limit);
     stop_actor(sys, *edge, "http edge");
-    stop_actor(sys, caf::actor_cast<caf::actor>(manager), "deployment manager");
-    stop_actor(sys, caf::actor_cast<caf::actor>(node), "node");
-    stop_actor(sys, watcher, "container watcher");
-    stop_actor(sys, janitor, "image janitor");
-    {
-      caf::scoped_actor self{sys};
-      self->request(logger, actor_stop_timeout, flush_atom::value)
-        .receive([](bool) {}, [](const caf::error&) {});
-    }
-    stop_actor(sys, caf::actor_cast<caf::actor>(logger), "logger");
-    {
-      // The store actor handles its mailbox in order: once this answers, every
-      // record the deployments wrote while stopping is stored.
-      caf::scoped_actor self{sys};
-      self->request(engine.db, actor_stop_timeout, live_atom::value, std::string{})
-        .receive([](const std::vector<deployment>&) {}, [](const caf::error&) {});
-    }
-    stop_actor(sys, caf::actor_cast<caf::actor>(engine.db), "deployment store");
+    stop_engine();
   } // the actor system waits for every remaining actor here
   db->reset();
   spdlog::info("stopped");
