@@ -17,6 +17,7 @@ using std::chrono::steady_clock;
 
 constexpr int default_container_port = 8080;
 constexpr int log_lines_on_failure = 50;
+constexpr int max_port_attempts = 5;
 
 /// EXPOSEd ports of an image ("3000/tcp"), read from GET /images/NAME/json.
 std::vector<std::string> exposed_ports(docker_client& docker, const std::string& image) {
@@ -99,14 +100,29 @@ caf::expected<run_result> run_container(const run_job& job, const node_settings&
   // (100 ms doubling, reset after 10 s up); a stop through the API is final.
   spec.restart_policy = "unless-stopped";
 
-  auto id = docker.create_container(spec);
-  if (!id) {
-    ports.release(port);
-    return id.error();
-  }
-  if (auto started = docker.start_container(*id); !started) {
+  // Another process (or another Gilgal on the same daemon) may take the port
+  // between our bind test and Docker's: then try the next free one.
+  caf::expected<std::string> id{std::string{}};
+  for (int attempt = 1;; ++attempt) {
+    id = docker.create_container(spec);
+    if (!id) {
+      ports.release(port);
+      return id.error();
+    }
+    auto started = docker.start_container(*id);
+    if (started)
+      break;
     discard(docker, *id, port, ports);
-    return started.error();
+    auto text = message_of(started.error());
+    bool port_taken = text.find("port is already allocated") != std::string::npos
+                      || text.find("address already in use") != std::string::npos;
+    if (!port_taken || attempt == max_port_attempts)
+      return started.error();
+    auto next = ports.allocate();
+    if (!next)
+      return next.error();
+    port = *next;
+    spec.host_port = port;
   }
 
   // Health: any HTTP answer below 500 on the health path, within the timeout.

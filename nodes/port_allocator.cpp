@@ -1,5 +1,7 @@
 #include "nodes/port_allocator.hpp"
 
+#include <random>
+
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -11,6 +13,11 @@ namespace gilgal {
 
 port_allocator::port_allocator(std::string host, int first, int last)
   : host_(std::move(host)), first_(first), last_(last), next_(first) {
+  // Start at a random place, so that several Gilgal processes on one host
+  // rarely race for the same port.
+  std::random_device rd;
+  if (last_ > first_)
+    next_ = first_ + static_cast<int>(rd() % static_cast<unsigned>(last_ - first_ + 1));
 }
 
 bool port_allocator::can_bind(const std::string& host, int port) {
