@@ -179,6 +179,21 @@ caf::error get_deployment(request_context& ctx) {
   return {};
 }
 
+/// Waits (bounded) until the deployment reaches a terminal status.
+caf::expected<deployment> await_end(request_context& ctx, const std::string& id,
+                                    std::chrono::seconds limit) {
+  auto deadline = std::chrono::steady_clock::now() + limit;
+  for (;;) {
+    auto d = ctx.db().find_deployment(id);
+    if (!d || is_terminal(d->status))
+      return d;
+    if (std::chrono::steady_clock::now() > deadline)
+      return make_error(errc::timeout, "deployment " + id + " did not finish in time; follow "
+                                         "GET /api/deployments/" + id);
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+}
+
 /// Cancels a pending or building deployment: its actor exits with
 /// user_shutdown, which stops its builder and runner through their links.
 caf::error cancel_deployment(request_context& ctx) {
@@ -197,17 +212,8 @@ caf::error cancel_deployment(request_context& ctx) {
   }
   if (running) {
     // The deployment actor records "cancelled" as it exits; wait for it (bounded).
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
-    for (;;) {
-      auto now = ctx.db().find_deployment(d->id);
-      if (now && is_terminal(now->status)) {
-        d = now;
-        break;
-      }
-      if (std::chrono::steady_clock::now() > deadline)
-        break;
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
+    if (auto now = await_end(ctx, d->id, std::chrono::seconds(5)); now)
+      d = now;
   }
   if (!is_terminal(d->status)) {
     // No actor owns it (e.g. it never started): end it here.
@@ -221,21 +227,6 @@ caf::error cancel_deployment(request_context& ctx) {
                                         + " before it could be cancelled");
   ctx.reply(200, {{"message", "Deployment cancelled"}, {"id", d->id}, {"status", d->status}});
   return {};
-}
-
-/// Waits (bounded) until the deployment reaches a terminal status.
-caf::expected<deployment> await_end(request_context& ctx, const std::string& id,
-                                    std::chrono::seconds limit) {
-  auto deadline = std::chrono::steady_clock::now() + limit;
-  for (;;) {
-    auto d = ctx.db().find_deployment(id);
-    if (!d || is_terminal(d->status))
-      return d;
-    if (std::chrono::steady_clock::now() > deadline)
-      return make_error(errc::timeout, "rollback " + id + " did not finish in time; follow "
-                                         "GET /api/deployments/" + id);
-    std::this_thread::sleep_for(std::chrono::milliseconds(25));
-  }
 }
 
 /// The seed's rollback: the newest successful deployment of the same
