@@ -94,9 +94,84 @@ using deployment_store_actor = caf::typed_actor<
   // deployments of each of its environments.
   caf::replies_to<retain_atom, std::string, int64_t>::with<std::set<std::string>>>;
 
-/// The pipeline of ONE deployment. It receives nothing but its start signal;
-/// everything else is responses, and an exit (user_shutdown) cancels it.
-using deployment_actor = caf::typed_actor<caf::reacts_to<start_atom>>;
+/// The pipeline of ONE deployment. It receives its start signal and, from the
+/// scheduler, word that a node it uses was lost; everything else is
+/// responses, and an exit (user_shutdown) cancels it.
+using deployment_actor = caf::typed_actor<
+  caf::reacts_to<start_atom>,
+  // The named node went down while this deployment built or ran on it.
+  caf::reacts_to<lost_atom, std::string>>;
+
+/// Where a job goes: the node's name (recorded as buildNode / runNode) and handle.
+struct placement {
+  std::string node_name;
+  node_actor node;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, placement& x) {
+  return f(caf::meta::type_name("placement"), x.node_name, x.node);
+}
+
+/// The scheduler: registry of nodes (capacity, labels, load, heartbeats). It
+/// places builds on the least loaded node with a free slot whose labels
+/// include the required ones, queues them in order while no node has one,
+/// and tells a deployment actor (lost_atom) when a node it was placed on goes
+/// down: the node actor's down message (connection lost) or no heartbeat for
+/// the configured timeout. Its housekeeping handlers are the node_actor ones,
+/// fanned out over every node that is up.
+using scheduler_actor = caf::typed_actor<
+  // A node joins, or joins again under the same name (the old entry is
+  // replaced: its placements are reported lost). The scheduler monitors it.
+  caf::replies_to<join_atom, node_info, node_actor>::with<bool>,
+  // A joined node is alive (by name).
+  caf::reacts_to<heartbeat_atom, std::string>,
+  // A build slot for a deployment on an up node whose labels include the
+  // given ones. Replies once placed (FIFO queue while no node has a free
+  // slot). The sender is the deployment actor told of node loss.
+  caf::replies_to<place_atom, build_atom, std::string, std::map<std::string, std::string>>::with<
+    placement>,
+  // A node to run a deployment's container: the node named (if not empty;
+  // errc::unavailable if it is not up), else the up node with the fewest
+  // builds and runs in progress whose labels include the given ones
+  // (errc::unavailable if none). Takes no build slot.
+  caf::replies_to<place_atom, run_atom, std::string, std::string,
+                  std::map<std::string, std::string>>::with<placement>,
+  // The deployment is done with its node(s): frees its build slot, forgets its
+  // placements, drops it from the queue. Unknown ids are ignored.
+  caf::reacts_to<release_atom, std::string>,
+  // 1-based position of a deployment waiting for a build slot, 0 if it is not waiting.
+  caf::replies_to<queue_atom, std::string>::with<int64_t>,
+  // Every node known, up or down, by name.
+  caf::replies_to<list_atom, node_atom>::with<std::vector<node_status>>,
+  // node_actor housekeeping over all up nodes:
+  // stop: true if any node removed the container.
+  caf::replies_to<stop_atom, std::string>::with<bool>,
+  // retire: the sum over nodes.
+  caf::replies_to<retire_atom, std::string, std::string>::with<int64_t>,
+  // list: the union over nodes.
+  caf::replies_to<list_atom>::with<std::map<std::string, std::string>>,
+  // health: from the node that has the container; errc::not_found if none has.
+  caf::replies_to<health_atom, std::string>::with<container_health>,
+  // retain: the sum over nodes.
+  caf::replies_to<retain_atom, std::string, std::set<std::string>>::with<int64_t>,
+  // Internal: heartbeat deadline check.
+  caf::reacts_to<tick_atom>>;
+
+/// Published on `gilgal serve --cluster-listen`: the only actor a peer can
+/// reach before it has proven the cluster secret. A join is two steps:
+/// hello (protocol version checked, a fresh single-use nonce handed out),
+/// then join with the proof. Refusals are logged with the peer's name.
+using gatekeeper_actor = caf::typed_actor<
+  // Replies a nonce (hex). A different protocol version is refused with
+  // errc::conflict and a message naming both versions.
+  caf::replies_to<hello_atom, int64_t, std::string>::with<std::string>,
+  // Checks the proof, registers the node with the scheduler and replies a
+  // session token (for heartbeats) and the logger the node's builders write
+  // to. A wrong proof or an unknown nonce: errc::unauthorized, nothing else.
+  caf::replies_to<join_atom, node_registration, node_actor>::with<std::string, logger_actor>,
+  // A joined node is alive (its session token). Unknown tokens are ignored.
+  caf::reacts_to<heartbeat_atom, std::string>>;
 
 /// Supervisor of deployment actors.
 using deployment_manager_actor = caf::typed_actor<
@@ -114,3 +189,17 @@ using deployment_manager_actor = caf::typed_actor<
   caf::replies_to<count_atom>::with<int64_t>>;
 
 } // namespace gilgal
+
+// Actor handles that travel between processes (a node hands out builders and
+// runners; the gatekeeper hands out the logger). Announced by
+// add_message_types() with the main block.
+CAF_BEGIN_TYPE_ID_BLOCK(gilgal_handles, caf::id_block::gilgal::end)
+
+CAF_ADD_TYPE_ID(gilgal_handles, (gilgal::builder_actor))
+CAF_ADD_TYPE_ID(gilgal_handles, (gilgal::runner_actor))
+CAF_ADD_TYPE_ID(gilgal_handles, (gilgal::node_actor))
+CAF_ADD_TYPE_ID(gilgal_handles, (gilgal::logger_actor))
+CAF_ADD_TYPE_ID(gilgal_handles, (gilgal::deployment_actor))
+CAF_ADD_TYPE_ID(gilgal_handles, (gilgal::placement))
+
+CAF_END_TYPE_ID_BLOCK(gilgal_handles)

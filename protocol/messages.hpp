@@ -36,6 +36,7 @@ struct run_job {
   std::string project_id;
   std::string environment_id;
   std::string image_name;
+  std::string registry_image; // pulled when image_name is absent on the node (handoff); may be empty
   std::map<std::string, std::string> variables; // never logged
   environment_settings settings;
 };
@@ -76,7 +77,7 @@ typename Inspector::result_type inspect(Inspector& f, build_result& x) {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, run_job& x) {
   return f(caf::meta::type_name("run_job"), x.deployment_id, x.project_id, x.environment_id,
-           x.image_name, x.variables, x.settings);
+           x.image_name, x.registry_image, x.variables, x.settings);
 }
 
 template <class Inspector>

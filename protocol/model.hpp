@@ -47,6 +47,10 @@ struct environment_settings {
   int64_t pids = 0;
   std::string health_check_path;   // e.g. "/"; empty: server default
   int64_t health_check_timeout_seconds = 0;
+  // Labels a node must carry to build / to run this environment's deployments
+  // (build farm). Empty: any node.
+  std::map<std::string, std::string> build_labels;
+  std::map<std::string, std::string> run_labels;
 };
 
 struct environment {
@@ -122,7 +126,7 @@ struct page {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, environment_settings& x) {
   return f(caf::meta::type_name("environment_settings"), x.memory_mb, x.cpus, x.pids,
-           x.health_check_path, x.health_check_timeout_seconds);
+           x.health_check_path, x.health_check_timeout_seconds, x.build_labels, x.run_labels);
 }
 
 template <class Inspector>

@@ -10,6 +10,7 @@
 #include <caf/actor_system_config.hpp>
 #include <caf/type_id.hpp>
 
+#include "protocol/cluster.hpp"
 #include "protocol/messages.hpp"
 #include "protocol/model.hpp"
 
@@ -27,6 +28,10 @@ CAF_ADD_TYPE_ID(gilgal, (gilgal::build_result))
 CAF_ADD_TYPE_ID(gilgal, (gilgal::run_job))
 CAF_ADD_TYPE_ID(gilgal, (gilgal::run_result))
 CAF_ADD_TYPE_ID(gilgal, (std::map<std::string, std::string>))
+CAF_ADD_TYPE_ID(gilgal, (gilgal::node_info))
+CAF_ADD_TYPE_ID(gilgal, (gilgal::node_registration))
+CAF_ADD_TYPE_ID(gilgal, (gilgal::node_status))
+CAF_ADD_TYPE_ID(gilgal, (std::vector<gilgal::node_status>))
 
 CAF_ADD_ATOM(gilgal, gilgal, log_atom, "log")
 CAF_ADD_ATOM(gilgal, gilgal, open_atom, "open")
@@ -54,6 +59,14 @@ CAF_ADD_TYPE_ID(gilgal, (gilgal::container_health))
 CAF_ADD_ATOM(gilgal, gilgal, health_atom, "health")
 CAF_ADD_ATOM(gilgal, gilgal, retain_atom, "retain")
 CAF_ADD_ATOM(gilgal, gilgal, prune_atom, "prune")
+// Build farm.
+CAF_ADD_ATOM(gilgal, gilgal, hello_atom, "hello")
+CAF_ADD_ATOM(gilgal, gilgal, join_atom, "join")
+CAF_ADD_ATOM(gilgal, gilgal, heartbeat_atom, "heartbeat")
+CAF_ADD_ATOM(gilgal, gilgal, place_atom, "place")
+CAF_ADD_ATOM(gilgal, gilgal, release_atom, "release")
+CAF_ADD_ATOM(gilgal, gilgal, lost_atom, "lost")
+CAF_ADD_ATOM(gilgal, gilgal, node_atom, "node")
 
 CAF_END_TYPE_ID_BLOCK(gilgal)
 
