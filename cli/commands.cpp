@@ -4,6 +4,7 @@
 
 #include "cli/admin_commands.hpp"
 #include "cli/console_commands.hpp"
+#include "cli/node_command.hpp"
 #include "cli/serve_command.hpp"
 
 namespace gilgal {
@@ -24,6 +25,7 @@ int run_cli(int argc, char** argv) {
   // Operator console commands (deploy, deployments, logs, projects, envs, cancel,
   // rollback, nodes) and `node` register here the same way.
   cli::add_serve_command(app, exit_code);
+  cli::add_node_command(app, exit_code);
   cli::add_admin_commands(app, exit_code);
   cli::add_console_commands(app, exit_code);
   CLI11_PARSE(app, argc, argv);

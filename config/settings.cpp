@@ -1,5 +1,6 @@
 #include "config/settings.hpp"
 
+#include <cctype>
 #include <cerrno>
 #include <cmath>
 #include <cstdlib>
@@ -197,6 +198,46 @@ const std::vector<field>& fields() {
               "seconds between prunes of dangling images built by Gilgal; 0 disables "
               "(default 3600)",
               [](settings& s) { return &s.image_prune_interval_seconds; }, 0, 30 * day),
+    str_field("cluster_listen", "GILGAL_CLUSTER_LISTEN", "cluster-listen",
+              "HOST:PORT build nodes join on (default: none, no cluster); needs the cluster "
+              "secret",
+              [](settings& s) { return &s.cluster_listen; }),
+    str_field("cluster_secret", "GILGAL_CLUSTER_SECRET", "",
+              "secret shared by the control plane and its nodes, at least 16 bytes "
+              "(file or environment only)",
+              [](settings& s) { return &s.cluster_secret; }),
+    str_field("cluster_secret_file", "GILGAL_CLUSTER_SECRET_FILE", "cluster-secret-file",
+              "file holding the cluster secret (used when GILGAL_CLUSTER_SECRET is not set)",
+              [](settings& s) { return &s.cluster_secret_file; }),
+    str_field("tls_certificate", "GILGAL_CLUSTER_CERT", "cluster-cert",
+              "PEM certificate for cluster traffic; with --cluster-key and --cluster-ca the "
+              "control plane and nodes talk TLS and require certificates signed by that CA",
+              [](settings& s) { return &s.tls_certificate; }),
+    str_field("tls_key", "GILGAL_CLUSTER_KEY", "cluster-key",
+              "PEM private key of --cluster-cert",
+              [](settings& s) { return &s.tls_key; }),
+    str_field("tls_ca_file", "GILGAL_CLUSTER_CA", "cluster-ca",
+              "PEM CA certificate peers' certificates must be signed by",
+              [](settings& s) { return &s.tls_ca_file; }),
+    bool_field("no_local_node", "GILGAL_NO_LOCAL_NODE", "no-local-node",
+               "do not run the in-process node: builds and runs go to joined nodes only",
+               [](settings& s) { return &s.no_local_node; }),
+    str_field("join", "GILGAL_JOIN", "join",
+              "HOST:PORT of the control plane's --cluster-listen (gilgal node)",
+              [](settings& s) { return &s.join; }),
+    str_field("node_name", "GILGAL_NODE_NAME", "name",
+              "this node's name in the cluster (gilgal node; default: the host name)",
+              [](settings& s) { return &s.node_name; }),
+    int_field("node_capacity", "GILGAL_NODE_CAPACITY", "capacity",
+              "builds this node runs at once (gilgal node; default: --max-concurrent-builds)",
+              [](settings& s) { return &s.node_capacity; }, 0, 256),
+    str_field("node_labels", "GILGAL_NODE_LABELS", "labels",
+              "labels k=v,k=v environments can require (gilgal node)",
+              [](settings& s) { return &s.node_labels; }),
+    i64_field("heartbeat_timeout_seconds", "GILGAL_HEARTBEAT_TIMEOUT_SECONDS",
+              "heartbeat-timeout",
+              "seconds without a heartbeat after which a node counts as down (default 6)",
+              [](settings& s) { return &s.heartbeat_timeout_seconds; }, 2, 3600),
   };
   return all;
 }
@@ -379,15 +420,84 @@ caf::expected<void> apply_environment(settings& out) {
   return caf::unit;
 }
 
-caf::expected<void> validate(const settings& s) {
-  auto colon = s.listen.rfind(':');
-  if (colon == std::string::npos || colon == 0 || colon + 1 == s.listen.size())
-    return make_error(errc::invalid_argument, "listen: must be HOST:PORT");
-  auto port_text = s.listen.substr(colon + 1);
+namespace {
+
+// HOST:PORT with a port of 0..65535.
+caf::expected<void> check_host_port(const std::string& name, const std::string& text) {
+  auto colon = text.rfind(':');
+  if (colon == std::string::npos || colon == 0 || colon + 1 == text.size())
+    return make_error(errc::invalid_argument, name + ": must be HOST:PORT");
+  auto port_text = text.substr(colon + 1);
   char* end = nullptr;
   long port = std::strtol(port_text.c_str(), &end, 10);
   if (*end != '\0' || port < 0 || port > 65535)
-    return make_error(errc::invalid_argument, "listen: port must be 0..65535");
+    return make_error(errc::invalid_argument, name + ": port must be 0..65535");
+  return caf::unit;
+}
+
+bool label_char(char c, bool key) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.'
+         || c == '-' || c == '_' || (key && c == '/');
+}
+
+bool valid_label_part(const std::string& x, bool key) {
+  if (x.size() > 63 || (key && x.empty()))
+    return false;
+  for (char c : x)
+    if (!label_char(c, key))
+      return false;
+  return !key || std::isalnum(static_cast<unsigned char>(x.front()));
+}
+
+} // namespace
+
+bool settings::tls_enabled() const {
+  return !tls_certificate.empty() && !tls_key.empty() && !tls_ca_file.empty();
+}
+
+caf::expected<std::map<std::string, std::string>> parse_node_labels(const std::string& text) {
+  std::map<std::string, std::string> out;
+  if (text.empty())
+    return out;
+  size_t pos = 0;
+  while (pos <= text.size()) {
+    auto comma = text.find(',', pos);
+    auto item = text.substr(pos, comma == std::string::npos ? std::string::npos : comma - pos);
+    auto eq = item.find('=');
+    auto key = item.substr(0, eq);
+    auto value = eq == std::string::npos ? std::string{} : item.substr(eq + 1);
+    if (eq == std::string::npos || !valid_label_part(key, true))
+      return make_error(errc::invalid_argument,
+                        "labels: '" + item + "' is not KEY=VALUE with a key of letters, digits, "
+                        "'.', '-', '_' or '/' (at most 63)");
+    if (!valid_label_part(value, false))
+      return make_error(errc::invalid_argument,
+                        "labels: the value of '" + key + "' may hold only letters, digits, '.', "
+                        "'-' and '_' (at most 63)");
+    if (!out.emplace(key, value).second)
+      return make_error(errc::invalid_argument, "labels: '" + key + "' is given twice");
+    if (comma == std::string::npos)
+      break;
+    pos = comma + 1;
+  }
+  return out;
+}
+
+caf::expected<void> validate(const settings& s) {
+  if (auto res = check_host_port("listen", s.listen); !res)
+    return res;
+  if (!s.cluster_listen.empty())
+    if (auto res = check_host_port("cluster_listen", s.cluster_listen); !res)
+      return res;
+  if (!s.join.empty())
+    if (auto res = check_host_port("join", s.join); !res)
+      return res;
+  int tls_parts = !s.tls_certificate.empty() + !s.tls_key.empty() + !s.tls_ca_file.empty();
+  if (tls_parts != 0 && tls_parts != 3)
+    return make_error(errc::invalid_argument,
+                      "cluster TLS needs all of --cluster-cert, --cluster-key and --cluster-ca");
+  if (auto labels = parse_node_labels(s.node_labels); !labels)
+    return labels.error();
   if (s.data_dir.empty())
     return make_error(errc::invalid_argument, "data_dir: must not be empty");
   if (s.port_range_begin > s.port_range_end)

@@ -55,6 +55,23 @@ struct settings {
   int image_retention = 5;                 // successful deployments per environment kept
   int64_t image_prune_interval_seconds = 3600; // dangling Gilgal images pruned; 0: never
 
+  // -- build farm (see cli/cluster_listener.hpp, cli/node_command.hpp) ---------
+  std::string cluster_listen;        // HOST:PORT nodes join on; empty: no cluster
+  std::string cluster_secret;        // shared by control plane and nodes; never printed
+  std::string cluster_secret_file;   // file holding the secret (when cluster_secret is empty)
+  std::string tls_certificate;       // PEM certificate of this process (with key and CA: TLS)
+  std::string tls_key;               // its PEM private key
+  std::string tls_ca_file;           // CA peers' certificates must be signed by
+  bool no_local_node = false;        // serve without the in-process node
+  std::string join;                  // `gilgal node`: HOST:PORT of the control plane
+  std::string node_name;             // `gilgal node`: name in the cluster; empty: hostname
+  int node_capacity = 0;             // `gilgal node`: builds at once; 0: max_concurrent_builds
+  std::string node_labels;           // `gilgal node`: k=v,k=v
+  int64_t heartbeat_timeout_seconds = 6; // a node silent this long counts as down
+
+  /// True when certificate, key and CA are all set (validate() refuses a partial set).
+  bool tls_enabled() const;
+
   /// The SQLite path or PostgreSQL URL the store opens.
   std::string effective_database_url() const;
 };
@@ -97,6 +114,12 @@ caf::expected<void> validate(const settings& s);
 caf::expected<settings>
 resolve_settings(const std::string& config_file,
                  const std::vector<std::pair<std::string, std::string>>& flags);
+
+/// Parses node labels "k=v,k=v" (empty: none). Keys: letters, digits, '.', '-',
+/// '_', '/', starting with a letter or digit, at most 63 characters; values:
+/// letters, digits, '.', '-', '_', at most 63 characters (may be empty).
+/// errc::invalid_argument names the bad label.
+caf::expected<std::map<std::string, std::string>> parse_node_labels(const std::string& text);
 
 /// The directory holding recipes shipped with Gilgal (config/recipes in the
 /// source tree, or next to the installed binary).

@@ -1,0 +1,63 @@
+#include "actors/container_sweep.hpp"
+
+#include <algorithm>
+#include <chrono>
+
+#include <caf/event_based_actor.hpp>
+#include <spdlog/spdlog.h>
+
+#include "protocol/error.hpp"
+
+namespace gilgal {
+
+namespace {
+
+constexpr auto sweep_timeout = std::chrono::seconds{60};
+
+// A function-based actor without a behaviour lives while it awaits
+// responses and terminates after the last one.
+void sweeper(caf::event_based_actor* self, node_actor node, deployment_store_actor db,
+             std::string name) {
+  self->request(node, sweep_timeout, list_atom::value)
+    .then(
+      [self, node, db, name](const std::map<std::string, std::string>& containers) {
+        if (containers.empty())
+          return;
+        self->request(db, sweep_timeout, keep_atom::value, containers)
+          .then(
+            [self, node, name, containers](const std::vector<std::string>& keep) {
+              for (auto& [container, deployment_id] : containers) {
+                if (std::find(keep.begin(), keep.end(), container) != keep.end()) {
+                  spdlog::info("re-adopted container {} of deployment {} on node {}",
+                               container.substr(0, 12), deployment_id, name);
+                  continue;
+                }
+                spdlog::info("removing orphan container {} (deployment {}) on node {}",
+                             container.substr(0, 12), deployment_id, name);
+                self->request(node, sweep_timeout, stop_atom::value, container)
+                  .then([](bool) {},
+                        [name](const caf::error& err) {
+                          spdlog::warn("container sweep on node {}: {}", name,
+                                       message_of(err));
+                        });
+              }
+            },
+            [name](const caf::error& err) {
+              spdlog::warn("container sweep on node {} skipped: {}", name, message_of(err));
+            });
+      },
+      [name](const caf::error& err) {
+        spdlog::warn("container sweep on node {} skipped (Docker): {}", name, message_of(err));
+      });
+}
+
+} // namespace
+
+void sweep_node_containers(caf::local_actor* self, node_actor node, deployment_store_actor db,
+                           std::string node_name) {
+  if (!node || !db)
+    return;
+  self->spawn(sweeper, std::move(node), std::move(db), std::move(node_name));
+}
+
+} // namespace gilgal

@@ -1,0 +1,23 @@
+// The sweep of a node's leftover containers: after a restart of the control
+// plane (the local node) and on every (re)join of a remote node. Containers
+// the store still wants (each environment's newest successful deployment) are
+// re-adopted; every other container Gilgal manages on that node is stopped
+// and removed.
+#pragma once
+
+#include <string>
+
+#include <caf/local_actor.hpp>
+
+#include "protocol/interfaces.hpp"
+
+namespace gilgal {
+
+/// Starts the sweep of `node` in a short-lived helper actor spawned by `self`
+/// (list_atom on the node -> keep_atom on the store -> stop_atom for the
+/// others) and returns at once. Failures are logged and end the sweep.
+/// `node_name` only labels the log lines.
+void sweep_node_containers(caf::local_actor* self, node_actor node, deployment_store_actor db,
+                           std::string node_name = "local");
+
+} // namespace gilgal

@@ -1,0 +1,35 @@
+// Actor system configuration shared by the control plane (`gilgal serve
+// --cluster-listen`) and build nodes (`gilgal node`): CAF's middleman, its
+// heartbeat and connection timeout, and OpenSSL with certificates when TLS is
+// configured.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+
+#include <caf/actor_system_config.hpp>
+#include <caf/expected.hpp>
+
+#include "config/settings.hpp"
+
+namespace gilgal::cli {
+
+/// Middleman heartbeat: every connection carries traffic at least this often.
+constexpr auto cluster_heartbeat_interval = std::chrono::seconds{1};
+/// A connection without any traffic for this long is closed (its remote
+/// actors go down, which the scheduler and the node agent see).
+constexpr auto cluster_connection_timeout = std::chrono::seconds{5};
+
+/// Loads caf::io::middleman (and caf::openssl::manager when s.tls_enabled(),
+/// with s's certificate, key and CA: peers must then present a certificate
+/// signed by that CA) and sets the middleman heartbeat and connection
+/// timeout. Call before the actor_system is constructed, after the rest of
+/// the configuration. errc::invalid_argument if a TLS file cannot be read.
+caf::expected<void> configure_cluster(caf::actor_system_config& cfg, const settings& s);
+
+/// Splits "HOST:PORT" (validated by config/settings.cpp's validate()).
+/// errc::invalid_argument if it is not of that form.
+caf::expected<std::pair<std::string, uint16_t>> split_host_port(const std::string& text);
+
+} // namespace gilgal::cli

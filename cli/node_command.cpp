@@ -1,0 +1,195 @@
+#include "cli/node_command.hpp"
+
+#include <algorithm>
+#include <atomic>
+#include <csignal>
+#include <cstdio>
+#include <memory>
+#include <mutex>
+#include <unistd.h>
+
+#include <caf/actor_system.hpp>
+#include <caf/actor_system_config.hpp>
+#include <caf/scoped_actor.hpp>
+#include <spdlog/spdlog.h>
+
+#include "actors/gatekeeper.hpp"
+#include "actors/image_janitor.hpp"
+#include "actors/local_node.hpp"
+#include "actors/logger_relay.hpp"
+#include "actors/node_agent.hpp"
+#include "cli/cluster_config.hpp"
+#include "cli/logging.hpp"
+#include "cli/settings_options.hpp"
+#include "cli/shutdown_signals.hpp"
+#include "config/cluster_secret.hpp"
+#include "protocol/error.hpp"
+#include "protocol/type_ids.hpp"
+
+namespace gilgal::cli {
+
+namespace {
+
+constexpr auto actor_stop_timeout = std::chrono::seconds{15};
+constexpr auto shutdown_limit = std::chrono::seconds{60};
+
+// Settings that only the control plane uses: not offered as `gilgal node` flags.
+const std::vector<std::string> control_plane_only = {
+  "listen", "database_url", "max_body_bytes", "cluster_listen", "no_local_node",
+  "heartbeat_timeout_seconds", "image_retention",
+};
+
+std::vector<std::string> node_keys() {
+  std::vector<std::string> keys;
+  for (auto& info : describe_settings())
+    if (std::find(control_plane_only.begin(), control_plane_only.end(), info.key)
+        == control_plane_only.end())
+      keys.push_back(info.key);
+  return keys;
+}
+
+std::string host_name() {
+  char buf[256] = {};
+  if (::gethostname(buf, sizeof buf - 1) != 0 || !*buf)
+    return "node";
+  return buf;
+}
+
+void stop_actor(caf::actor_system& sys, const caf::actor& whom, const char* name) {
+  if (!whom)
+    return;
+  caf::scoped_actor self{sys};
+  self->monitor(whom);
+  self->send_exit(whom, caf::exit_reason::user_shutdown);
+  self->receive([](const caf::down_msg&) {},
+                caf::after(actor_stop_timeout) >> [name] {
+                  spdlog::warn("{} did not stop within {}s", name, actor_stop_timeout.count());
+                });
+}
+
+int fail(const std::string& message) {
+  fprintf(stderr, "error: %s\n", message.c_str());
+  return 2;
+}
+
+// What the agent's thread tells the main thread.
+struct refusal {
+  std::mutex mtx;
+  bool refused = false;
+  std::string message;
+};
+
+} // namespace
+
+int run_node(const settings& s) {
+  configure_logging(s.log_level);
+  if (s.join.empty())
+    return fail("gilgal node needs --join HOST:PORT (the control plane's --cluster-listen)");
+  auto address = split_host_port(s.join);
+  if (!address)
+    return fail("--join: " + message_of(address.error()));
+  auto secret = load_cluster_secret(s);
+  if (!secret)
+    return fail(message_of(secret.error()));
+  node_info info;
+  info.name = s.node_name.empty() ? host_name() : s.node_name;
+  info.capacity = s.node_capacity > 0 ? s.node_capacity : s.max_concurrent_builds;
+  auto labels = parse_node_labels(s.node_labels);
+  if (!labels)
+    return fail(message_of(labels.error()));
+  info.labels = std::move(*labels);
+  if (auto ok = check_node_info(info); !ok)
+    return fail(message_of(ok.error()) + (s.node_name.empty() ? " (set one with --name)" : ""));
+
+  // Before any thread starts, so that only wait_for_shutdown_signal() gets them.
+  block_shutdown_signals();
+  int exit_code = 0;
+  {
+    caf::actor_system_config cfg;
+    add_message_types(cfg);
+    cfg.set("scheduler.policy", caf::atom("sharing"));
+    cfg.set("scheduler.max-threads", 2);
+    cfg.set("logger.file-verbosity", caf::atom("quiet"));
+    cfg.set("logger.console-verbosity", caf::atom("quiet"));
+    if (auto ok = configure_cluster(cfg, s); !ok)
+      return fail(message_of(ok.error()));
+    caf::actor_system sys{cfg};
+
+    auto relay = spawn_logger_relay(sys);
+    node_settings ns;
+    ns.name = info.name;
+    ns.cfg = s;
+    ns.work_root = s.data_dir + "/work";
+    auto node = spawn_node(sys, ns, relay);
+    auto janitor = spawn_image_janitor(sys, s.docker_host,
+                                       std::chrono::seconds{s.image_prune_interval_seconds});
+
+    auto refused = std::make_shared<refusal>();
+    node_agent_config agent_cfg;
+    agent_cfg.host = address->first;
+    agent_cfg.port = address->second;
+    agent_cfg.tls = s.tls_enabled();
+    agent_cfg.secret = std::move(*secret);
+    agent_cfg.info = info;
+    agent_cfg.node = node;
+    agent_cfg.relay = relay;
+    agent_cfg.on_joined = [name = info.name, where = s.join] {
+      spdlog::info("cluster: joined the control plane at {} as node '{}'", where, name);
+      fprintf(stdout, "node %s joined %s\n", name.c_str(), where.c_str());
+      fflush(stdout);
+    };
+    agent_cfg.on_refused = [refused](const caf::error& err) {
+      {
+        std::lock_guard<std::mutex> guard{refused->mtx};
+        refused->refused = true;
+        auto msg = message_of(err);
+        refused->message = msg.empty() ? to_string(code_of(err)) : msg;
+      }
+      ::kill(::getpid(), SIGTERM); // wakes the main thread's sigwait
+    };
+    spdlog::info("node '{}' (capacity {}) joining {}{}", info.name, info.capacity, s.join,
+                 agent_cfg.tls ? " over TLS" : "");
+    auto agent = spawn_node_agent(sys, std::move(agent_cfg));
+
+    int sig = wait_for_shutdown_signal();
+    {
+      std::lock_guard<std::mutex> guard{refused->mtx};
+      if (refused->refused) {
+        fprintf(stderr, "error: the control plane refused this node: %s\n",
+                refused->message.c_str());
+        exit_code = 1;
+      }
+    }
+    if (exit_code == 0)
+      spdlog::info("received {}, shutting down", sig == SIGINT ? "SIGINT" : "SIGTERM");
+    start_shutdown_watchdog(shutdown_limit);
+    stop_actor(sys, agent, "node agent");
+    stop_actor(sys, caf::actor_cast<caf::actor>(node), "node");
+    stop_actor(sys, janitor, "image janitor");
+    stop_actor(sys, caf::actor_cast<caf::actor>(relay), "logger relay");
+  }
+  spdlog::info("stopped");
+  return exit_code;
+}
+
+void add_node_command(CLI::App& app, int& exit_code) {
+  auto* node = app.add_subcommand(
+    "node", "Run a build node of a farm: join the control plane at --join HOST:PORT (its "
+            "--cluster-listen) with the cluster secret (GILGAL_CLUSTER_SECRET or "
+            "--cluster-secret-file), build and run on this machine's Docker (--docker-host). "
+            "Rejoins after the control plane is lost. Stops cleanly on SIGTERM or SIGINT; exits "
+            "1 if the control plane refuses it.");
+  auto opts = std::make_shared<settings_options>(*node, node_keys());
+  node->callback([&exit_code, opts] {
+    auto s = opts->resolve();
+    if (!s) {
+      auto msg = message_of(s.error());
+      fprintf(stderr, "error: %s\n", msg.c_str());
+      exit_code = 2;
+      return;
+    }
+    exit_code = run_node(*s);
+  });
+}
+
+} // namespace gilgal::cli

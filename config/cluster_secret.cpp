@@ -1,0 +1,85 @@
+#include "config/cluster_secret.hpp"
+
+#include <fstream>
+#include <sstream>
+#include <vector>
+
+#include <sodium.h>
+
+#include "protocol/error.hpp"
+
+namespace gilgal {
+
+namespace {
+
+void ensure_sodium() {
+  static const bool ok = sodium_init() >= 0;
+  (void) ok;
+}
+
+std::string to_hex(const unsigned char* data, size_t size) {
+  std::string out(size * 2 + 1, '\0');
+  sodium_bin2hex(out.data(), out.size(), data, size);
+  out.pop_back();
+  return out;
+}
+
+} // namespace
+
+caf::expected<std::string> load_cluster_secret(const settings& s) {
+  std::string secret = s.cluster_secret;
+  std::string origin = "GILGAL_CLUSTER_SECRET";
+  if (secret.empty() && !s.cluster_secret_file.empty()) {
+    std::ifstream in{s.cluster_secret_file, std::ios::binary};
+    if (!in)
+      return make_error(errc::invalid_argument,
+                        "cannot read the cluster secret file " + s.cluster_secret_file);
+    std::ostringstream buf;
+    buf << in.rdbuf();
+    secret = buf.str();
+    if (!secret.empty() && secret.back() == '\n')
+      secret.pop_back();
+    if (!secret.empty() && secret.back() == '\r')
+      secret.pop_back();
+    origin = "the cluster secret file " + s.cluster_secret_file;
+  }
+  if (secret.empty())
+    return make_error(errc::invalid_argument,
+                      "a cluster needs a secret: set GILGAL_CLUSTER_SECRET or "
+                      "--cluster-secret-file");
+  if (secret.size() < min_cluster_secret_bytes)
+    return make_error(errc::invalid_argument,
+                      "the cluster secret from " + origin + " is too short (at least "
+                        + std::to_string(min_cluster_secret_bytes) + " bytes)");
+  return secret;
+}
+
+std::string random_hex(size_t bytes) {
+  ensure_sodium();
+  std::vector<unsigned char> buf(bytes);
+  randombytes_buf(buf.data(), buf.size());
+  return to_hex(buf.data(), buf.size());
+}
+
+std::string cluster_proof(const std::string& secret, const std::string& nonce) {
+  ensure_sodium();
+  // crypto_auth_hmacsha256_init accepts keys of any length.
+  crypto_auth_hmacsha256_state st;
+  crypto_auth_hmacsha256_init(&st, reinterpret_cast<const unsigned char*>(secret.data()),
+                              secret.size());
+  crypto_auth_hmacsha256_update(&st, reinterpret_cast<const unsigned char*>(nonce.data()),
+                                nonce.size());
+  unsigned char mac[crypto_auth_hmacsha256_BYTES];
+  crypto_auth_hmacsha256_final(&st, mac);
+  return to_hex(mac, sizeof mac);
+}
+
+bool proof_matches(const std::string& secret, const std::string& nonce,
+                   const std::string& proof) {
+  auto expected = cluster_proof(secret, nonce);
+  if (proof.size() != expected.size())
+    return false;
+  return sodium_memcmp(proof.data(), expected.data(), expected.size()) == 0;
+}
+
+} // namespace gilgal
