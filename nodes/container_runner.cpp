@@ -6,6 +6,7 @@
 
 #include "nodes/docker_client.hpp"
 #include "nodes/http_probe.hpp"
+#include "nodes/image_puller.hpp"
 #include "protocol/error.hpp"
 
 namespace gilgal {
@@ -67,6 +68,12 @@ caf::expected<run_result> run_container(const run_job& job, const node_settings&
                                         const log_function& log) {
   const auto& cfg = node.cfg;
   docker_client docker{cfg.docker_host};
+  // Handoff: an image built on another node comes from the registry.
+  auto pull = push_options_of(cfg);
+  pull.abort = abort;
+  if (auto have = ensure_image(docker, job.image_name, job.registry_image, node.name, pull, log);
+      !have)
+    return have.error();
   auto host_port = ports.allocate();
   if (!host_port)
     return host_port.error();

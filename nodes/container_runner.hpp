@@ -1,4 +1,5 @@
-// The runner's blocking work for one job: allocate a host port, create and
+// The runner's blocking work for one job: pull the image from the registry
+// when it is not on this node (nodes/image_puller), allocate a host port, create and
 // start the container with the environment's variables plus PORT, limits and
 // security defaults, then wait until it answers HTTP. On any failure (or an
 // abort) the container is removed and its port released; on failure its last
