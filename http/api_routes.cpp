@@ -5,6 +5,7 @@
 #include "http/health_routes.hpp"
 #include "http/log_routes.hpp"
 #include "http/metrics_routes.hpp"
+#include "http/node_routes.hpp"
 #include "http/project_routes.hpp"
 
 namespace gilgal {
@@ -27,6 +28,7 @@ router make_api_router() {
   add_log_routes(r);
   add_health_routes(r);
   add_metrics_routes(r);
+  add_node_routes(r);
   return r;
 }
 

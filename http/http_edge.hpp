@@ -22,6 +22,7 @@ struct http_services {
   deployment_manager_actor deployment_manager;
   logger_actor logger;
   node_actor node; // the node running the deployments' containers (health)
+  scheduler_actor scheduler; // the build farm's node registry (GET /api/nodes)
 };
 
 /// Spawns the edge, binds `cfg.listen` ("HOST:PORT") and starts serving.

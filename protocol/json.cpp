@@ -28,6 +28,13 @@ json str_or_null(const std::string& s) {
   return s.empty() ? json(nullptr) : json(s);
 }
 
+json labels_json(const std::map<std::string, std::string>& labels) {
+  auto j = json::object();
+  for (auto& [k, v] : labels)
+    j[k] = v;
+  return j;
+}
+
 template <class T>
 json num_or_null(T x) {
   return x == 0 ? json(nullptr) : json(x);
@@ -132,6 +139,36 @@ caf::error read_settings(const json& body, environment_settings& s) {
   return validate_environment_settings(s);
 }
 
+/// buildNodeLabels / runNodeLabels: an object of string -> string (merged in a
+/// PATCH, a null value deletes a label), or null for none.
+caf::error read_labels(const json& body, const char* field,
+                       std::map<std::string, std::string>& labels, bool creating) {
+  auto it = body.find(field);
+  if (it == body.end())
+    return {};
+  if (it->is_null()) {
+    labels.clear();
+    return {};
+  }
+  if (!it->is_object())
+    return bad(field, "must be an object of string values or null");
+  auto out = creating ? std::map<std::string, std::string>{} : labels;
+  for (auto v = it->begin(); v != it->end(); ++v) {
+    auto name = std::string{field} + "." + shown(v.key());
+    if (auto err = validate_node_label_key(field, v.key()))
+      return err;
+    if (v->is_null() && !creating) {
+      out.erase(v.key());
+      continue;
+    }
+    if (!v->is_string())
+      return bad(name, creating ? "must be a string" : "must be a string or null");
+    out[v.key()] = v->get<std::string>();
+  }
+  labels = std::move(out);
+  return {};
+}
+
 caf::error read_variables(const json& body, environment& target, bool creating) {
   auto it = body.find("environmentVariables");
   if (it == body.end())
@@ -169,6 +206,12 @@ template <class T>
 void get_num(const json& j, const char* key, T& out) {
   if (auto it = j.find(key); it != j.end() && !it->is_null())
     out = it->get<T>();
+}
+
+void get_labels(const json& j, const char* key, std::map<std::string, std::string>& out) {
+  if (auto it = j.find(key); it != j.end() && it->is_object())
+    for (auto v = it->begin(); v != it->end(); ++v)
+      out[v.key()] = v->get<std::string>();
 }
 
 template <class F>
@@ -213,6 +256,8 @@ json to_json(const environment& x, bool show_values) {
               {"healthCheck",
                {{"path", str_or_null(x.settings.health_check_path)},
                 {"timeoutSeconds", num_or_null(x.settings.health_check_timeout_seconds)}}},
+              {"buildNodeLabels", labels_json(x.settings.build_labels)},
+              {"runNodeLabels", labels_json(x.settings.run_labels)},
               {"createdAt", x.created_at},
               {"updatedAt", x.updated_at}};
 }
@@ -233,6 +278,8 @@ json to_json(const deployment& x) {
               {"errorMessage", str_or_null(x.error_message)},
               {"kind", x.kind},
               {"rollbackOf", str_or_null(x.rollback_of)},
+              {"buildNode", str_or_null(x.build_node)},
+              {"runNode", str_or_null(x.run_node)},
               {"createdAt", x.created_at},
               {"updatedAt", x.updated_at}};
 }
@@ -246,6 +293,18 @@ json to_json(const log_line& x) {
 
 json to_json(const user& x) {
   return json{{"id", x.id}, {"name", x.name}, {"createdAt", x.created_at}};
+}
+
+json to_json(const node_status& x) {
+  return json{{"name", x.name},
+              {"state", x.state},
+              {"capacity", x.capacity},
+              {"runningBuilds", x.running_builds},
+              {"runningRuns", x.running_runs},
+              {"labels", labels_json(x.labels)},
+              {"lastHeartbeat", str_or_null(x.last_heartbeat)},
+              {"joinedAt", str_or_null(x.joined_at)},
+              {"local", x.local}};
 }
 
 json error_json(const std::string& code, const std::string& message) {
@@ -323,7 +382,8 @@ caf::error apply_environment_json(const json& body, environment& target, bool cr
   if (!body.is_object())
     return bad("body", "must be a JSON object");
   if (auto err = reject_unknown(body, "", {"name", "type", "domain", "environmentVariables",
-                                           "resources", "healthCheck"}))
+                                           "resources", "healthCheck", "buildNodeLabels",
+                                           "runNodeLabels"}))
     return err;
   if (creating)
     for (auto key : {"name", "type"})
@@ -348,6 +408,10 @@ caf::error apply_environment_json(const json& body, environment& target, bool cr
     }
   }
   if (auto err = read_variables(body, e, creating))
+    return err;
+  if (auto err = read_labels(body, "buildNodeLabels", e.settings.build_labels, creating))
+    return err;
+  if (auto err = read_labels(body, "runNodeLabels", e.settings.run_labels, creating))
     return err;
   if (auto err = read_settings(body, e.settings))
     return err;
@@ -391,6 +455,8 @@ caf::expected<environment> environment_from_json(const json& j) {
       get_to(*it, "path", x.settings.health_check_path);
       get_num(*it, "timeoutSeconds", x.settings.health_check_timeout_seconds);
     }
+    get_labels(j, "buildNodeLabels", x.settings.build_labels);
+    get_labels(j, "runNodeLabels", x.settings.run_labels);
     get_to(j, "createdAt", x.created_at);
     get_to(j, "updatedAt", x.updated_at);
     return x;
@@ -415,6 +481,8 @@ caf::expected<deployment> deployment_from_json(const json& j) {
     get_to(j, "errorMessage", x.error_message);
     get_to(j, "kind", x.kind);
     get_to(j, "rollbackOf", x.rollback_of);
+    get_to(j, "buildNode", x.build_node);
+    get_to(j, "runNode", x.run_node);
     get_to(j, "createdAt", x.created_at);
     get_to(j, "updatedAt", x.updated_at);
     return x;
@@ -428,6 +496,23 @@ caf::expected<log_line> log_line_from_json(const json& j) {
     get_to(j, "timestamp", x.timestamp);
     get_to(j, "level", x.level);
     get_to(j, "message", x.message);
+    return x;
+  });
+}
+
+caf::expected<node_status> node_status_from_json(const json& j) {
+  return guarded(j, "node", [&] {
+    node_status x;
+    get_to(j, "name", x.name);
+    get_to(j, "state", x.state);
+    get_num(j, "capacity", x.capacity);
+    get_num(j, "runningBuilds", x.running_builds);
+    get_num(j, "runningRuns", x.running_runs);
+    get_labels(j, "labels", x.labels);
+    get_to(j, "lastHeartbeat", x.last_heartbeat);
+    get_to(j, "joinedAt", x.joined_at);
+    if (auto it = j.find("local"); it != j.end() && it->is_boolean())
+      x.local = it->get<bool>();
     return x;
   });
 }

@@ -12,6 +12,7 @@
 #include <caf/expected.hpp>
 #include <nlohmann/json.hpp>
 
+#include "protocol/cluster.hpp"
 #include "protocol/model.hpp"
 
 namespace gilgal {
@@ -31,6 +32,11 @@ nlohmann::json to_json(const deployment& x);
 nlohmann::json to_json(const log_line& x);
 
 nlohmann::json to_json(const user& x);
+
+/// A build-farm node: {"name", "state", "capacity", "runningBuilds",
+/// "runningRuns", "labels", "lastHeartbeat", "joinedAt", "local"} (times null
+/// when unknown).
+nlohmann::json to_json(const node_status& x);
 
 /// {"items": [f(item)...], "total", "page", "limit", "hasMore"}.
 template <class T, class F>
@@ -65,7 +71,11 @@ caf::error apply_project_json(const nlohmann::json& body, project& target, bool 
 /// (object of string -> string; in a PATCH the object MERGES into the existing
 /// variables and a null value deletes that variable), resources {memoryMb,
 /// cpus, pids} and healthCheck {path, timeoutSeconds} (a null member resets
-/// it to the server default; in a PATCH absent members stay as they are).
+/// it to the server default; in a PATCH absent members stay as they are),
+/// buildNodeLabels and runNodeLabels (objects of string -> string: the labels
+/// a node must carry to build / to run the environment's deployments; in a
+/// PATCH the object MERGES like environmentVariables, a null value deletes
+/// that label and a null object clears them all).
 caf::error apply_environment_json(const nlohmann::json& body, environment& target,
                                   bool creating);
 
@@ -75,5 +85,6 @@ caf::expected<project> project_from_json(const nlohmann::json& j);
 caf::expected<environment> environment_from_json(const nlohmann::json& j);
 caf::expected<deployment> deployment_from_json(const nlohmann::json& j);
 caf::expected<log_line> log_line_from_json(const nlohmann::json& j);
+caf::expected<node_status> node_status_from_json(const nlohmann::json& j);
 
 } // namespace gilgal

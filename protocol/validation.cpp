@@ -323,6 +323,41 @@ caf::error validate_variables(const std::string& field,
   return {};
 }
 
+caf::error validate_node_label_key(const std::string& field, const std::string& value) {
+  if (value.empty())
+    return bad(field, "label names must not be empty");
+  if (value.size() > max_node_label_length)
+    return bad(field, "label names must be at most 63 characters");
+  if (!is_alnum(value.front()))
+    return bad(field, "label names must start with a letter or digit");
+  for (char c : value)
+    if (!is_alnum(c) && std::strchr("._/-", c) == nullptr)
+      return bad(field, "label names may contain only letters, digits, '.', '_', '/' and '-'");
+  return {};
+}
+
+caf::error validate_node_label_value(const std::string& field, const std::string& value) {
+  if (value.size() > max_node_label_length)
+    return bad(field, "must be at most 63 characters");
+  for (char c : value)
+    if (!is_alnum(c) && std::strchr("._-", c) == nullptr)
+      return bad(field, "may contain only letters, digits, '.', '_' and '-'");
+  return {};
+}
+
+caf::error validate_node_labels(const std::string& field,
+                                const std::map<std::string, std::string>& labels) {
+  if (labels.size() > max_node_labels)
+    return bad(field, "at most 16 labels");
+  for (auto& [name, value] : labels) {
+    if (auto err = validate_node_label_key(field, name))
+      return err;
+    if (auto err = validate_node_label_value(field + "." + name, value))
+      return err;
+  }
+  return {};
+}
+
 caf::error validate_environment_settings(const environment_settings& s) {
   if (s.memory_mb != 0 && (s.memory_mb < 16 || s.memory_mb > 262144))
     return bad("resources.memoryMb", "must be between 16 and 262144");
@@ -343,6 +378,10 @@ caf::error validate_environment_settings(const environment_settings& s) {
   if (s.health_check_timeout_seconds != 0
       && (s.health_check_timeout_seconds < 1 || s.health_check_timeout_seconds > 3600))
     return bad("healthCheck.timeoutSeconds", "must be between 1 and 3600");
+  if (auto err = validate_node_labels("buildNodeLabels", s.build_labels))
+    return err;
+  if (auto err = validate_node_labels("runNodeLabels", s.run_labels))
+    return err;
   return {};
 }
 

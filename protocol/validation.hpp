@@ -32,6 +32,8 @@ constexpr size_t max_variable_name_length = 256;
 constexpr size_t max_variable_value_length = 32 * 1024;
 constexpr size_t max_variables = 200;
 constexpr int64_t max_page_limit = 100;
+constexpr size_t max_node_label_length = 63;
+constexpr size_t max_node_labels = 16;
 
 /// A project or environment name: 1..100 ASCII characters, letters, digits,
 /// space, '.', '_' and '-'; starting with a letter or digit; no trailing space.
@@ -66,10 +68,24 @@ caf::error validate_variable_value(const std::string& field, const std::string& 
 caf::error validate_variables(const std::string& field,
                               const std::map<std::string, std::string>& vars);
 
+/// A node label's name: 1..63 characters of [A-Za-z0-9._/-], starting with a
+/// letter or digit.
+caf::error validate_node_label_key(const std::string& field, const std::string& value);
+
+/// A node label's value: 0..63 characters of [A-Za-z0-9._-].
+caf::error validate_node_label_value(const std::string& field, const std::string& value);
+
+/// At most 16 labels, each name and value as above (errors name
+/// "FIELD.NAME" for a bad value). Used for an environment's required labels
+/// and a node's own.
+caf::error validate_node_labels(const std::string& field,
+                                const std::map<std::string, std::string>& labels);
+
 /// Resource limits and health check; zero / empty means "server default".
 /// memoryMb 16..262144, cpus 0.01..256, pids 16..1048576, healthCheck.path an
 /// absolute URL path of at most 1024 printable characters without whitespace,
-/// healthCheck.timeoutSeconds 1..3600.
+/// healthCheck.timeoutSeconds 1..3600; buildNodeLabels and runNodeLabels as
+/// validate_node_labels.
 caf::error validate_environment_settings(const environment_settings& s);
 
 /// Parses the query parameters `page` and `limit` (each may be absent: nullptr).

@@ -99,7 +99,9 @@ std::string encode_settings(const environment_settings& s) {
                       {"cpus", s.cpus},
                       {"pids", s.pids},
                       {"healthCheckPath", s.health_check_path},
-                      {"healthCheckTimeoutSeconds", s.health_check_timeout_seconds}};
+                      {"healthCheckTimeoutSeconds", s.health_check_timeout_seconds},
+                      {"buildLabels", s.build_labels},
+                      {"runLabels", s.run_labels}};
   return j.dump();
 }
 
@@ -113,6 +115,14 @@ environment_settings decode_settings(const std::string& text) {
   s.pids = j.value("pids", int64_t{0});
   s.health_check_path = j.value("healthCheckPath", std::string{});
   s.health_check_timeout_seconds = j.value("healthCheckTimeoutSeconds", int64_t{0});
+  // Absent in settings written before the build farm: no labels required.
+  for (auto key : {"buildLabels", "runLabels"}) {
+    auto& out = key[0] == 'b' ? s.build_labels : s.run_labels;
+    if (auto it = j.find(key); it != j.end() && it->is_object())
+      for (auto l = it->begin(); l != it->end(); ++l)
+        if (l->is_string())
+          out[l.key()] = l->get<std::string>();
+  }
   return s;
 }
 

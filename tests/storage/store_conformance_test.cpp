@@ -255,6 +255,8 @@ CAF_TEST(environment crud and soft delete then name reuse) {
     e.settings.pids = 64;
     e.settings.health_check_path = "/health";
     e.settings.health_check_timeout_seconds = 30;
+    e.settings.build_labels = {{"arch", "amd64"}, {"gilgal.dev/gpu", ""}};
+    e.settings.run_labels = {{"zone", "eu-1"}};
     auto created = st->create_environment(e);
     CAF_REQUIRE(created);
     CAF_CHECK(is_uuid(created->id));
@@ -271,6 +273,8 @@ CAF_TEST(environment crud and soft delete then name reuse) {
     CAF_CHECK_EQUAL(found->settings.pids, 64);
     CAF_CHECK_EQUAL(found->settings.health_check_path, "/health");
     CAF_CHECK_EQUAL(found->settings.health_check_timeout_seconds, 30);
+    CAF_CHECK(found->settings.build_labels == e.settings.build_labels);
+    CAF_CHECK(found->settings.run_labels == e.settings.run_labels);
     CAF_CHECK_EQUAL(found->created_at, created->created_at);
 
     // Same name in the same project: conflict naming the field; elsewhere fine.
@@ -292,6 +296,7 @@ CAF_TEST(environment crud and soft delete then name reuse) {
     CAF_CHECK_EQUAL(list->items[0].name, "production");
     CAF_CHECK_EQUAL(list->items[1].name, "staging");
     CAF_CHECK(list->items[0].variables == e.variables);
+    CAF_CHECK(list->items[0].settings.build_labels == e.settings.build_labels);
     auto masked = st->list_environments_masked(p.id, {1, 20});
     CAF_REQUIRE(masked);
     CAF_CHECK_EQUAL(masked->total, 2);
@@ -302,6 +307,7 @@ CAF_TEST(environment crud and soft delete then name reuse) {
       CAF_CHECK(e.variables.count(name) == 1);
       CAF_CHECK_EQUAL(value, "");
     }
+    CAF_CHECK(masked->items[0].settings.run_labels == e.settings.run_labels);
     auto paged = st->list_environments(p.id, {2, 1});
     CAF_REQUIRE(paged);
     CAF_REQUIRE_EQUAL(paged->items.size(), 1u);
@@ -315,6 +321,7 @@ CAF_TEST(environment crud and soft delete then name reuse) {
     change.domain = "";
     change.variables = {{"B", "2"}};
     change.settings.memory_mb = 1024;
+    change.settings.run_labels = {{"tier", "edge"}};
     change.project_id = other.id; // ignored
     auto updated = st->update_environment(change);
     CAF_REQUIRE(updated);
@@ -323,6 +330,11 @@ CAF_TEST(environment crud and soft delete then name reuse) {
     CAF_CHECK_EQUAL(updated->domain, "");
     CAF_CHECK(updated->variables == change.variables);
     CAF_CHECK_EQUAL(updated->settings.memory_mb, 1024);
+    CAF_CHECK(updated->settings.run_labels == change.settings.run_labels);
+    CAF_CHECK(updated->settings.build_labels.empty());
+    auto reread = st->find_environment(change.id);
+    CAF_REQUIRE(reread);
+    CAF_CHECK(reread->settings.run_labels == change.settings.run_labels);
     CAF_CHECK_EQUAL(updated->project_id, p.id);
     CAF_CHECK_EQUAL(updated->created_at, staging.created_at);
     change.name = "production"; // taken
