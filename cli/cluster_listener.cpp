@@ -31,8 +31,8 @@ caf::expected<uint16_t> open_cluster_listener(caf::actor_system& sys, const sett
   cfg.db = std::move(db);
   auto gk = spawn_gatekeeper(sys, std::move(cfg));
   auto& [host, port] = *address;
-  auto bound = s.tls_enabled() ? caf::openssl::publish(gk, port, host.c_str())
-                               : sys.middleman().publish(gk, port, host.c_str());
+  auto bound = s.tls_enabled() ? caf::openssl::publish(gk, port, host.c_str(), true)
+                               : sys.middleman().publish(gk, port, host.c_str(), true);
   if (!bound) {
     caf::anon_send_exit(gk, caf::exit_reason::user_shutdown);
     return make_error(errc::unavailable, "cannot listen for nodes on " + s.cluster_listen + ": "
