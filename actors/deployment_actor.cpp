@@ -53,9 +53,9 @@ void stop_helpers(self_ptr self, const caf::error& reason) {
 void finish(self_ptr self, const char* status, std::string error_message,
             caf::error reason = caf::exit_reason::normal) {
   auto& st = self->state;
-  if (st.finished)
+  if (st.phase == deployment_phase::done)
     return;
-  st.finished = true;
+  st.phase = deployment_phase::done;
   auto& rec = st.ctx.record;
   rec.status = status;
   rec.error_message = std::move(error_message);
@@ -66,6 +66,8 @@ void finish(self_ptr self, const char* status, std::string error_message,
   }
   save(self);
   self->send(st.ctx.log, close_atom::value, rec.id);
+  // Frees the build slot, or the place in the queue of one never placed.
+  self->send(st.ctx.cluster, release_atom::value, rec.id);
   stop_helpers(self, caf::exit_reason::user_shutdown);
   self->quit(std::move(reason));
 }
@@ -81,42 +83,80 @@ void fail(self_ptr self, const std::string& step, const caf::error& err) {
   finish(self, status::failed, text);
 }
 
+void place_build(self_ptr self, std::chrono::seconds timeout);
+void run(self_ptr self);
 void retire_previous(self_ptr self, const run_result& res);
 void succeed(self_ptr self);
 
+void place_run(self_ptr self) {
+  auto& st = self->state;
+  auto& rec = st.ctx.record;
+  // Without a registry the image exists only where it was built (or, for a
+  // rollback, where the target ran).
+  std::string pin;
+  if (st.registry_image.empty())
+    pin = rec.kind == "rollback" ? rec.run_node : rec.build_node;
+  self->request(st.ctx.cluster, st.ctx.replace_timeout, place_atom::value, run_atom::value,
+                rec.id, pin, st.ctx.target.settings.run_labels)
+    .then(
+      [self](const placement& where) {
+        auto& st = self->state;
+        st.ctx.record.run_node = where.node_name;
+        st.run_node = where.node;
+        log(self, "info", "Container placed on node " + where.node_name);
+        run(self);
+      },
+      [self](const caf::error& err) { fail(self, "run container", err); });
+}
+
 void run(self_ptr self) {
   auto& st = self->state;
+  st.phase = deployment_phase::running;
+  save(self);
   log(self, "info", "Reading environment configuration...");
   run_job job;
   job.deployment_id = st.ctx.record.id;
   job.project_id = st.ctx.record.project_id;
   job.environment_id = st.ctx.record.environment_id;
   job.image_name = st.ctx.record.image_name;
+  job.registry_image = st.registry_image;
   job.variables = st.ctx.target.variables;
   job.settings = st.ctx.target.settings;
   log(self, "info", "Starting container...");
-  self->request(st.ctx.node, caf::infinite, new_atom::value, run_atom::value)
+  self->request(st.run_node, st.ctx.replace_timeout, new_atom::value, run_atom::value)
     .then(
       [self, job](runner_actor runner) {
-        self->state.runner = runner;
+        auto& st = self->state;
+        if (st.phase != deployment_phase::running || st.runner)
+          return; // lost and placed again meanwhile
+        st.runner = runner;
         self->link_to(runner);
-        self->request(runner, self->state.ctx.run_timeout, run_atom::value, job)
-          .then([self](const run_result& res) { retire_previous(self, res); },
-                [self](const caf::error& err) { fail(self, "run container", err); });
+        self->request(runner, st.ctx.run_timeout, run_atom::value, job)
+          .then(
+            [self, runner](const run_result& res) {
+              if (self->state.runner == runner)
+                retire_previous(self, res);
+            },
+            [self, runner](const caf::error& err) {
+              if (self->state.runner == runner)
+                fail(self, "run container", err);
+            });
       },
       [self](const caf::error& err) { fail(self, "run container", err); });
 }
 
 void retire_previous(self_ptr self, const run_result& res) {
   auto& st = self->state;
+  st.phase = deployment_phase::retiring;
   self->unlink_from(st.runner);
   st.runner = nullptr;
   st.ctx.record.container_id = res.container_id;
   st.ctx.record.port = res.port;
   save(self);
   log(self, "info", "Container running on port " + std::to_string(res.port));
-  // Only now, with the new container healthy, is the previous one stopped.
-  self->request(st.ctx.node, std::chrono::seconds(60), retire_atom::value,
+  // Only now, with the new container healthy, is the previous one stopped
+  // (on whichever node it runs).
+  self->request(st.ctx.cluster, std::chrono::seconds(60), retire_atom::value,
                 st.ctx.record.environment_id, res.container_id)
     .then(
       [self](int64_t removed) {
@@ -138,12 +178,12 @@ void retain_images(self_ptr self) {
   if (ctx.image_retention <= 0)
     return;
   auto project_id = ctx.record.project_id;
-  self->spawn([project_id, node = ctx.node, db = ctx.db,
+  self->spawn([project_id, cluster = ctx.cluster, db = ctx.db,
                k = ctx.image_retention](caf::event_based_actor* janitor) {
     janitor->request(db, std::chrono::seconds(60), retain_atom::value, project_id, k)
       .then(
         [=](const std::set<std::string>& keep) {
-          janitor->request(node, std::chrono::seconds(300), retain_atom::value, project_id,
+          janitor->request(cluster, std::chrono::seconds(300), retain_atom::value, project_id,
                            keep)
             .then(
               [project_id](int64_t removed) {
@@ -166,37 +206,114 @@ void succeed(self_ptr self) {
   finish(self, status::success, "");
 }
 
-void build(self_ptr self) {
+void build(self_ptr self, node_actor node) {
   auto& st = self->state;
+  st.phase = deployment_phase::building;
   build_job job;
   job.deployment_id = st.ctx.record.id;
   job.source = st.ctx.source;
   job.environment_id = st.ctx.record.environment_id;
   job.commit_sha = st.ctx.record.commit_sha;
   log(self, "info", "Building Docker image...");
-  self->request(st.ctx.node, caf::infinite, new_atom::value, build_atom::value)
+  self->request(node, st.ctx.replace_timeout, new_atom::value, build_atom::value)
     .then(
       [self, job](builder_actor builder) {
-        self->state.builder = builder;
+        auto& st = self->state;
+        if (st.phase != deployment_phase::building || st.builder)
+          return; // lost and placed again meanwhile
+        st.builder = builder;
         self->link_to(builder);
-        self->request(builder, self->state.ctx.build_timeout, build_atom::value, job)
+        self->request(builder, st.ctx.build_timeout, build_atom::value, job)
           .then(
-            [self](const build_result& res) {
-              auto& rec = self->state.ctx.record;
-              self->unlink_from(self->state.builder);
-              self->state.builder = nullptr;
+            [self, builder](const build_result& res) {
+              auto& st = self->state;
+              if (st.builder != builder)
+                return;
+              auto& rec = st.ctx.record;
+              self->unlink_from(st.builder);
+              st.builder = nullptr;
+              // The build slot is free for the next build.
+              self->send(st.ctx.cluster, release_atom::value, rec.id);
               metrics::observe_build_seconds(elapsed_seconds(self));
               rec.image_name = res.image_name;
               rec.commit_sha = res.commit_sha;
               if (rec.commit_message.empty())
                 rec.commit_message = res.commit_message;
-              save(self);
+              st.registry_image = res.registry_image;
               log(self, "info", "Docker image built: " + res.image_name);
-              run(self);
+              st.phase = deployment_phase::running;
+              place_run(self);
             },
-            [self](const caf::error& err) { fail(self, "build image", err); });
+            [self, builder](const caf::error& err) {
+              if (self->state.builder == builder)
+                fail(self, "build image", err);
+            });
       },
       [self](const caf::error& err) { fail(self, "build image", err); });
+}
+
+/// Asks the scheduler for a build slot; building starts once one is free.
+void place_build(self_ptr self, std::chrono::seconds timeout) {
+  auto& st = self->state;
+  self->request(st.ctx.cluster, timeout, place_atom::value, build_atom::value, st.ctx.record.id,
+                st.ctx.target.settings.build_labels)
+    .then(
+      [self](const placement& where) {
+        auto& st = self->state;
+        if (st.phase == deployment_phase::done)
+          return;
+        bool first = st.replacements == 0;
+        st.ctx.record.build_node = where.node_name;
+        if (first) {
+          log(self, "info", "Starting deployment pipeline...");
+          st.ctx.record.status = status::building;
+        }
+        log(self, "info", "Build placed on node " + where.node_name);
+        save(self);
+        build(self, where.node);
+      },
+      [self](const caf::error& err) {
+        if (err == caf::sec::request_timeout && self->state.replacements > 0)
+          fail(self, "build image", make_error(errc::unavailable, "node lost"));
+        else
+          fail(self, "build image", err);
+      });
+}
+
+/// The node of the current step went down (scheduler's word, or the link to
+/// the remote builder/runner broke). The step is placed once more on another
+/// node; a second loss, or no node within replace_timeout, fails it.
+void node_lost(self_ptr self, const std::string& node_name) {
+  auto& st = self->state;
+  auto& rec = st.ctx.record;
+  bool building = st.phase == deployment_phase::building && node_name == rec.build_node;
+  bool running = st.phase == deployment_phase::running && node_name == rec.run_node;
+  if (!building && !running)
+    return;
+  log(self, "warning", "Node " + node_name + " was lost");
+  if (building && st.builder) {
+    self->unlink_from(st.builder);
+    st.builder = nullptr;
+  }
+  if (running && st.runner) {
+    self->unlink_from(st.runner);
+    st.runner = nullptr;
+  }
+  const char* step = building ? "build image" : "run container";
+  bool can_move = building || !st.registry_image.empty();
+  if (st.replacements >= 1 || !can_move) {
+    fail(self, step, make_error(errc::unavailable, "node lost"));
+    return;
+  }
+  ++st.replacements;
+  if (building) {
+    log(self, "info", "Rescheduling the build on another node...");
+    st.phase = deployment_phase::waiting;
+    place_build(self, st.ctx.replace_timeout);
+  } else {
+    log(self, "info", "Starting the container on another node...");
+    place_run(self);
+  }
 }
 
 } // namespace
@@ -207,11 +324,19 @@ deployment_pipeline(deployment_actor::stateful_pointer<deployment_state> self,
   self->state.ctx = std::move(ctx);
   self->set_exit_handler([self](caf::exit_msg& msg) {
     auto& st = self->state;
-    bool from_helper = msg.source == st.builder.address() || msg.source == st.runner.address();
-    if (from_helper) {
-      if (msg.reason) // a builder or runner died under us (node lost, crash)
-        fail(self, msg.source == st.builder.address() ? "build image" : "run container",
-             make_error(errc::unavailable, "worker stopped: " + self->system().render(msg.reason)));
+    bool from_builder = st.builder && msg.source == st.builder.address();
+    bool from_runner = st.runner && msg.source == st.runner.address();
+    if (from_builder || from_runner) {
+      if (!msg.reason)
+        return;
+      auto& rec = st.ctx.record;
+      if (msg.reason == caf::exit_reason::remote_link_unreachable) {
+        node_lost(self, from_builder ? rec.build_node : rec.run_node);
+        return;
+      }
+      // A builder or runner died under us (crash).
+      fail(self, from_builder ? "build image" : "run container",
+           make_error(errc::unavailable, "worker stopped: " + self->system().render(msg.reason)));
       return;
     }
     if (msg.reason == caf::exit_reason::user_shutdown) {
@@ -227,21 +352,35 @@ deployment_pipeline(deployment_actor::stateful_pointer<deployment_state> self,
     }
   });
   return {
-    [self](start_atom) {
+    [self](start_atom) -> caf::result<int64_t> {
       auto& st = self->state;
       st.started = std::chrono::steady_clock::now();
-      log(self, "info", "Starting deployment pipeline...");
-      st.ctx.record.status = status::building;
-      save(self);
       if (st.ctx.record.kind == "rollback") {
         // The image of an earlier deployment, retained: nothing to build.
+        log(self, "info", "Starting deployment pipeline...");
+        st.ctx.record.status = status::building;
         log(self, "info", "Rolling back to deployment " + st.ctx.record.rollback_of
                             + " (image " + st.ctx.record.image_name + ")");
-        run(self);
-        return;
+        st.phase = deployment_phase::running;
+        place_run(self);
+        return int64_t{0};
       }
-      build(self);
+      place_build(self, st.ctx.build_timeout);
+      // The scheduler handles its mailbox in order: this answer comes after it
+      // has placed or queued the build request.
+      auto rp = self->make_response_promise<int64_t>();
+      self->request(st.ctx.cluster, std::chrono::seconds(30), queue_atom::value, st.ctx.record.id)
+        .then(
+          [self, rp](int64_t position) mutable {
+            if (position > 0)
+              log(self, "info", "Queued at position " + std::to_string(position)
+                                  + ": waiting for a free build slot");
+            rp.deliver(position);
+          },
+          [rp](const caf::error&) mutable { rp.deliver(int64_t{0}); });
+      return rp;
     },
+    [self](lost_atom, const std::string& node_name) { node_lost(self, node_name); },
   };
 }
 

@@ -1,8 +1,13 @@
 // The pipeline of ONE deployment, as the seed draws it:
-//   pending -> building -> build image -> (read environment) -> run container
-//   -> success; any failure -> failed (logged, errorMessage names the step).
-// It links to the builder and runner it uses: when it exits with user_shutdown
-// (cancel), the links carry that exit to them and they abort their work.
+//   pending (waiting for a build slot) -> building -> build image -> (read
+//   environment) -> run container -> success; any failure -> failed (logged,
+//   errorMessage names the step).
+// The scheduler places the build on a node (buildNode) and the container on a
+// node (runNode): the build node itself unless the image went to a registry.
+// It links to the builder and runner it uses, wherever they live: when it
+// exits with user_shutdown (cancel), the links carry that exit to them and
+// they abort their work. When a node it uses is lost, the step is placed once
+// more on another node, or the deployment fails with "node lost".
 #pragma once
 
 #include <chrono>
@@ -18,20 +23,27 @@ struct deployment_context {
   deployment record; // as stored, status pending
   project source;
   environment target;
-  node_actor node;
+  scheduler_actor cluster; // places builds and runs; housekeeping over all nodes
   logger_actor log;
   deployment_store_actor db;
   std::chrono::seconds build_timeout{1800};
   std::chrono::seconds run_timeout{300}; // creating, starting and health-checking
+  std::chrono::seconds replace_timeout{10}; // finding another node after a node loss
   int64_t image_retention = 5;           // successful deployments' images kept per environment
 };
 
+/// Where the pipeline is.
+enum class deployment_phase { waiting, building, running, retiring, done };
+
 struct deployment_state {
   deployment_context ctx;
+  deployment_phase phase = deployment_phase::waiting;
   builder_actor builder;
   runner_actor runner;
+  node_actor run_node;        // where the container starts
+  std::string registry_image; // of the build, when it was pushed (handoff)
+  int replacements = 0;       // steps placed again after a node loss
   std::chrono::steady_clock::time_point started;
-  bool finished = false;
   static inline const char* name = "deployment";
 };
 

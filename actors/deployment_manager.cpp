@@ -12,13 +12,17 @@ namespace {
 
 using self_ptr = deployment_manager_actor::stateful_pointer<deployment_manager_state>;
 
-void launch(self_ptr self, queued_deployment job) {
+/// Spawns the pipeline of a deployment; replies (through rp) once the
+/// scheduler holds its build request, so a GET right after the POST sees its
+/// queue position.
+void launch(self_ptr self, deployment record, project source, environment target,
+            caf::typed_response_promise<bool> rp) {
   auto& st = self->state;
   deployment_context ctx;
-  ctx.record = std::move(job.record);
-  ctx.source = std::move(job.source);
-  ctx.target = std::move(job.target);
-  ctx.node = st.cfg.node;
+  ctx.record = std::move(record);
+  ctx.source = std::move(source);
+  ctx.target = std::move(target);
+  ctx.cluster = st.cfg.cluster;
   ctx.log = st.cfg.log;
   ctx.db = st.cfg.db;
   ctx.build_timeout = st.cfg.build_timeout;
@@ -28,17 +32,9 @@ void launch(self_ptr self, queued_deployment job) {
   auto worker = self->spawn(deployment_pipeline, std::move(ctx));
   self->monitor(worker);
   st.running.emplace(id, worker);
-  self->send(worker, start_atom::value);
-}
-
-void launch_queued(self_ptr self) {
-  auto& st = self->state;
-  while (!st.stopping && !st.queue.empty() && st.running.size() < st.cfg.max_running) {
-    auto job = std::move(st.queue.front());
-    st.queue.pop_front();
-    launch(self, std::move(job));
-  }
-  metrics::set_queue_length(static_cast<int64_t>(st.queue.size()));
+  self->request(worker, std::chrono::seconds(60), start_atom::value)
+    .then([rp](int64_t) mutable { rp.deliver(true); },
+          [rp](const caf::error&) mutable { rp.deliver(true); });
 }
 
 /// Ends a deployment that has no actor (queued, or left by a crash).
@@ -67,7 +63,7 @@ void quit_when_idle(self_ptr self) {
 /// Removes containers of no live deployment (after the unfinished ones ended).
 void sweep_containers(self_ptr self) {
   auto& st = self->state;
-  self->request(st.cfg.node, std::chrono::seconds(60), list_atom::value)
+  self->request(st.cfg.cluster, std::chrono::seconds(60), list_atom::value)
     .then(
       [self](const std::map<std::string, std::string>& containers) {
         self->request(self->state.cfg.db, std::chrono::seconds(60), keep_atom::value, containers)
@@ -81,7 +77,7 @@ void sweep_containers(self_ptr self) {
                 }
                 spdlog::info("removing orphan container {} (deployment {})",
                              container.substr(0, 12), deployment_id);
-                self->request(self->state.cfg.node, std::chrono::seconds(60),
+                self->request(self->state.cfg.cluster, std::chrono::seconds(60),
                               stop_atom::value, container)
                   .then([](bool) {}, [](const caf::error&) {});
               }
@@ -109,7 +105,6 @@ deployment_manager(deployment_manager_actor::stateful_pointer<deployment_manager
         break;
       }
     }
-    launch_queued(self);
     quit_when_idle(self);
   });
   self->set_exit_handler([self](caf::exit_msg& msg) {
@@ -118,10 +113,6 @@ deployment_manager(deployment_manager_actor::stateful_pointer<deployment_manager
       return;
     st.stopping = msg.reason;
     auto interrupted = make_error(errc::unavailable, "interrupted by server shutdown");
-    for (auto& job : st.queue)
-      end_without_actor(self, job.record, status::failed, "interrupted by server shutdown",
-                        "error");
-    st.queue.clear();
     for (auto& [id, worker] : st.running)
       self->send_exit(worker, interrupted);
     quit_when_idle(self);
@@ -134,16 +125,9 @@ deployment_manager(deployment_manager_actor::stateful_pointer<deployment_manager
         return make_error(errc::unavailable, "the server is shutting down");
       if (st.running.count(d.id) > 0)
         return false;
-      for (auto& q : st.queue)
-        if (q.record.id == d.id)
-          return false;
-      st.queue.push_back(queued_deployment{d, p, e});
-      if (st.running.size() >= st.cfg.max_running)
-        self->send(st.cfg.log, log_atom::value, d.id, std::string{"info"},
-                   "Queued at position " + std::to_string(st.queue.size())
-                     + ": waiting for a free build slot");
-      launch_queued(self);
-      return true;
+      auto rp = self->make_response_promise<bool>();
+      launch(self, d, p, e, rp);
+      return rp;
     },
     [self](cancel_atom, const std::string& id) -> caf::result<bool> {
       auto& st = self->state;
@@ -151,23 +135,10 @@ deployment_manager(deployment_manager_actor::stateful_pointer<deployment_manager
         self->send_exit(i->second, caf::exit_reason::user_shutdown);
         return true;
       }
-      for (auto i = st.queue.begin(); i != st.queue.end(); ++i) {
-        if (i->record.id == id) {
-          auto record = i->record;
-          st.queue.erase(i);
-          metrics::set_queue_length(static_cast<int64_t>(st.queue.size()));
-          end_without_actor(self, record, status::cancelled, "cancelled by user", "warning");
-          return true;
-        }
-      }
       return false;
     },
-    [self](queue_atom, const std::string& id) -> int64_t {
-      auto& q = self->state.queue;
-      for (size_t i = 0; i < q.size(); ++i)
-        if (q[i].record.id == id)
-          return static_cast<int64_t>(i + 1);
-      return 0;
+    [self](queue_atom, const std::string& id) -> caf::result<int64_t> {
+      return self->delegate(self->state.cfg.cluster, queue_atom::value, id);
     },
     [self](recover_atom) -> caf::result<int64_t> {
       auto rp = self->make_response_promise<int64_t>();

@@ -1,6 +1,6 @@
 // The deployment manager: supervisor of deployment actors. It spawns one per
-// deployment (at most `max_running` at once; the rest wait in order as
-// pending), monitors them, and cancels by making one exit with user_shutdown.
+// deployment at once (each waits, pending, for a build slot from the
+// scheduler), monitors them, and cancels by making one exit with user_shutdown.
 // At start (recover_atom) it ends deployments a crash left unfinished and
 // removes containers that belong to no live deployment. When it is stopped
 // itself, it interrupts its deployments (failed, "interrupted by server
@@ -8,7 +8,6 @@
 #pragma once
 
 #include <chrono>
-#include <deque>
 #include <string>
 #include <unordered_map>
 
@@ -19,25 +18,17 @@
 namespace gilgal {
 
 struct deployment_manager_config {
-  node_actor node;
+  scheduler_actor cluster;
   logger_actor log;
   deployment_store_actor db;
   std::chrono::seconds build_timeout{1800};
   std::chrono::seconds run_timeout{300};
-  size_t max_running = 2; // deployments in progress at once
   int64_t image_retention = 5;
-};
-
-struct queued_deployment {
-  deployment record;
-  project source;
-  environment target;
 };
 
 struct deployment_manager_state {
   deployment_manager_config cfg;
   std::unordered_map<std::string, deployment_actor> running; // by deployment id
-  std::deque<queued_deployment> queue;
   caf::error stopping; // set once the manager itself was told to exit
   static inline const char* name = "deployment_manager";
 };

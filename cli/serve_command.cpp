@@ -13,8 +13,10 @@
 #include "actors/deployment_manager.hpp"
 #include "actors/deployment_store.hpp"
 #include "actors/image_janitor.hpp"
+#include "actors/local_cluster.hpp"
 #include "actors/local_node.hpp"
 #include "actors/logger.hpp"
+#include "actors/scheduler.hpp"
 #include "cli/logging.hpp"
 #include "cli/settings_options.hpp"
 #include "cli/shutdown_signals.hpp"
@@ -77,19 +79,26 @@ int run_serve(const settings& s) {
     configure_actor_system(cfg);
     caf::actor_system sys{cfg};
 
-    // The deployment engine: logger, the in-process node, the supervisor.
+    // The deployment engine: logger, scheduler, the in-process node, the supervisor.
     auto logger = spawn_logger(sys, *db);
-    node_settings local;
-    local.cfg = s;
-    local.work_root = s.data_dir + "/work";
-    auto node = spawn_node(sys, local, logger);
+    scheduler_config placing;
+    auto scheduler = spawn_scheduler(sys, placing);
+    node_actor node;
+    {
+      node_settings local;
+      local.cfg = s;
+      local.work_root = s.data_dir + "/work";
+      node = spawn_node(sys, local, logger);
+      if (auto err = join_local_node(sys, scheduler, node,
+                                     node_info{"local", s.max_concurrent_builds, {}}))
+        spdlog::error("the local node could not join: {}", message_of(err));
+    }
     deployment_manager_config engine;
-    engine.node = node;
+    engine.cluster = scheduler;
     engine.log = logger;
     engine.db = spawn_deployment_store(sys, *db);
     engine.build_timeout = std::chrono::seconds{s.build_timeout_seconds};
     engine.run_timeout = std::chrono::seconds{s.health_check_timeout_seconds + 120};
-    engine.max_running = static_cast<size_t>(s.max_concurrent_builds);
     engine.image_retention = s.image_retention;
     auto manager = sys.spawn(deployment_manager, engine);
     // Node housekeeping: container restarts/OOM kills into deployment logs, image prune.
@@ -102,10 +111,12 @@ int run_serve(const settings& s) {
     services.deployment_manager = manager;
     services.logger = logger;
     services.node = node;
+    services.scheduler = scheduler;
     // Stops the engine in order: deployments first, the store writer last.
     auto stop_engine = [&] {
       stop_actor(sys, caf::actor_cast<caf::actor>(manager), "deployment manager");
       stop_actor(sys, caf::actor_cast<caf::actor>(node), "node");
+      stop_actor(sys, caf::actor_cast<caf::actor>(scheduler), "scheduler");
       stop_actor(sys, watcher, "container watcher");
       stop_actor(sys, janitor, "image janitor");
       {

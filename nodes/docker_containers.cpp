@@ -223,6 +223,10 @@ docker_client::list_containers(const std::vector<std::string>& labels, bool all)
         s.names.push_back(std::move(name));
       }
     s.image = string_of(member(x, "Image"));
+    s.image_id = string_of(member(x, "ImageID"));
+    s.command = string_of(member(x, "Command"));
+    if (const auto& created = member(x, "Created"); created.is_number_integer())
+      s.created = created.get<int64_t>();
     s.state = string_of(member(x, "State"));
     s.status = string_of(member(x, "Status"));
     s.labels = labels_of(member(x, "Labels"));

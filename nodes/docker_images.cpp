@@ -2,6 +2,10 @@
 // pull, prune.
 #include "nodes/docker_client.hpp"
 
+#include <cctype>
+#include <chrono>
+#include <thread>
+
 #include <nlohmann/json.hpp>
 
 #include "nodes/docker_progress.hpp"
@@ -94,6 +98,44 @@ prune_result prune_of(const json& j, const char* list_key, const char* id_key) {
   return r;
 }
 
+/// Letters and digits only: Docker shows a RUN command re-quoted
+/// ("/bin/sh -c 'sleep 20'"), the build stream shows it as written.
+std::string squeezed(std::string_view s) {
+  std::string out;
+  for (char c : s)
+    if (std::isalnum(static_cast<unsigned char>(c)))
+      out += c;
+  return out;
+}
+
+/// After an aborted build whose RUN step had started but whose container id
+/// was not yet announced: removes the container of that step — created from
+/// `layer`, since `since` (unix seconds), running `run_command`, and not
+/// managed by Gilgal — polling briefly while Docker may still be creating
+/// it. Nothing else matches all of that, so no other container is touched.
+void remove_step_containers(docker_client& docker, const std::string& layer,
+                            const std::string& run_command, int64_t since) {
+  using clock = std::chrono::steady_clock;
+  auto want = squeezed(run_command);
+  auto deadline = clock::now() + std::chrono::milliseconds(1500);
+  for (;;) {
+    bool removed = false;
+    if (auto list = docker.list_containers({}, true)) {
+      for (const auto& c : *list) {
+        auto image = c.image_id.substr(c.image_id.find(':') + 1);
+        if (image.compare(0, layer.size(), layer) != 0 || c.created < since
+            || c.labels.count("gilgal.managed") > 0 || want.empty()
+            || squeezed(c.command).find(want) == std::string::npos)
+          continue;
+        removed = static_cast<bool>(docker.remove_container(c.id, true, true)) || removed;
+      }
+    }
+    if (removed || clock::now() >= deadline)
+      return;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+}
+
 } // namespace
 
 caf::expected<std::string> docker_client::build(std::string_view context_tar,
@@ -119,6 +161,8 @@ caf::expected<std::string> docker_client::build(std::string_view context_tar,
   req.timeout = opts.timeout;
   req.abort = opts.abort.get();
   req.on_chunk = [&](std::string_view bytes) { progress.feed(bytes); };
+  auto started = std::chrono::duration_cast<std::chrono::seconds>(
+                   std::chrono::system_clock::now().time_since_epoch()).count() - 1;
   auto res = perform(req);
   progress.finish();
   if (!res) {
@@ -126,9 +170,12 @@ caf::expected<std::string> docker_client::build(std::string_view context_tar,
     // container (forcerm), after about a second; removing the running
     // intermediate container ourselves makes it immediate.
     auto code = code_of(res.error());
-    if ((code == errc::timeout || code == errc::cancelled)
-        && !progress.running_container().empty())
-      (void) remove_container(progress.running_container(), true, true);
+    if (code == errc::timeout || code == errc::cancelled) {
+      if (!progress.running_container().empty())
+        (void) remove_container(progress.running_container(), true, true);
+      else if (!progress.last_layer().empty() && !progress.run_command().empty())
+        remove_step_containers(*this, progress.last_layer(), progress.run_command(), started);
+    }
     if (code_of(res.error()) == errc::timeout)
       return make_error(errc::timeout, "build timed out after "
                                          + std::to_string(opts.timeout.count() / 1000) + " s");

@@ -16,16 +16,34 @@ void docker_progress::finish() {
   text_.finish();
 }
 
+namespace {
+
+bool is_hex_id(std::string_view s) {
+  return s.size() >= 12 && s.find_first_not_of("0123456789abcdef") == std::string_view::npos;
+}
+
+} // namespace
+
 void docker_progress::on_text(std::string_view line) {
   static constexpr std::string_view built = "Successfully built ";
   static constexpr std::string_view running = " ---> Running in ";
+  static constexpr std::string_view layer = " ---> ";
   static constexpr std::string_view removing = "Removing intermediate container ";
-  if (line.substr(0, built.size()) == built)
+  static constexpr std::string_view step = "Step ";
+  static constexpr std::string_view run_step = " : RUN ";
+  if (line.substr(0, built.size()) == built) {
     short_id_ = std::string{line.substr(built.size())};
-  else if (line.substr(0, running.size()) == running)
+  } else if (line.substr(0, running.size()) == running) {
     running_container_ = std::string{line.substr(running.size())};
-  else if (line.find(removing) != std::string_view::npos)
+  } else if (line.substr(0, layer.size()) == layer && is_hex_id(line.substr(layer.size()))) {
+    last_layer_ = std::string{line.substr(layer.size())};
+  } else if (line.find(removing) != std::string_view::npos) {
     running_container_.clear();
+  } else if (line.substr(0, step.size()) == step) {
+    auto at = line.find(run_step);
+    run_command_ = at == std::string_view::npos ? std::string{}
+                                                : std::string{line.substr(at + run_step.size())};
+  }
   if (on_line_)
     on_line_(line);
 }

@@ -44,6 +44,18 @@ public:
     return running_container_;
   }
 
+  /// The classic builder's latest layer (" ---> ID"): the image the next
+  /// step's container is created from. Empty before the first.
+  const std::string& last_layer() const noexcept {
+    return last_layer_;
+  }
+
+  /// The command of the step in progress when it is a RUN ("Step 2/5 : RUN
+  /// CMD" -> "CMD"), empty otherwise.
+  const std::string& run_command() const noexcept {
+    return run_command_;
+  }
+
 private:
   void on_json(std::string_view line);
   void on_text(std::string_view line);
@@ -55,6 +67,8 @@ private:
   std::string image_id_;
   std::string short_id_;
   std::string running_container_;
+  std::string last_layer_;
+  std::string run_command_;
 };
 
 } // namespace gilgal

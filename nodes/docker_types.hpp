@@ -99,6 +99,9 @@ struct container_summary {
   std::string id;
   std::vector<std::string> names; // without the leading '/'
   std::string image;
+  std::string image_id;           // sha256:...
+  std::string command;            // as Docker shows it, e.g. "/bin/sh -c 'sleep 20'"
+  int64_t created = 0;            // unix seconds
   std::string state;              // running, exited, created ...
   std::string status;             // human text, "Up 3 seconds"
   label_map labels;

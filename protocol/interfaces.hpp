@@ -98,7 +98,9 @@ using deployment_store_actor = caf::typed_actor<
 /// scheduler, word that a node it uses was lost; everything else is
 /// responses, and an exit (user_shutdown) cancels it.
 using deployment_actor = caf::typed_actor<
-  caf::reacts_to<start_atom>,
+  // Starts the pipeline. Replies once the scheduler holds its build request:
+  // the 1-based queue position while it waits for a build slot, else 0.
+  caf::replies_to<start_atom>::with<int64_t>,
   // The named node went down while this deployment built or ran on it.
   caf::reacts_to<lost_atom, std::string>>;
 

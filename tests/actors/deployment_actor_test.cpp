@@ -32,6 +32,9 @@ struct recording {
   builder_actor builder;
   bool runner_done = false;
   caf::error runner_exit = caf::sec::none;
+  int builds_placed = 0;                   // build placements the scheduler gave
+  std::vector<std::string> released;       // deployment ids released
+  int64_t queue_position = 0;              // what the scheduler says while placing
 };
 
 enum class outcome { succeed, fail, hang };
@@ -97,6 +100,37 @@ node_actor::behavior_type fake_node(node_actor::pointer self, std::shared_ptr<re
   };
 }
 
+/// A one-node scheduler: every placement is on `node`, named node-N for the
+/// N-th build placement.
+scheduler_actor::behavior_type fake_cluster(scheduler_actor::pointer self,
+                                            std::shared_ptr<recording> rec, node_actor node) {
+  return {
+    [=](join_atom, const node_info&, const node_actor&) { return true; },
+    [=](heartbeat_atom, const std::string&) {},
+    [=](place_atom, build_atom, const std::string&, const std::map<std::string, std::string>&) {
+      ++rec->builds_placed;
+      return placement{"node-" + std::to_string(rec->builds_placed), node};
+    },
+    [=](place_atom, run_atom, const std::string&, const std::string& pin,
+        const std::map<std::string, std::string>&) {
+      return placement{pin.empty() ? std::string{"node-run"} : pin, node};
+    },
+    [=](release_atom, const std::string& id) { rec->released.push_back(id); },
+    [=](queue_atom, const std::string&) { return rec->queue_position; },
+    [=](list_atom, node_atom) { return std::vector<node_status>{}; },
+    [=](stop_atom, const std::string& id) -> caf::result<bool> {
+      return self->delegate(node, stop_atom::value, id);
+    },
+    [=](retire_atom, const std::string& env, const std::string& keep) -> caf::result<int64_t> {
+      return self->delegate(node, retire_atom::value, env, keep);
+    },
+    [=](list_atom) { return std::map<std::string, std::string>{}; },
+    [=](health_atom, const std::string&) { return container_health{}; },
+    [=](retain_atom, const std::string&, const std::set<std::string>&) { return int64_t{0}; },
+    [=](tick_atom) {},
+  };
+}
+
 logger_actor::behavior_type fake_logger(logger_actor::pointer,
                                         std::shared_ptr<recording> rec) {
   return {
@@ -153,11 +187,12 @@ struct fixture : test_coordinator_fixture<config> {
     ctx.source.repository_url = "/srv/repo";
     ctx.target.id = "e-1";
     ctx.target.variables["GREETING"] = "hello";
-    ctx.node = sys.spawn(fake_node, rec, build, run);
+    auto node = sys.spawn(fake_node, rec, build, run);
+    ctx.cluster = sys.spawn(fake_cluster, rec, node);
     ctx.log = sys.spawn(fake_logger, rec);
     ctx.db = sys.spawn(fake_store, rec);
-    for (auto a : {caf::actor_cast<caf::actor>(ctx.node), caf::actor_cast<caf::actor>(ctx.log),
-                   caf::actor_cast<caf::actor>(ctx.db)})
+    for (auto a : {caf::actor_cast<caf::actor>(node), caf::actor_cast<caf::actor>(ctx.cluster),
+                   caf::actor_cast<caf::actor>(ctx.log), caf::actor_cast<caf::actor>(ctx.db)})
       stand_ins.push_back(a);
     auto d = sys.spawn(deployment_pipeline, ctx);
     stand_ins.push_back(caf::actor_cast<caf::actor>(d));
@@ -197,8 +232,10 @@ CAF_TEST(a successful pipeline goes building then success and logs each step) {
   CAF_CHECK(d.error_message.empty());
   // The seed's wording, in the seed's order.
   std::vector<std::string> expected{"Starting deployment pipeline...",
+                                    "Build placed on node node-1",
                                     "Building Docker image...",
                                     "Docker image built: gilgal-p-123456-abcdef12",
+                                    "Container placed on node node-1",
                                     "Starting container...",
                                     "Container running on port 20001",
                                     "Deployment completed successfully in"};
@@ -216,6 +253,10 @@ CAF_TEST(a successful pipeline goes building then success and logs each step) {
   // keeping the new one.
   CAF_REQUIRE_EQUAL(rec->retired_with.size(), 1u);
   CAF_CHECK_EQUAL(rec->retired_with.front(), "container-1");
+  // Without a registry the container runs where the image was built.
+  CAF_CHECK_EQUAL(d.build_node, "node-1");
+  CAF_CHECK_EQUAL(d.run_node, "node-1");
+  CAF_CHECK(!rec->released.empty());
 }
 
 CAF_TEST(a failing build ends failed and never starts a container) {
@@ -262,15 +303,51 @@ CAF_TEST(cancel while the container starts stops the runner) {
   CAF_CHECK(rec->retired_with.empty());
 }
 
-CAF_TEST(a builder that dies under the deployment fails it instead of leaving it stuck) {
+CAF_TEST(a builder that crashes fails the deployment instead of leaving it stuck) {
   start(outcome::hang, outcome::succeed);
   CAF_CHECK_EQUAL(rec->statuses.back(), status::building);
-  // As when its node is lost: the builder terminates with an error.
-  caf::anon_send_exit(rec->builder, caf::exit_reason::remote_link_unreachable);
+  caf::anon_send_exit(rec->builder, caf::exit_reason::unhandled_exception);
   run_all();
   CAF_CHECK_EQUAL(rec->statuses.back(), status::failed);
   CAF_CHECK(rec->last_record.error_message.find("build image failed") == 0);
+  CAF_CHECK_EQUAL(rec->builds_placed, 1);
   CAF_CHECK(rec->log_closed);
+}
+
+CAF_TEST(a build whose node is lost is placed once more then fails with node lost) {
+  auto d = start(outcome::hang, outcome::succeed);
+  CAF_CHECK_EQUAL(rec->builds_placed, 1);
+  // The link to a remote builder breaks with its node.
+  auto first = rec->builder;
+  caf::anon_send_exit(first, caf::exit_reason::remote_link_unreachable);
+  run_all();
+  CAF_CHECK_EQUAL(rec->builds_placed, 2);
+  CAF_CHECK(rec->builder != first);
+  CAF_CHECK_EQUAL(rec->statuses.back(), status::building);
+  CAF_CHECK_EQUAL(rec->last_record.build_node, "node-2");
+  CAF_CHECK(logged("Node node-1 was lost"));
+  CAF_CHECK(logged("Rescheduling the build on another node"));
+  // A late word of the first node's loss changes nothing.
+  caf::anon_send(d, lost_atom::value, std::string{"node-1"});
+  run_all();
+  CAF_CHECK_EQUAL(rec->builds_placed, 2);
+  // The scheduler reports the second node lost: no third try.
+  caf::anon_send(d, lost_atom::value, std::string{"node-2"});
+  run_all();
+  CAF_CHECK_EQUAL(rec->statuses.back(), status::failed);
+  CAF_CHECK_EQUAL(rec->last_record.error_message, "build image failed: node lost");
+  CAF_CHECK(rec->log_closed);
+}
+
+CAF_TEST(a queued build logs its position and cancel releases it) {
+  rec->queue_position = 3;
+  auto d = start(outcome::hang, outcome::succeed);
+  CAF_CHECK(logged("Queued at position 3: waiting for a free build slot"));
+  caf::anon_send_exit(d, caf::exit_reason::user_shutdown);
+  run_all();
+  CAF_CHECK_EQUAL(rec->statuses.back(), status::cancelled);
+  CAF_REQUIRE(!rec->released.empty());
+  CAF_CHECK_EQUAL(rec->released.back(), "d-1");
 }
 
 CAF_TEST_FIXTURE_SCOPE_END()

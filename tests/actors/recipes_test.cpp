@@ -20,7 +20,9 @@
 
 #include "actors/deployment_manager.hpp"
 #include "actors/deployment_store.hpp"
+#include "actors/local_cluster.hpp"
 #include "actors/local_node.hpp"
+#include "actors/scheduler.hpp"
 #include "actors/logger.hpp"
 #include "config/secret_box.hpp"
 #include "config/settings.hpp"
@@ -108,6 +110,7 @@ struct fixture {
   logger_actor logger;
   deployment_manager_actor manager;
   node_actor local;
+  scheduler_actor cluster;
   project proj;
   environment env;
   std::vector<std::string> images; // built by this test, removed afterwards
@@ -139,7 +142,9 @@ struct fixture {
     logger = spawn_logger(sys, db);
     local = spawn_node(sys, ns, logger);
     deployment_manager_config mc;
-    mc.node = local;
+    cluster = spawn_scheduler(sys);
+    CAF_REQUIRE(!join_local_node(sys, cluster, local, node_info{"local", 2, {}}));
+    mc.cluster = cluster;
     mc.log = logger;
     mc.db = spawn_deployment_store(sys, db);
     mc.build_timeout = 600s;
@@ -164,6 +169,7 @@ struct fixture {
       caf::anon_send_exit(manager, caf::exit_reason::user_shutdown);
     if (local)
       caf::anon_send_exit(local, caf::exit_reason::user_shutdown);
+    caf::anon_send_exit(cluster, caf::exit_reason::user_shutdown);
     if (logger)
       caf::anon_send_exit(logger, caf::exit_reason::user_shutdown);
     test::remove_tree(dir);
