@@ -16,7 +16,7 @@ constexpr auto sweep_timeout = std::chrono::seconds{60};
 
 // A function-based actor without a behaviour lives while it awaits
 // responses and terminates after the last one.
-void sweeper(caf::event_based_actor* self, node_actor node, deployment_store_actor db,
+void sweeper(caf::event_based_actor* self, sweep_target node, deployment_store_actor db,
              std::string name) {
   self->request(node, sweep_timeout, list_atom::value)
     .then(
@@ -53,7 +53,7 @@ void sweeper(caf::event_based_actor* self, node_actor node, deployment_store_act
 
 } // namespace
 
-void sweep_node_containers(caf::local_actor* self, node_actor node, deployment_store_actor db,
+void sweep_node_containers(caf::local_actor* self, sweep_target node, deployment_store_actor db,
                            std::string node_name) {
   if (!node || !db)
     return;

@@ -13,11 +13,17 @@
 
 namespace gilgal {
 
+/// What a sweep needs of a node: node_actor and scheduler_actor (all up nodes
+/// at once) both convert to it.
+using sweep_target = caf::typed_actor<
+  caf::replies_to<list_atom>::with<std::map<std::string, std::string>>,
+  caf::replies_to<stop_atom, std::string>::with<bool>>;
+
 /// Starts the sweep of `node` in a short-lived helper actor spawned by `self`
 /// (list_atom on the node -> keep_atom on the store -> stop_atom for the
 /// others) and returns at once. Failures are logged and end the sweep.
 /// `node_name` only labels the log lines.
-void sweep_node_containers(caf::local_actor* self, node_actor node, deployment_store_actor db,
+void sweep_node_containers(caf::local_actor* self, sweep_target node, deployment_store_actor db,
                            std::string node_name = "local");
 
 } // namespace gilgal

@@ -5,11 +5,16 @@
 
 #include <memory>
 
+#include "actors/container_sweep.hpp"
 #include "actors/gatekeeper.hpp"
 #include "config/cluster_secret.hpp"
 #include "protocol/error.hpp"
 
 using namespace gilgal;
+
+// The sweep works on one node or, through the scheduler, on all of them.
+static_assert(std::is_convertible<node_actor, sweep_target>::value, "");
+static_assert(std::is_convertible<scheduler_actor, sweep_target>::value, "");
 
 namespace {
 
