@@ -307,7 +307,8 @@ scheduler(scheduler_actor::stateful_pointer<scheduler_state> self, scheduler_con
         release(self, id);
     }
   });
-  self->delayed_send(self, cfg.tick_interval, tick_atom::value);
+  if (cfg.tick_interval.count() > 0)
+    self->delayed_send(self, cfg.tick_interval, tick_atom::value);
   return {
     [self](join_atom, node_info info, node_actor hdl) -> caf::result<bool> {
       auto& st = self->state;

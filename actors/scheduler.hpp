@@ -34,7 +34,7 @@ namespace gilgal {
 struct scheduler_config {
   /// A remote node with no heartbeat for this long is down.
   std::chrono::milliseconds heartbeat_timeout{6000};
-  /// How often the heartbeat deadlines are checked.
+  /// How often the heartbeat deadlines are checked (0: never).
   std::chrono::milliseconds tick_interval{1000};
   /// Deadline of each request of the housekeeping fan-out (stop, retire, ...).
   std::chrono::milliseconds fanout_timeout{60000};
