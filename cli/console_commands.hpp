@@ -1,5 +1,5 @@
 // The operator console: `gilgal deploy`, `deployments`, `logs`, `projects`,
-// `envs`, `cancel`, `rollback` — clients of the HTTP API (cli/console_client.hpp).
+// `envs`, `cancel`, `rollback`, `nodes` — clients of the HTTP API (cli/console_client.hpp).
 // Every command takes --url, --token and --json (cli/console_options.hpp).
 #pragma once
 
@@ -42,5 +42,6 @@ std::string page_query(int page, int limit);
 void add_console_list_commands(CLI::App& app, int& exit_code);
 void add_console_deployment_commands(CLI::App& app, int& exit_code);
 void add_console_deploy_command(CLI::App& app, int& exit_code);
+void add_console_node_commands(CLI::App& app, int& exit_code);
 
 } // namespace gilgal::cli

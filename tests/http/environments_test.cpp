@@ -1,6 +1,8 @@
 #define CAF_SUITE http.environments
 #include <caf/test/unit_test.hpp>
 
+#include <vector>
+
 #include "protocol/json.hpp"
 #include "tests/http/api_support.hpp"
 
@@ -110,6 +112,94 @@ CAF_TEST(resources and health check) {
     auto res = call(*cli, "PATCH", "/api/environments/" + id, tok, bad);
     CHECK_WHY(res.status == 400, bad.dump() + " -> " + res.describe());
   }
+}
+
+CAF_TEST(node labels round trip and merge on patch) {
+  auto r = call(*cli, "POST", envs_path(), tok,
+                json{{"name", "gpu"},
+                     {"type", "production"},
+                     {"buildNodeLabels", {{"arch", "amd64"}, {"gilgal.dev/gpu", ""}}},
+                     {"runNodeLabels", {{"zone", "eu-1"}}}});
+  CAF_REQUIRE_EQUAL(r.status, 201);
+  auto id = r.body["id"].get<std::string>();
+  CAF_CHECK_EQUAL(r.body["buildNodeLabels"], (json{{"arch", "amd64"}, {"gilgal.dev/gpu", ""}}));
+  CAF_CHECK_EQUAL(r.body["runNodeLabels"], (json{{"zone", "eu-1"}}));
+  auto one = call(*cli, "GET", "/api/environments/" + id, tok);
+  CAF_CHECK_EQUAL(one.body["buildNodeLabels"], r.body["buildNodeLabels"]);
+  CAF_CHECK_EQUAL(one.body["runNodeLabels"], r.body["runNodeLabels"]);
+  auto list = call(*cli, "GET", envs_path(), tok);
+  CAF_REQUIRE_EQUAL(list.body["items"].size(), 1u);
+  CAF_CHECK_EQUAL(list.body["items"][0]["runNodeLabels"], (json{{"zone", "eu-1"}}));
+  // PATCH merges: a value sets, null deletes, others stay; other settings stay.
+  r = call(*cli, "PATCH", "/api/environments/" + id, tok,
+           json{{"buildNodeLabels", {{"gilgal.dev/gpu", nullptr}, {"disk", "ssd"}}}});
+  CAF_REQUIRE_EQUAL(r.status, 200);
+  CAF_CHECK_EQUAL(r.body["buildNodeLabels"], (json{{"arch", "amd64"}, {"disk", "ssd"}}));
+  CAF_CHECK_EQUAL(r.body["runNodeLabels"], (json{{"zone", "eu-1"}}));
+  // The whole object null clears it.
+  r = call(*cli, "PATCH", "/api/environments/" + id, tok, json{{"runNodeLabels", nullptr}});
+  CAF_REQUIRE_EQUAL(r.status, 200);
+  CAF_CHECK_EQUAL(r.body["runNodeLabels"], json::object());
+  CAF_CHECK_EQUAL(r.body["buildNodeLabels"], (json{{"arch", "amd64"}, {"disk", "ssd"}}));
+  auto again = call(*cli, "GET", "/api/environments/" + id, tok);
+  CAF_CHECK_EQUAL(again.body, r.body);
+  // Without labels: empty objects.
+  auto plain = call(*cli, "GET", "/api/environments/"
+                                   + make_environment(*cli, tok, project_id, "plain"),
+                    tok);
+  CAF_CHECK_EQUAL(plain.body["buildNodeLabels"], json::object());
+  CAF_CHECK_EQUAL(plain.body["runNodeLabels"], json::object());
+}
+
+CAF_TEST(bad node labels answer 400 naming the field) {
+  auto id = make_environment(*cli, tok, project_id, "labels");
+  json many = json::object();
+  for (int i = 0; i < 17; ++i)
+    many["k" + std::to_string(i)] = "v";
+  struct bad_case {
+    json body;
+    std::string field;
+  };
+  std::vector<bad_case> cases{
+    {json{{"buildNodeLabels", "arch=amd64"}}, "buildNodeLabels"},
+    {json{{"buildNodeLabels", json::array({"arch"})}}, "buildNodeLabels"},
+    {json{{"runNodeLabels", 3}}, "runNodeLabels"},
+    {json{{"buildNodeLabels", {{"arch", 64}}}}, "buildNodeLabels.arch"},
+    {json{{"runNodeLabels", {{"gpu", true}}}}, "runNodeLabels.gpu"},
+    {json{{"runNodeLabels", {{"zone", {{"a", "b"}}}}}}, "runNodeLabels.zone"},
+    {json{{"buildNodeLabels", {{"", "x"}}}}, "buildNodeLabels"},
+    {json{{"buildNodeLabels", {{"-arch", "x"}}}}, "buildNodeLabels"},
+    {json{{"buildNodeLabels", {{"ar ch", "x"}}}}, "buildNodeLabels"},
+    {json{{"buildNodeLabels", {{std::string(64, 'a'), "x"}}}}, "buildNodeLabels"},
+    {json{{"runNodeLabels", {{"zone", "eu/1"}}}}, "runNodeLabels.zone"},
+    {json{{"runNodeLabels", {{"zone", "eu 1"}}}}, "runNodeLabels.zone"},
+    {json{{"runNodeLabels", {{"zone", std::string(64, 'x')}}}}, "runNodeLabels.zone"},
+    {json{{"buildNodeLabels", many}}, "buildNodeLabels"},
+  };
+  for (auto& c : cases) {
+    auto r = call(*cli, "PATCH", "/api/environments/" + id, tok, c.body);
+    CHECK_WHY(r.status == 400 && r.names_field(c.field), c.body.dump() + " -> " + r.describe());
+    auto created = call(*cli, "POST", envs_path(), tok,
+                        [&] {
+                          auto b = c.body;
+                          b["name"] = "bad";
+                          b["type"] = "staging";
+                          return b;
+                        }());
+    CHECK_WHY(created.status == 400 && created.names_field(c.field),
+              c.body.dump() + " -> " + created.describe());
+  }
+  // The limits themselves are fine: 63-character names and values, 16 labels, empty value.
+  json edge = json::object();
+  for (int i = 0; i < 15; ++i)
+    edge["k" + std::to_string(i)] = "";
+  edge[std::string(1, 'a') + std::string(62, '/')] = std::string(63, '.');
+  auto ok = call(*cli, "PATCH", "/api/environments/" + id, tok, json{{"buildNodeLabels", edge}});
+  CHECK_WHY(ok.status == 200, ok.describe());
+  CAF_CHECK_EQUAL(ok.body["buildNodeLabels"].size(), 16u);
+  // Nothing of the refused bodies was stored.
+  auto stored = call(*cli, "GET", "/api/environments/" + id, tok);
+  CAF_CHECK_EQUAL(stored.body["runNodeLabels"], json::object());
 }
 
 CAF_TEST(soft delete frees the name and live names are unique per project) {
