@@ -17,10 +17,13 @@
 #include "actors/local_node.hpp"
 #include "actors/logger.hpp"
 #include "actors/scheduler.hpp"
+#include "cli/cluster_config.hpp"
+#include "cli/cluster_listener.hpp"
 #include "cli/logging.hpp"
 #include "cli/settings_options.hpp"
 #include "cli/shutdown_signals.hpp"
 #include "cli/store_access.hpp"
+#include "config/cluster_secret.hpp"
 #include "http/http_edge.hpp"
 #include "protocol/error.hpp"
 #include "protocol/type_ids.hpp"
@@ -77,6 +80,15 @@ int run_serve(const settings& s) {
   {
     caf::actor_system_config cfg;
     configure_actor_system(cfg);
+    if (!s.cluster_listen.empty()) {
+      // Build farm: middleman (+ OpenSSL); the secret is checked before anything starts.
+      auto ready = configure_cluster(cfg, s);
+      auto secret = ready ? load_cluster_secret(s) : caf::expected<std::string>{ready.error()};
+      if (!secret) {
+        spdlog::error("{}", error_text(secret.error()));
+        return 2;
+      }
+    }
     caf::actor_system sys{cfg};
 
     // The deployment engine: logger, scheduler, the in-process node, the supervisor.
@@ -84,7 +96,7 @@ int run_serve(const settings& s) {
     scheduler_config placing;
     auto scheduler = spawn_scheduler(sys, placing);
     node_actor node;
-    {
+    if (!s.no_local_node) {
       node_settings local;
       local.cfg = s;
       local.work_root = s.data_dir + "/work";
@@ -139,6 +151,17 @@ int run_serve(const settings& s) {
       spdlog::error("cannot serve HTTP on {}: {}", s.listen, error_text(edge.error()));
       stop_engine();
       return 1;
+    }
+    if (!s.cluster_listen.empty()) {
+      auto port = open_cluster_listener(sys, s, scheduler, logger, engine.db);
+      if (!port) {
+        spdlog::error("{}", error_text(port.error()));
+        stop_actor(sys, *edge, "http edge");
+        stop_engine();
+        return 1;
+      }
+      spdlog::info("cluster: listening on {}:{}",
+                   s.cluster_listen.substr(0, s.cluster_listen.rfind(':')), *port);
     }
     {
       // Crash recovery once the address is ours (a server that cannot start touches
