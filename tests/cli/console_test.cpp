@@ -1,5 +1,5 @@
 // The operator console (`gilgal deploy`, `projects`, `envs`, `deployments`,
-// `logs`, `cancel`, `rollback`) as a user runs it: the real `gilgal` binary
+// `logs`, `cancel`, `rollback`, `nodes`) as a user runs it: the real `gilgal` binary
 // against a real `gilgal serve`, deploying local git repositories into the
 // real Docker daemon. Plus unit tests of its SSE parser, URL and formatting.
 #define CAF_SUITE cli.console
@@ -384,6 +384,38 @@ CAF_TEST(projects and environments by name and by id) {
   res = srv.run({"deployments", "shop"});
   CAF_CHECK_EQUAL(res.exit_code, 0);
   CAF_CHECK(contains(res.out, "no deployments"));
+}
+
+CAF_TEST(nodes lists the in-process node) {
+  gilgal_server srv{[] {
+    server_options o;
+    o.extra_args = {"--max-concurrent-builds", "3"};
+    return o;
+  }()};
+  auto res = srv.run({"nodes"});
+  CAF_REQUIRE_EQUAL(res.exit_code, 0);
+  auto rows = lines_of(res.out);
+  CAF_REQUIRE_EQUAL(rows.size(), 2u);
+  CAF_CHECK_EQUAL(rows[0].rfind("NAME", 0), 0u);
+  for (auto col : {"STATE", "CAPACITY", "BUILDS", "RUNS", "LAST-HEARTBEAT", "LABELS"})
+    CAF_CHECK(contains(rows[0], col));
+  // "local  up  3  0  0  0s ago  -", columns aligned under the header.
+  CAF_CHECK_EQUAL(rows[1].rfind("local ", 0), 0u);
+  CAF_CHECK_EQUAL(rows[1].substr(rows[0].find("STATE"), 2), "up");
+  CAF_CHECK_EQUAL(rows[1].substr(rows[0].find("CAPACITY"), 1), "3");
+  CAF_CHECK_EQUAL(rows[1].substr(rows[0].find("BUILDS"), 1), "0");
+  CAF_CHECK(contains(rows[1], " ago"));
+  res = srv.run({"nodes", "--json"});
+  CAF_REQUIRE_EQUAL(res.exit_code, 0);
+  auto body = json::parse(res.out);
+  CAF_REQUIRE_EQUAL(body.at("nodes").size(), 1u);
+  CAF_CHECK_EQUAL(body["nodes"][0].at("name"), "local");
+  CAF_CHECK_EQUAL(body["nodes"][0].at("capacity"), 3);
+  CAF_CHECK_EQUAL(body["nodes"][0].at("local"), true);
+  // A wrong token: the server's refusal, exit 1.
+  res = srv.run({"nodes"}, {{{"GILGAL_TOKEN", "glg_nope"}}});
+  CAF_CHECK_EQUAL(res.exit_code, 1);
+  CAF_CHECK(contains(res.err, "missing or invalid bearer token"));
 }
 
 CAF_TEST(deploy follows the log to success and the other commands see it) {
