@@ -17,7 +17,9 @@ constexpr auto sweep_timeout = std::chrono::seconds{60};
 // A function-based actor without a behaviour lives while it awaits
 // responses and terminates after the last one.
 void sweeper(caf::event_based_actor* self, sweep_target node, deployment_store_actor db,
-             std::string name) {
+             std::string node_name) {
+  // " on node NAME" for the log lines, or nothing.
+  auto name = node_name.empty() ? std::string{} : " on node " + node_name;
   self->request(node, sweep_timeout, list_atom::value)
     .then(
       [self, node, db, name](const std::map<std::string, std::string>& containers) {
@@ -28,26 +30,26 @@ void sweeper(caf::event_based_actor* self, sweep_target node, deployment_store_a
             [self, node, name, containers](const std::vector<std::string>& keep) {
               for (auto& [container, deployment_id] : containers) {
                 if (std::find(keep.begin(), keep.end(), container) != keep.end()) {
-                  spdlog::info("re-adopted container {} of deployment {} on node {}",
+                  spdlog::info("re-adopted container {} of deployment {}{}",
                                container.substr(0, 12), deployment_id, name);
                   continue;
                 }
-                spdlog::info("removing orphan container {} (deployment {}) on node {}",
+                spdlog::info("removing orphan container {} (deployment {}){}",
                              container.substr(0, 12), deployment_id, name);
                 self->request(node, sweep_timeout, stop_atom::value, container)
                   .then([](bool) {},
                         [name](const caf::error& err) {
-                          spdlog::warn("container sweep on node {}: {}", name,
+                          spdlog::warn("container sweep{}: {}", name,
                                        message_of(err));
                         });
               }
             },
             [name](const caf::error& err) {
-              spdlog::warn("container sweep on node {} skipped: {}", name, message_of(err));
+              spdlog::warn("container sweep{} skipped: {}", name, message_of(err));
             });
       },
       [name](const caf::error& err) {
-        spdlog::warn("container sweep on node {} skipped (Docker): {}", name, message_of(err));
+        spdlog::warn("container sweep{} skipped (Docker): {}", name, message_of(err));
       });
 }
 

@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "actors/container_sweep.hpp"
 #include "actors/deployment_actor.hpp"
 #include "actors/metrics.hpp"
 #include "protocol/error.hpp"
@@ -62,33 +63,7 @@ void quit_when_idle(self_ptr self) {
 
 /// Removes containers of no live deployment (after the unfinished ones ended).
 void sweep_containers(self_ptr self) {
-  auto& st = self->state;
-  self->request(st.cfg.cluster, std::chrono::seconds(60), list_atom::value)
-    .then(
-      [self](const std::map<std::string, std::string>& containers) {
-        self->request(self->state.cfg.db, std::chrono::seconds(60), keep_atom::value, containers)
-          .then(
-            [self, containers](const std::vector<std::string>& keep) {
-              for (auto& [container, deployment_id] : containers) {
-                if (std::find(keep.begin(), keep.end(), container) != keep.end()) {
-                  spdlog::info("re-adopted container {} of deployment {}",
-                               container.substr(0, 12), deployment_id);
-                  continue;
-                }
-                spdlog::info("removing orphan container {} (deployment {})",
-                             container.substr(0, 12), deployment_id);
-                self->request(self->state.cfg.cluster, std::chrono::seconds(60),
-                              stop_atom::value, container)
-                  .then([](bool) {}, [](const caf::error&) {});
-              }
-            },
-            [](const caf::error& err) {
-              spdlog::warn("container sweep skipped: {}", message_of(err));
-            });
-      },
-      [](const caf::error& err) {
-        spdlog::warn("container sweep skipped (Docker): {}", message_of(err));
-      });
+  sweep_node_containers(self, self->state.cfg.cluster, self->state.cfg.db);
 }
 
 } // namespace
