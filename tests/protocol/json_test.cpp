@@ -68,6 +68,68 @@ CAF_TEST(environments mask values on request) {
   CAF_REQUIRE(back);
   CAF_CHECK(back->variables == e.variables);
   CAF_CHECK_EQUAL(back->settings.memory_mb, 256);
+  CAF_CHECK_EQUAL(shown["buildNodeLabels"], json::object());
+  e.settings.build_labels = {{"arch", "amd64"}};
+  e.settings.run_labels = {{"zone", "eu-1"}, {"ssd", ""}};
+  auto labelled = to_json(e, false);
+  CAF_CHECK_EQUAL(labelled["buildNodeLabels"], (json{{"arch", "amd64"}}));
+  CAF_CHECK_EQUAL(labelled["runNodeLabels"], (json{{"zone", "eu-1"}, {"ssd", ""}}));
+  auto labels_back = environment_from_json(labelled);
+  CAF_REQUIRE(labels_back);
+  CAF_CHECK(labels_back->settings.build_labels == e.settings.build_labels);
+  CAF_CHECK(labels_back->settings.run_labels == e.settings.run_labels);
+}
+
+CAF_TEST(environment label bodies) {
+  environment e;
+  CAF_CHECK(!apply_environment_json(
+    json{{"name", "a"}, {"type", "staging"}, {"buildNodeLabels", {{"arch", "amd64"}}}}, e,
+    true));
+  CAF_CHECK(e.settings.build_labels == (std::map<std::string, std::string>{{"arch", "amd64"}}));
+  // A PATCH merges; null deletes one label, a null object clears.
+  CAF_CHECK(!apply_environment_json(json{{"buildNodeLabels", {{"gpu", "1"}, {"arch", nullptr}}}},
+                                    e, false));
+  CAF_CHECK(e.settings.build_labels == (std::map<std::string, std::string>{{"gpu", "1"}}));
+  CAF_CHECK(!apply_environment_json(json{{"buildNodeLabels", nullptr}}, e, false));
+  CAF_CHECK(e.settings.build_labels.empty());
+  // A null value on create is a wrong type; a refused body changes nothing.
+  environment fresh;
+  CAF_CHECK(names(apply_environment_json(json{{"name", "a"}, {"type", "staging"},
+                                              {"runNodeLabels", {{"zone", nullptr}}}},
+                                         fresh, true),
+                  "runNodeLabels.zone"));
+  e.settings.run_labels = {{"zone", "eu-1"}};
+  CAF_CHECK(names(apply_environment_json(json{{"runNodeLabels", {{"zone", "eu 2"}}}}, e, false),
+                  "runNodeLabels.zone"));
+  CAF_CHECK(names(apply_environment_json(json{{"runNodeLabels", "zone=eu"}}, e, false),
+                  "runNodeLabels"));
+  CAF_CHECK_EQUAL(e.settings.run_labels.at("zone"), "eu-1");
+}
+
+CAF_TEST(nodes serialise camelCase) {
+  node_status n;
+  n.name = "n1";
+  n.state = "up";
+  n.capacity = 4;
+  n.running_builds = 2;
+  n.running_runs = 1;
+  n.labels = {{"arch", "arm64"}};
+  n.last_heartbeat = "2026-01-01T00:00:01.000Z";
+  auto j = to_json(n);
+  CAF_CHECK_EQUAL(j, (json{{"name", "n1"},
+                           {"state", "up"},
+                           {"capacity", 4},
+                           {"runningBuilds", 2},
+                           {"runningRuns", 1},
+                           {"labels", {{"arch", "arm64"}}},
+                           {"lastHeartbeat", "2026-01-01T00:00:01.000Z"},
+                           {"joinedAt", nullptr},
+                           {"local", false}}));
+  auto back = node_status_from_json(j);
+  CAF_REQUIRE(back);
+  CAF_CHECK_EQUAL(back->running_builds, 2);
+  CAF_CHECK(back->labels == n.labels);
+  CAF_CHECK(back->joined_at.empty());
 }
 
 CAF_TEST(pages) {
@@ -101,10 +163,19 @@ CAF_TEST(deployments serialise camelCase with nulls) {
   CAF_CHECK_EQUAL(j["port"], 20001);
   CAF_CHECK(j["deployedAt"].is_null());
   CAF_CHECK(j["errorMessage"].is_null());
+  CAF_CHECK(j["buildNode"].is_null());
+  CAF_CHECK(j["runNode"].is_null());
+  d.build_node = "local";
+  d.run_node = "edge-1";
+  j = to_json(d);
+  CAF_CHECK_EQUAL(j["buildNode"], "local");
+  CAF_CHECK_EQUAL(j["runNode"], "edge-1");
   auto back = deployment_from_json(j);
   CAF_REQUIRE(back);
   CAF_CHECK_EQUAL(back->port, 20001);
   CAF_CHECK(back->duration_seconds && *back->duration_seconds == 12.5);
+  CAF_CHECK_EQUAL(back->build_node, "local");
+  CAF_CHECK_EQUAL(back->run_node, "edge-1");
 }
 
 CAF_TEST(body parsing) {

@@ -146,6 +146,30 @@ CAF_TEST(environment settings) {
                  "healthCheck.timeoutSeconds"));
   CAF_CHECK(with([](auto& t) { t.health_check_timeout_seconds = 3601; },
                  "healthCheck.timeoutSeconds"));
+  CAF_CHECK(with([](auto& t) { t.build_labels = {{"-x", "1"}}; }, "buildNodeLabels"));
+  CAF_CHECK(with([](auto& t) { t.run_labels = {{"x", "a/b"}}; }, "runNodeLabels.x"));
+}
+
+CAF_TEST(node labels) {
+  for (auto key : {"a", "arch", "gilgal.dev/gpu", "A_b-c.d", "9"})
+    CHECK_WHY(!validate_node_label_key("labels", key), key);
+  for (auto key : {"", "-a", ".a", "/a", "_a", "a b", "a=b", "a:b", "é"})
+    CHECK_WHY(names(validate_node_label_key("labels", key), "labels"), key);
+  CAF_CHECK(!validate_node_label_key("labels", std::string(63, 'k')));
+  CAF_CHECK(names(validate_node_label_key("labels", std::string(64, 'k')), "labels"));
+  for (auto value : {"", "amd64", "-", "1.2_3-x"})
+    CHECK_WHY(!validate_node_label_value("labels.k", value), value);
+  for (auto value : {"a/b", "a b", "a=b", "a,b"})
+    CHECK_WHY(names(validate_node_label_value("labels.k", value), "labels.k"), value);
+  CAF_CHECK(!validate_node_label_value("labels.k", std::string(63, 'v')));
+  CAF_CHECK(names(validate_node_label_value("labels.k", std::string(64, 'v')), "labels.k"));
+  std::map<std::string, std::string> labels;
+  for (int i = 0; i < 16; ++i)
+    labels["k" + std::to_string(i)] = "v";
+  CAF_CHECK(!validate_node_labels("labels", labels));
+  labels["one-more"] = "v";
+  CAF_CHECK(names(validate_node_labels("labels", labels), "labels"));
+  CAF_CHECK(names(validate_node_labels("labels", {{"ok", "bad value"}}), "labels.ok"));
 }
 
 CAF_TEST(pagination parameters) {
