@@ -94,6 +94,7 @@ int run_serve(const settings& s) {
     // The deployment engine: logger, scheduler, the in-process node, the supervisor.
     auto logger = spawn_logger(sys, *db);
     scheduler_config placing;
+    placing.heartbeat_timeout = std::chrono::seconds{s.heartbeat_timeout_seconds};
     auto scheduler = spawn_scheduler(sys, placing);
     node_actor node;
     if (!s.no_local_node) {
