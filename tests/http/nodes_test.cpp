@@ -214,3 +214,16 @@ CAF_TEST(the served list shows the in-process node) {
 }
 
 CAF_TEST_FIXTURE_SCOPE_END()
+
+CAF_TEST(without the local node the list is empty) {
+  server_options o;
+  o.extra_args = {"--no-local-node"};
+  gilgal_server bare{o};
+  auto c = bare.client();
+  auto r = call(*c, "GET", "/api/nodes", bare.token());
+  CAF_REQUIRE_EQUAL(r.status, 200);
+  CAF_CHECK_EQUAL(r.body, (json{{"nodes", json::array()}}));
+  auto res = bare.run({"nodes"});
+  CAF_CHECK_EQUAL(res.exit_code, 0);
+  CAF_CHECK(res.out.find("no nodes") != std::string::npos);
+}
