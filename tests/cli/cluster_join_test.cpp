@@ -5,6 +5,7 @@
 #define CAF_SUITE cli.cluster_join
 #include <caf/test/unit_test.hpp>
 
+#include <csignal>
 #include <thread>
 
 #include <nlohmann/json.hpp>
@@ -145,6 +146,22 @@ CAF_TEST(a node joins again after the control plane restarts) {
   gilgal_node n1{cp.node("n1")};
   CAF_REQUIRE_EQUAL(cp.srv->restart(), 0);
   CAF_REQUIRE(cp.srv->wait_for_log("cluster: listening on", 10s));
+  auto until = std::chrono::steady_clock::now() + 20s;
+  while (count_of(n1.output(), "node n1 joined") < 2 && std::chrono::steady_clock::now() < until)
+    std::this_thread::sleep_for(50ms);
+  CAF_CHECK_EQUAL(count_of(n1.output(), "node n1 joined"), 2u);
+  CAF_CHECK(cp.wait_node_state("n1", "up"));
+}
+
+CAF_TEST(a node notices a silent control plane and joins again when it answers) {
+  cluster_server cp;
+  gilgal_node n1{cp.node("n1")};
+  // A frozen control plane sends no middleman heartbeats: the node's
+  // connection times out (5 s) and it starts rejoining.
+  ::kill(cp.srv->pid(), SIGSTOP);
+  bool lost = n1.wait_for_output("lost the control plane", 15s);
+  ::kill(cp.srv->pid(), SIGCONT);
+  CAF_REQUIRE(lost);
   auto until = std::chrono::steady_clock::now() + 20s;
   while (count_of(n1.output(), "node n1 joined") < 2 && std::chrono::steady_clock::now() < until)
     std::this_thread::sleep_for(50ms);
