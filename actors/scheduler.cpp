@@ -8,6 +8,7 @@
 #include <caf/system_messages.hpp>
 #include <spdlog/spdlog.h>
 
+#include "actors/metrics.hpp"
 #include "protocol/error.hpp"
 #include "protocol/ids.hpp"
 
@@ -144,6 +145,7 @@ void unqueue(scheduler_state& st, const std::string& id, caf::error why) {
   st.queued.erase(q);
   entry->promise.deliver(std::move(why));
   st.queue.erase(entry);
+  metrics::set_queue_length(static_cast<int64_t>(st.queue.size()));
   auto j = st.jobs.find(id);
   if (j != st.jobs.end())
     j->second.queued = false;
@@ -165,6 +167,7 @@ void serve_queue(scheduler_state& st) {
     st.queued.erase(it->id);
     it = st.queue.erase(it);
   }
+  metrics::set_queue_length(static_cast<int64_t>(st.queue.size()));
 }
 
 /// The node is down: every deployment placed on it is told, its slots freed.
@@ -362,6 +365,7 @@ scheduler(scheduler_actor::stateful_pointer<scheduler_state> self, scheduler_con
       st.queue.push_back(scheduler_waiting{id, labels, promise});
       st.queued[id] = std::prev(st.queue.end());
       job.queued = true;
+      metrics::set_queue_length(static_cast<int64_t>(st.queue.size()));
       return promise;
     },
     [self](place_atom, run_atom, const std::string& id, const std::string& node_name,

@@ -259,6 +259,7 @@ caf::error rollback_deployment(request_context& ctx) {
   d.kind = "rollback";
   d.rollback_of = target->id;
   d.image_name = target->image_name;
+  d.run_node = target->run_node; // the image is retained where the target ran
   d.commit_sha = target->commit_sha;
   d.commit_message = "Rollback to " + target->id.substr(0, 8)
                      + (target->commit_message.empty() ? "" : ": " + target->commit_message);
