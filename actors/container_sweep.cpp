@@ -15,11 +15,17 @@ namespace {
 constexpr auto sweep_timeout = std::chrono::seconds{60};
 
 // A function-based actor without a behaviour lives while it awaits
-// responses and terminates after the last one.
+// responses and terminates after the last one (or when the node or the
+// store goes down, or the actor that spawned it terminates).
 void sweeper(caf::event_based_actor* self, sweep_target node, deployment_store_actor db,
              std::string node_name) {
   // " on node NAME" for the log lines, or nothing.
   auto name = node_name.empty() ? std::string{} : " on node " + node_name;
+  // A target that stops may never answer (a promise it held dies with it):
+  // give up at once instead of waiting for the timeouts.
+  self->monitor(node);
+  self->monitor(db);
+  self->set_down_handler([self](caf::down_msg&) { self->quit(); });
   self->request(node, sweep_timeout, list_atom::value)
     .then(
       [self, node, db, name](const std::map<std::string, std::string>& containers) {
@@ -59,7 +65,8 @@ void sweep_node_containers(caf::local_actor* self, sweep_target node, deployment
                            std::string node_name) {
   if (!node || !db)
     return;
-  self->spawn(sweeper, std::move(node), std::move(db), std::move(node_name));
+  // Linked: the sweep ends with the actor that started it (e.g. at shutdown).
+  self->spawn<caf::linked>(sweeper, std::move(node), std::move(db), std::move(node_name));
 }
 
 } // namespace gilgal

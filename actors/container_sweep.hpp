@@ -21,7 +21,8 @@ using sweep_target = caf::typed_actor<
 
 /// Starts the sweep of `node` in a short-lived helper actor spawned by `self`
 /// (list_atom on the node -> keep_atom on the store -> stop_atom for the
-/// others) and returns at once. Failures are logged and end the sweep.
+/// others) and returns at once. Failures are logged and end the sweep; so
+/// does the termination of `self` (linked), of `node` or of `db`.
 /// `node_name` (if not empty) is named in the log lines.
 void sweep_node_containers(caf::local_actor* self, sweep_target node, deployment_store_actor db,
                            std::string node_name = {});
