@@ -39,6 +39,91 @@ void forget_closed_streams(logger_state& st) {
     }
 }
 
+/// Numbers a line, hands it to live subscribers and queues it for storage.
+void emit(logger_actor::stateful_pointer<logger_state> self, log_stream& s, log_line line) {
+  auto& st = self->state;
+  line.seq = ++s.last_seq;
+  metrics::add_log_lines();
+  for (auto& sub : s.subscribers)
+    caf::anon_send(sub, log_atom::value, line);
+  s.recent.push_back(line);
+  if (s.recent.size() > logger_recent_lines)
+    s.recent.erase(s.recent.begin(),
+                   s.recent.begin() + (s.recent.size() - logger_recent_lines));
+  st.pending.push_back(std::move(line));
+  if (st.pending.size() >= flush_batch) {
+    flush(self);
+  } else if (!st.tick_scheduled) {
+    st.tick_scheduled = true;
+    self->delayed_send(self, flush_interval, tick_atom::value);
+  }
+}
+
+void close_stream(logger_actor::stateful_pointer<logger_state> self, const std::string& id,
+                  log_stream& s) {
+  s.closed = true;
+  s.closed_at = std::chrono::steady_clock::now();
+  for (auto& sub : s.subscribers)
+    caf::anon_send(sub, close_atom::value, id);
+  s.subscribers.clear();
+  flush(self);
+}
+
+/// Writes everything pending and answers the flushes that waited for streams
+/// being opened, once the writer has stored it.
+void answer_flush_waiters(logger_actor::stateful_pointer<logger_state> self) {
+  auto& st = self->state;
+  if (st.flush_waiters.empty())
+    return;
+  flush(self);
+  auto waiters = std::move(st.flush_waiters);
+  st.flush_waiters.clear();
+  self->request(st.writer, caf::infinite, put_atom::value, std::vector<log_line>{})
+    .then(
+      [waiters](bool ok) mutable {
+        for (auto& rp : waiters)
+          rp.deliver(ok);
+      },
+      [waiters](const caf::error& err) mutable {
+        for (auto& rp : waiters)
+          rp.deliver(err);
+      });
+}
+
+/// The last stored seq of a stream being opened is known: number and emit
+/// the lines held meanwhile, in order.
+void opened(logger_actor::stateful_pointer<logger_state> self, const std::string& id,
+            int64_t stored_seq) {
+  auto i = self->state.streams.find(id);
+  if (i == self->state.streams.end() || !i->second.opening)
+    return;
+  auto& s = i->second;
+  s.opening = false;
+  --self->state.opening;
+  s.last_seq = std::max(s.last_seq, stored_seq);
+  auto held = std::move(s.held);
+  s.held.clear();
+  for (auto& line : held)
+    emit(self, s, std::move(line));
+  if (s.close_when_open) {
+    s.close_when_open = false;
+    close_stream(self, id, s);
+  }
+  if (self->state.opening == 0)
+    answer_flush_waiters(self);
+}
+
+/// Asks the store where a stream new to the logger stands. The writer handles
+/// its mailbox in order, so every batch sent before is stored when it answers.
+void begin_open(logger_actor::stateful_pointer<logger_state> self, const std::string& id,
+                log_stream& s) {
+  s.opening = true;
+  ++self->state.opening;
+  self->request(self->state.writer, caf::infinite, open_atom::value, id)
+    .then([self, id](int64_t stored) { opened(self, id, stored); },
+          [self, id](const caf::error&) { opened(self, id, 0); });
+}
+
 } // namespace
 
 log_writer_actor::behavior_type log_writer(log_writer_actor::pointer,
@@ -58,6 +143,10 @@ log_writer_actor::behavior_type log_writer(log_writer_actor::pointer,
       }
       return false;
     },
+    [db](open_atom, const std::string& id) -> int64_t {
+      auto res = db->last_log_seq(id);
+      return res ? *res : int64_t{0};
+    },
   };
 }
 
@@ -69,27 +158,20 @@ logger_actor::behavior_type logger(logger_actor::stateful_pointer<logger_state> 
     [self](log_atom, const std::string& id, const std::string& level,
            const std::string& message) {
       auto& st = self->state;
-      auto& s = st.streams[id];
+      auto [i, fresh] = st.streams.try_emplace(id);
+      auto& s = i->second;
       log_line line;
       line.deployment_id = id;
-      line.seq = ++s.last_seq;
       line.level = level;
       line.message = message;
       line.timestamp = now_rfc3339();
-      metrics::add_log_lines();
-      for (auto& sub : s.subscribers)
-        caf::anon_send(sub, log_atom::value, line);
-      s.recent.push_back(line);
-      if (s.recent.size() > logger_recent_lines)
-        s.recent.erase(s.recent.begin(),
-                       s.recent.begin() + (s.recent.size() - logger_recent_lines));
-      st.pending.push_back(std::move(line));
-      if (st.pending.size() >= flush_batch) {
-        flush(self);
-      } else if (!st.tick_scheduled) {
-        st.tick_scheduled = true;
-        self->delayed_send(self, flush_interval, tick_atom::value);
+      if (fresh)
+        begin_open(self, id, s);
+      if (s.opening) {
+        s.held.push_back(std::move(line));
+        return;
       }
+      emit(self, s, std::move(line));
     },
     [self](open_atom, const std::string& id, int64_t last_seq) {
       auto& s = self->state.streams[id];
@@ -98,16 +180,18 @@ logger_actor::behavior_type logger(logger_actor::stateful_pointer<logger_state> 
     },
     [self](close_atom, const std::string& id) {
       auto& s = self->state.streams[id];
-      s.closed = true;
-      s.closed_at = std::chrono::steady_clock::now();
-      for (auto& sub : s.subscribers)
-        caf::anon_send(sub, close_atom::value, id);
-      s.subscribers.clear();
-      flush(self);
+      if (s.opening) {
+        s.close_when_open = true;
+        return;
+      }
+      close_stream(self, id, s);
     },
     [self](subscribe_atom, const std::string& id, int64_t after,
            const caf::actor& subscriber) -> caf::result<std::vector<log_line>, bool> {
-      auto& s = self->state.streams[id];
+      auto [i, fresh] = self->state.streams.try_emplace(id);
+      auto& s = i->second;
+      if (fresh)
+        begin_open(self, id, s);
       std::vector<log_line> lines;
       for (auto& l : s.recent)
         if (l.seq > after)
@@ -124,6 +208,12 @@ logger_actor::behavior_type logger(logger_actor::stateful_pointer<logger_state> 
       subs.erase(std::remove(subs.begin(), subs.end(), subscriber), subs.end());
     },
     [self](flush_atom) -> caf::result<bool> {
+      if (self->state.opening > 0) {
+        // Lines held for a stream being opened are written first.
+        auto rp = self->make_response_promise<bool>();
+        self->state.flush_waiters.push_back(rp);
+        return rp;
+      }
       flush(self);
       // The writer handles messages in order: this reply follows every batch sent.
       return self->delegate(self->state.writer, put_atom::value, std::vector<log_line>{});

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include <caf/typed_event_based_actor.hpp>
+#include <caf/typed_response_promise.hpp>
 
 #include "protocol/interfaces.hpp"
 #include "storage/store.hpp"
@@ -18,13 +19,20 @@ namespace gilgal {
 
 /// Writes batches of lines; detached, so its store calls block only itself.
 using log_writer_actor = caf::typed_actor<
-  caf::replies_to<put_atom, std::vector<log_line>>::with<bool>>;
+  caf::replies_to<put_atom, std::vector<log_line>>::with<bool>,
+  // The last seq stored for a deployment (0 if none, or if the store fails).
+  caf::replies_to<open_atom, std::string>::with<int64_t>>;
 
 log_writer_actor::behavior_type log_writer(log_writer_actor::pointer self,
                                            std::shared_ptr<store> db);
 
 struct log_stream {
   int64_t last_seq = 0;
+  // A stream the logger did not know (a new deployment, or a late line after
+  // a restart) waits for the last stored seq before numbering its lines.
+  bool opening = false;
+  bool close_when_open = false;
+  std::vector<log_line> held; // lines that arrived while opening, unnumbered
   std::vector<log_line> recent; // the newest lines, for late subscribers
   std::vector<caf::actor> subscribers;
   bool closed = false;
@@ -36,6 +44,8 @@ struct logger_state {
   std::vector<log_line> pending; // not yet handed to the writer
   bool tick_scheduled = false;
   log_writer_actor writer;
+  size_t opening = 0; // streams waiting for their stored seq
+  std::vector<caf::typed_response_promise<bool>> flush_waiters; // until opening == 0
   static inline const char* name = "logger";
 };
 
