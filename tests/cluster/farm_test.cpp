@@ -350,11 +350,12 @@ struct fixture {
   }
 };
 
-bool contains(const std::vector<std::string>& lines, const std::string& text) {
-  for (auto& l : lines)
-    if (l.find(text) != std::string::npos)
-      return true;
-  return false;
+/// Index of the first line containing `text`, or lines.size().
+size_t index_of(const std::vector<std::string>& lines, const std::string& text) {
+  for (size_t i = 0; i < lines.size(); ++i)
+    if (lines[i].find(text) != std::string::npos)
+      return i;
+  return lines.size();
 }
 
 #define SKIP_WITHOUT_FARM()                                                    \
@@ -390,8 +391,14 @@ CAF_TEST(a build on node A runs on node B through the registry) {
   CAF_REQUIRE(on_b);
   CAF_CHECK(on_b->running);
   CAF_CHECK(!node("node-a").docker->inspect_container(container));
+  // One log, in order: A's build output, then B's pull.
   auto lines = log_lines(id);
-  CAF_CHECK(contains(lines, "Pulling image " + registry->address() + "/"));
+  auto step1 = index_of(lines, " : FROM gilgal-test/busybox");
+  auto step2 = index_of(lines, " : COPY www /www");
+  auto pull = index_of(lines, "Pulling image " + registry->address() + "/");
+  CAF_CHECK(step1 < step2);
+  CAF_CHECK(step2 < pull);
+  CAF_CHECK(pull < lines.size());
   // It answers with the content built on A.
   auto port = done["port"].get<int>();
   CAF_CHECK_EQUAL(get_text(port, "/index.html"), text);
