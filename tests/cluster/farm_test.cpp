@@ -110,34 +110,42 @@ struct fixture {
   std::vector<farm_node> nodes; // "node-a" (role=a), "node-b" (role=b)
   std::unique_ptr<git_repo> repo;
 
-  std::string setup_error; // why the farm could not be started (a failure)
-
   fixture() {
-    try {
-      skip = docker_daemon::skip_reason();
-      if (skip.empty())
-        skip = local_registry::unavailable_reason();
-      if (skip.empty())
-        start_farm();
-    } catch (const std::exception& e) {
-      // CAF test does not catch a fixture's exceptions: keep the fixture
-      // alive so that its destructor stops what did start.
-      setup_error = e.what();
-    }
+    skip = docker_daemon::skip_reason();
+    if (skip.empty())
+      skip = local_registry::unavailable_reason();
   }
 
-  void start_farm() {
+  /// Starts the farm (in the test body, so that a failure is a test failure
+  /// and the destructor stops what did start); false when it must be skipped.
+  bool start(bool with_registry) {
+    if (!skip.empty()) {
+      CAF_MESSAGE("skipped: " << skip);
+      return false;
+    }
+    try {
+      start_farm(with_registry);
+    } catch (const std::exception& e) {
+      CAF_FAIL("the farm did not start: " << e.what());
+    }
+    return true;
+  }
+
+  void start_farm(bool with_registry) {
     docker_client main{docker_host_or_default()};
     if (auto img = ensure_busybox_image(main); !img)
       throw std::runtime_error("test image: " + message_of(img.error()));
-    registry = std::make_unique<local_registry>();
+    if (with_registry)
+      registry = std::make_unique<local_registry>();
     repo = std::make_unique<git_repo>();
     cluster_port = free_port();
     server_options opts;
     opts.allow_local_sources = true;
     opts.env["GILGAL_CLUSTER_SECRET"] = secret;
     opts.extra_args = {"--cluster-listen", "127.0.0.1:" + std::to_string(cluster_port),
-                       "--no-local-node", "--registry-url", registry_url()};
+                       "--no-local-node"};
+    if (registry)
+      opts.extra_args.insert(opts.extra_args.end(), {"--registry-url", registry_url()});
     srv = std::make_unique<gilgal_server>(opts);
     for (auto [name, labels] : {std::pair{"node-a", "role=a"}, std::pair{"node-b", "role=b"}}) {
       farm_node n;
@@ -168,8 +176,9 @@ struct fixture {
     registry.reset();
   }
 
+  /// Empty without a registry.
   std::string registry_url() const {
-    return "http://" + registry->address() + "/";
+    return registry ? "http://" + registry->address() + "/" : std::string{};
   }
 
   node_options node_opts(const farm_node& n) const {
@@ -358,20 +367,16 @@ size_t index_of(const std::vector<std::string>& lines, const std::string& text) 
   return lines.size();
 }
 
-#define SKIP_WITHOUT_FARM()                                                    \
-  if (!setup_error.empty())                                                    \
-    CAF_FAIL("the farm did not start: " << setup_error);                       \
-  if (!skip.empty()) {                                                         \
-    CAF_MESSAGE("skipped: " << skip);                                          \
-    return;                                                                    \
-  }
+#define START_FARM(with_registry)                                              \
+  if (!start(with_registry))                                                   \
+    return;
 
 } // namespace
 
 CAF_TEST_FIXTURE_SCOPE(farm_tests, fixture)
 
 CAF_TEST(a build on node A runs on node B through the registry) {
-  SKIP_WITHOUT_FARM();
+  START_FARM(true);
   auto app = create_app("handoff", json{{"role", "a"}}, json{{"role", "b"}});
   auto text = random_word("built-on-a-");
   auto sha = repo->commit({{"Dockerfile", web_dockerfile}, {"www/index.html", text}});
@@ -405,7 +410,7 @@ CAF_TEST(a build on node A runs on node B through the registry) {
 }
 
 CAF_TEST(builds spread over both nodes) {
-  SKIP_WITHOUT_FARM();
+  START_FARM(true);
   // Two builds at once on two apps: each node has one slot, so both are used.
   auto first = create_app("spread-one");
   auto second = create_app("spread-two");
@@ -428,7 +433,7 @@ CAF_TEST(builds spread over both nodes) {
 }
 
 CAF_TEST(sigkill of the building node reschedules or fails within 15 s) {
-  SKIP_WITHOUT_FARM();
+  START_FARM(true);
   auto app = create_app("lost");
   auto marker = random_word("lost-");
   auto sha = repo->commit({{"Dockerfile", slow_dockerfile(marker)}});
@@ -441,7 +446,7 @@ CAF_TEST(sigkill of the building node reschedules or fails within 15 s) {
 }
 
 CAF_TEST(a frozen node is declared down by the heartbeat within 15 s) {
-  SKIP_WITHOUT_FARM();
+  START_FARM(true);
   // SIGSTOP keeps the connection open: only the heartbeat timeout sees it.
   auto app = create_app("frozen");
   auto marker = random_word("frozen-");
@@ -457,7 +462,7 @@ CAF_TEST(a frozen node is declared down by the heartbeat within 15 s) {
 }
 
 CAF_TEST(a killed node that returns joins again and its leftovers are removed) {
-  SKIP_WITHOUT_FARM();
+  START_FARM(true);
   auto app = create_app("returns", json{{"role", "a"}});
   auto marker = random_word("returns-");
   auto sha = repo->commit({{"Dockerfile", slow_dockerfile(marker)}});
@@ -489,12 +494,14 @@ CAF_TEST(a killed node that returns joins again and its leftovers are removed) {
   CAF_MESSAGE("after the return: " << d.dump());
   CAF_CHECK(str(d, "status") == "failed"
             || (str(d, "status") == "building" && str(d, "buildNode") == "node-a"));
+  if (str(d, "status") == "failed")
+    CAF_CHECK(str(d, "errorMessage").find("node lost") != std::string::npos);
   if (!terminal(d))
     api("DELETE", "/api/deployments/" + id);
 }
 
 CAF_TEST(cancel of a build on a remote node stops it there within 2 s) {
-  SKIP_WITHOUT_FARM();
+  START_FARM(true);
   auto app = create_app("cancel", json{{"role", "b"}});
   auto marker = random_word("cancel-");
   auto sha = repo->commit({{"Dockerfile", slow_dockerfile(marker)}});
@@ -523,7 +530,7 @@ CAF_TEST(cancel of a build on a remote node stops it there within 2 s) {
 }
 
 CAF_TEST(a node with a wrong secret is refused) {
-  SKIP_WITHOUT_FARM();
+  START_FARM(true);
   auto opts = node_opts(node("node-a"));
   opts.name = "intruder";
   opts.secret = "not-the-secret-0123456789";
@@ -540,6 +547,34 @@ CAF_TEST(a node with a wrong secret is refused) {
   // The secret never shows in either log.
   CAF_CHECK(intruder.output().find(opts.secret) == std::string::npos);
   CAF_CHECK(srv->log().find(secret) == std::string::npos);
+}
+
+CAF_TEST(without a registry a deployment builds and runs on one node) {
+  START_FARM(false);
+  // Two at once, so that both nodes build: each runs where it was built.
+  auto first = create_app("local-one");
+  auto second = create_app("local-two");
+  auto marker_one = random_word("local-one-");
+  auto marker_two = random_word("local-two-");
+  auto d1 = str(deploy(first, repo->commit({{"Dockerfile", slow_web_dockerfile(marker_one, 2)}})),
+                "id");
+  auto d2 = str(deploy(second, repo->commit({{"Dockerfile", slow_web_dockerfile(marker_two, 2)}})),
+                "id");
+  std::set<std::string> builders;
+  for (auto& [id, marker] : {std::pair{d1, marker_one}, std::pair{d2, marker_two}}) {
+    auto done = await_end(id);
+    CAF_CHECK_EQUAL(str(done, "status"), "success");
+    auto built = str(done, "buildNode");
+    CAF_CHECK_EQUAL(str(done, "runNode"), built);
+    builders.insert(built);
+    auto lines = log_lines(id);
+    CAF_CHECK_EQUAL(index_of(lines, "Pulling image"), lines.size());
+    if (str(done, "status") == "success") {
+      CAF_CHECK(node(built).docker->inspect_container(str(done, "containerId")));
+      CAF_CHECK_EQUAL(get_text(done["port"].get<int>(), "/index.html"), marker + "\n");
+    }
+  }
+  CAF_CHECK_EQUAL(builders.size(), 2u);
 }
 
 CAF_TEST_FIXTURE_SCOPE_END()
