@@ -339,6 +339,10 @@ deployment_pipeline(deployment_actor::stateful_pointer<deployment_state> self,
            make_error(errc::unavailable, "worker stopped: " + self->system().render(msg.reason)));
       return;
     }
+    // A builder or runner already given up for its lost node: its link's
+    // exit may still have been on its way.
+    if (msg.reason == caf::exit_reason::remote_link_unreachable)
+      return;
     if (msg.reason == caf::exit_reason::user_shutdown) {
       log(self, "warning", "Deployment cancelled");
       finish(self, status::cancelled, "cancelled by user", caf::exit_reason::user_shutdown);
