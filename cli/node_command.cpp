@@ -14,6 +14,7 @@
 #include <spdlog/spdlog.h>
 
 #include "actors/gatekeeper.hpp"
+#include "actors/container_watcher.hpp"
 #include "actors/image_janitor.hpp"
 #include "actors/local_node.hpp"
 #include "actors/logger_relay.hpp"
@@ -123,6 +124,9 @@ int run_node(const settings& s) {
     auto node = spawn_node(sys, ns, relay);
     auto janitor = spawn_image_janitor(sys, s.docker_host,
                                        std::chrono::seconds{s.image_prune_interval_seconds});
+    // Restarts and OOM kills of this node's containers go to their deployments'
+    // logs on the control plane (the logger there continues their numbering).
+    auto watcher = spawn_container_watcher(sys, {s.docker_host, relay, nullptr});
 
     auto refused = std::make_shared<refusal>();
     node_agent_config agent_cfg;
@@ -166,6 +170,7 @@ int run_node(const settings& s) {
     stop_actor(sys, agent, "node agent");
     stop_actor(sys, caf::actor_cast<caf::actor>(node), "node");
     stop_actor(sys, janitor, "image janitor");
+    stop_actor(sys, watcher, "container watcher");
     stop_actor(sys, caf::actor_cast<caf::actor>(relay), "logger relay");
   }
   spdlog::info("stopped");

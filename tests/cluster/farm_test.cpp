@@ -577,4 +577,33 @@ CAF_TEST(without a registry a deployment builds and runs on one node) {
   CAF_CHECK_EQUAL(builders.size(), 2u);
 }
 
+CAF_TEST(restarts of a container on a remote node reach its log on the control plane) {
+  START_FARM(false);
+  auto app = create_app("crashing");
+  // Serves long enough to pass its health check, then exits with code 3.
+  auto sha = repo->commit({{"Dockerfile", "FROM gilgal-test/busybox:latest\nCOPY www /www\n"
+                                          "CMD [\"/bin/sh\", \"-c\", \"httpd -p $PORT -h /www; "
+                                          "sleep 3; exit 3\"]\n"},
+                           {"www/index.html", "crash soon\n"}});
+  auto id = str(deploy(app, sha), "id");
+  auto done = await_end(id);
+  CAF_REQUIRE_EQUAL(str(done, "status"), "success");
+  auto deadline = clock_type::now() + 30s;
+  bool logged = false;
+  while (!logged && clock_type::now() < deadline) {
+    auto lines = log_lines(id);
+    logged = index_of(lines, "Container exited with code 3; restarting (restart 1)")
+             < lines.size();
+    if (!logged)
+      std::this_thread::sleep_for(200ms);
+  }
+  CAF_CHECK(logged);
+  // Numbered after the pipeline's lines: one log, no gaps, no clashes.
+  auto r = api("GET", "/api/deployments/" + id + "/logs?limit=100");
+  CAF_REQUIRE_EQUAL(r.status, 200);
+  int64_t expected_seq = 1;
+  for (auto& item : r.body["items"])
+    CAF_CHECK_EQUAL(item["seq"].get<int64_t>(), expected_seq++);
+}
+
 CAF_TEST_FIXTURE_SCOPE_END()
