@@ -19,6 +19,7 @@
 #include "actors/local_node.hpp"
 #include "actors/logger_relay.hpp"
 #include "actors/node_agent.hpp"
+#include "cli/actor_runtime.hpp"
 #include "cli/cluster_config.hpp"
 #include "cli/logging.hpp"
 #include "cli/settings_options.hpp"
@@ -31,7 +32,6 @@ namespace gilgal::cli {
 
 namespace {
 
-constexpr auto actor_stop_timeout = std::chrono::seconds{15};
 constexpr auto shutdown_limit = std::chrono::seconds{60};
 
 // Settings that only the control plane uses: not offered as `gilgal node` flags.
@@ -54,18 +54,6 @@ std::string host_name() {
   if (::gethostname(buf, sizeof buf - 1) != 0 || !*buf)
     return "node";
   return buf;
-}
-
-void stop_actor(caf::actor_system& sys, const caf::actor& whom, const char* name) {
-  if (!whom)
-    return;
-  caf::scoped_actor self{sys};
-  self->monitor(whom);
-  self->send_exit(whom, caf::exit_reason::user_shutdown);
-  self->receive([](const caf::down_msg&) {},
-                caf::after(actor_stop_timeout) >> [name] {
-                  spdlog::warn("{} did not stop within {}s", name, actor_stop_timeout.count());
-                });
 }
 
 int fail(const std::string& message) {
@@ -107,11 +95,7 @@ int run_node(const settings& s) {
   int exit_code = 0;
   {
     caf::actor_system_config cfg;
-    add_message_types(cfg);
-    cfg.set("scheduler.policy", caf::atom("sharing"));
-    cfg.set("scheduler.max-threads", 2);
-    cfg.set("logger.file-verbosity", caf::atom("quiet"));
-    cfg.set("logger.console-verbosity", caf::atom("quiet"));
+    configure_actor_system(cfg);
     if (auto ok = configure_cluster(cfg, s); !ok)
       return fail(message_of(ok.error()));
     caf::actor_system sys{cfg};

@@ -1,5 +1,6 @@
 #include "cli/serve_command.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <csignal>
 #include <memory>
@@ -17,6 +18,7 @@
 #include "actors/local_node.hpp"
 #include "actors/logger.hpp"
 #include "actors/scheduler.hpp"
+#include "cli/actor_runtime.hpp"
 #include "cli/cluster_config.hpp"
 #include "cli/cluster_listener.hpp"
 #include "cli/logging.hpp"
@@ -35,27 +37,15 @@ namespace {
 constexpr auto actor_stop_timeout = std::chrono::seconds{15};
 constexpr auto shutdown_limit = std::chrono::seconds{60};
 
-// The actor system of the control plane: the "sharing" scheduler with few
-// workers idles at a fraction of the work-stealing policy's CPU use.
-void configure_actor_system(caf::actor_system_config& cfg) {
-  add_message_types(cfg);
-  cfg.set("scheduler.policy", caf::atom("sharing"));
-  cfg.set("scheduler.max-threads", 2);
-  cfg.set("logger.file-verbosity", caf::atom("quiet"));
-  cfg.set("logger.console-verbosity", caf::atom("quiet"));
-}
-
-// Sends `reason` to `whom` and waits (bounded) for it to terminate.
-void stop_actor(caf::actor_system& sys, const caf::actor& whom, const char* name) {
-  if (!whom)
-    return;
-  caf::scoped_actor self{sys};
-  self->monitor(whom);
-  self->send_exit(whom, caf::exit_reason::user_shutdown);
-  self->receive([](const caf::down_msg&) {},
-                caf::after(actor_stop_timeout) >> [name] {
-                  spdlog::warn("{} did not stop within {}s", name, actor_stop_timeout.count());
-                });
+// Every setting except those only `gilgal node` uses.
+std::vector<std::string> serve_keys() {
+  static const std::vector<std::string> node_only = {"join", "node_name", "node_capacity",
+                                                     "node_labels"};
+  std::vector<std::string> keys;
+  for (auto& info : describe_settings())
+    if (std::find(node_only.begin(), node_only.end(), info.key) == node_only.end())
+      keys.push_back(info.key);
+  return keys;
 }
 
 std::string error_text(const caf::error& err) {
@@ -196,7 +186,7 @@ void add_serve_command(CLI::App& app, int& exit_code) {
              "directory by default, or PostgreSQL with --database-url) and the deployment "
              "engine. Precedence: flags > GILGAL_* environment > --config file > defaults. "
              "Stops cleanly on SIGTERM or SIGINT.");
-  auto opts = std::make_shared<settings_options>(*serve, std::vector<std::string>{});
+  auto opts = std::make_shared<settings_options>(*serve, serve_keys());
   serve->callback([&exit_code, opts] {
     auto s = opts->resolve();
     if (!s) {

@@ -1,5 +1,8 @@
 #include "nodes/abort_signal.hpp"
 
+#include <condition_variable>
+#include <thread>
+
 namespace gilgal {
 
 void abort_signal::trigger() {
@@ -21,6 +24,25 @@ int abort_signal::add_waker(std::function<void()> f) {
 void abort_signal::remove_waker(int token) {
   std::lock_guard<std::mutex> guard{mtx_};
   wakers_.erase(token);
+}
+
+bool wait_or_abort(std::chrono::milliseconds d, const std::shared_ptr<abort_signal>& abort) {
+  if (!abort) {
+    std::this_thread::sleep_for(d);
+    return false;
+  }
+  auto mtx = std::make_shared<std::mutex>();
+  auto cv = std::make_shared<std::condition_variable>();
+  int token = abort->add_waker([mtx, cv] {
+    std::lock_guard<std::mutex> guard{*mtx};
+    cv->notify_all();
+  });
+  {
+    std::unique_lock<std::mutex> lock{*mtx};
+    cv->wait_for(lock, d, [&] { return abort->triggered(); });
+  }
+  abort->remove_waker(token);
+  return abort->triggered();
 }
 
 } // namespace gilgal

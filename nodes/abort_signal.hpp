@@ -5,6 +5,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <functional>
 #include <map>
 #include <memory>
@@ -37,5 +38,9 @@ private:
   int next_token_ = 0;
   std::map<int, std::function<void()>> wakers_;
 };
+
+/// Waits `d`, or less if `abort` (may be null) fires meanwhile; true if it fired.
+/// For the pauses between retries of blocking work.
+bool wait_or_abort(std::chrono::milliseconds d, const std::shared_ptr<abort_signal>& abort);
 
 } // namespace gilgal

@@ -1,35 +1,9 @@
 #include "nodes/image_pusher.hpp"
 
-#include <condition_variable>
-#include <mutex>
-#include <thread>
-
 #include "nodes/docker_client.hpp"
 #include "protocol/error.hpp"
 
 namespace gilgal {
-
-namespace {
-
-/// Waits `d` or until `abort` fires; true if it fired.
-bool wait_or_abort(std::chrono::milliseconds d, const std::shared_ptr<abort_signal>& abort) {
-  if (!abort)
-    return std::this_thread::sleep_for(d), false;
-  auto mtx = std::make_shared<std::mutex>();
-  auto cv = std::make_shared<std::condition_variable>();
-  int token = abort->add_waker([mtx, cv] {
-    std::lock_guard<std::mutex> guard{*mtx};
-    cv->notify_all();
-  });
-  {
-    std::unique_lock<std::mutex> lock{*mtx};
-    cv->wait_for(lock, d, [&] { return abort->triggered(); });
-  }
-  abort->remove_waker(token);
-  return abort->triggered();
-}
-
-} // namespace
 
 std::string registry_host_of(const std::string& url) {
   auto s = url;
