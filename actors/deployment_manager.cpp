@@ -1,5 +1,7 @@
 #include "actors/deployment_manager.hpp"
 
+#include <optional>
+
 #include <spdlog/spdlog.h>
 
 #include "actors/container_sweep.hpp"
@@ -17,7 +19,7 @@ using self_ptr = deployment_manager_actor::stateful_pointer<deployment_manager_s
 /// scheduler holds its build request, so a GET right after the POST sees its
 /// queue position.
 void launch(self_ptr self, deployment record, project source, environment target,
-            caf::typed_response_promise<bool> rp) {
+            std::optional<caf::typed_response_promise<bool>> rp) {
   auto& st = self->state;
   deployment_context ctx;
   ctx.record = std::move(record);
@@ -30,12 +32,20 @@ void launch(self_ptr self, deployment record, project source, environment target
   ctx.run_timeout = st.cfg.run_timeout;
   ctx.image_retention = st.cfg.image_retention;
   auto id = ctx.record.id;
+  st.busy[ctx.record.environment_id] = id;
   auto worker = self->spawn(deployment_pipeline, std::move(ctx));
   self->monitor(worker);
   st.running.emplace(id, worker);
   self->request(worker, std::chrono::seconds(60), start_atom::value)
-    .then([rp](int64_t) mutable { rp.deliver(true); },
-          [rp](const caf::error&) mutable { rp.deliver(true); });
+    .then(
+      [rp](int64_t) mutable {
+        if (rp)
+          rp->deliver(true);
+      },
+      [rp](const caf::error&) mutable {
+        if (rp)
+          rp->deliver(true);
+      });
 }
 
 /// Ends a deployment that has no actor (queued, or left by a crash).
@@ -56,6 +66,27 @@ void end_without_actor(self_ptr self, deployment d, const char* status,
           });
 }
 
+/// The deployment `id` of environment `env` has ended: the next one waiting
+/// for that environment starts.
+void environment_done(self_ptr self, const std::string& env, const std::string& id) {
+  auto& st = self->state;
+  auto b = st.busy.find(env);
+  if (b == st.busy.end() || b->second != id)
+    return;
+  st.busy.erase(b);
+  auto w = st.waiting.find(env);
+  if (w == st.waiting.end())
+    return;
+  if (!w->second.empty() && !st.stopping) {
+    auto next = std::move(w->second.front());
+    w->second.pop_front();
+    launch(self, std::move(next.record), std::move(next.source), std::move(next.target),
+           std::nullopt);
+  }
+  if (w->second.empty())
+    st.waiting.erase(w);
+}
+
 void quit_when_idle(self_ptr self) {
   if (self->state.stopping && self->state.running.empty())
     self->quit(self->state.stopping);
@@ -73,10 +104,17 @@ deployment_manager(deployment_manager_actor::stateful_pointer<deployment_manager
                    deployment_manager_config cfg) {
   self->state.cfg = std::move(cfg);
   self->set_down_handler([self](caf::down_msg& msg) {
-    auto& running = self->state.running;
-    for (auto i = running.begin(); i != running.end(); ++i) {
+    auto& st = self->state;
+    for (auto i = st.running.begin(); i != st.running.end(); ++i) {
       if (i->second.address() == msg.source) {
-        running.erase(i);
+        auto id = i->first;
+        st.running.erase(i);
+        for (auto& [env, busy_id] : st.busy)
+          if (busy_id == id) {
+            auto env_id = env;
+            environment_done(self, env_id, id);
+            break;
+          }
         break;
       }
     }
@@ -88,6 +126,11 @@ deployment_manager(deployment_manager_actor::stateful_pointer<deployment_manager
       return;
     st.stopping = msg.reason;
     auto interrupted = make_error(errc::unavailable, "interrupted by server shutdown");
+    for (auto& [env, queue] : st.waiting)
+      for (auto& w : queue)
+        end_without_actor(self, w.record, status::failed, "interrupted by server shutdown",
+                          "error");
+    st.waiting.clear();
     for (auto& [id, worker] : st.running)
       self->send_exit(worker, interrupted);
     quit_when_idle(self);
@@ -100,6 +143,18 @@ deployment_manager(deployment_manager_actor::stateful_pointer<deployment_manager
         return make_error(errc::unavailable, "the server is shutting down");
       if (st.running.count(d.id) > 0)
         return false;
+      if (auto b = st.busy.find(d.environment_id); b != st.busy.end()) {
+        auto& queue = st.waiting[d.environment_id];
+        for (auto& w : queue)
+          if (w.record.id == d.id)
+            return false;
+        queue.push_back(waiting_deployment{d, p, e});
+        self->send(st.cfg.log, log_atom::value, d.id, std::string{"info"},
+                   "Queued at position " + std::to_string(queue.size())
+                     + ": waiting for deployment " + b->second.substr(0, 8)
+                     + " of this environment to finish");
+        return true;
+      }
       auto rp = self->make_response_promise<bool>();
       launch(self, d, p, e, rp);
       return rp;
@@ -110,9 +165,22 @@ deployment_manager(deployment_manager_actor::stateful_pointer<deployment_manager
         self->send_exit(i->second, caf::exit_reason::user_shutdown);
         return true;
       }
+      for (auto& [env, queue] : st.waiting)
+        for (auto i = queue.begin(); i != queue.end(); ++i)
+          if (i->record.id == id) {
+            auto record = i->record;
+            queue.erase(i);
+            end_without_actor(self, record, status::cancelled, "cancelled by user", "warning");
+            return true;
+          }
       return false;
     },
     [self](queue_atom, const std::string& id) -> caf::result<int64_t> {
+      // Waiting for its environment, or (started) for a build slot.
+      for (auto& [env, queue] : self->state.waiting)
+        for (size_t i = 0; i < queue.size(); ++i)
+          if (queue[i].record.id == id)
+            return static_cast<int64_t>(i + 1);
       return self->delegate(self->state.cfg.cluster, queue_atom::value, id);
     },
     [self](recover_atom) -> caf::result<int64_t> {

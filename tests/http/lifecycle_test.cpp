@@ -71,6 +71,13 @@ std::string get_text(int port, const std::string& path) {
   return res && res->status == 200 ? res->body : std::string{};
 }
 
+bool contains(const std::vector<std::string>& lines, const std::string& text) {
+  for (auto& l : lines)
+    if (l.find(text) != std::string::npos)
+      return true;
+  return false;
+}
+
 struct fixture {
   docker_client docker{docker_host_or_default()};
   std::unique_ptr<gilgal_server> srv;
@@ -152,9 +159,30 @@ struct fixture {
                         "web " + text);
   }
 
-  json deploy(const std::string& sha) {
+  /// Waits (up to 5 s: the logger writes in batches) for a line of the
+  /// deployment's stored log that contains `text`.
+  bool await_log_line(const std::string& id, const std::string& text) {
+    auto deadline = clock_type::now() + std::chrono::seconds(5);
+    while (!contains(log_lines(id), text)) {
+      if (clock_type::now() > deadline)
+        return false;
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    return true;
+  }
+
+  /// A second environment of the app; returns its id.
+  std::string create_environment(const std::string& name) {
+    auto e = api("POST", "/api/projects/" + project_id + "/environments",
+                 json{{"name", name}, {"type", "staging"}, {"healthCheck", {{"timeoutSeconds", 30}}}});
+    CAF_REQUIRE_EQUAL(e.status, 201);
+    return e.body["id"].get<std::string>();
+  }
+
+  json deploy(const std::string& sha, const std::string& environment = {}) {
     auto r = api("POST", "/api/projects/" + project_id + "/deployments",
-                 json{{"environmentId", env_id}, {"commitSha", sha}});
+                 json{{"environmentId", environment.empty() ? env_id : environment},
+                      {"commitSha", sha}});
     CAF_REQUIRE_EQUAL(r.status, 201);
     CAF_REQUIRE_EQUAL(r.body["status"], "pending");
     return r.body;
@@ -252,12 +280,6 @@ struct fixture {
   }
 };
 
-bool contains(const std::vector<std::string>& lines, const std::string& text) {
-  for (auto& l : lines)
-    if (l.find(text) != std::string::npos)
-      return true;
-  return false;
-}
 
 } // namespace
 
@@ -457,6 +479,56 @@ CAF_TEST(sigterm mid build exits cleanly and fails the deployment) {
   auto d = get(id);
   CAF_CHECK_EQUAL(d["status"], "failed");
   CAF_CHECK_EQUAL(d["errorMessage"], "interrupted by server shutdown");
+}
+
+CAF_TEST(an environment runs one deployment at a time and the newest stays live) {
+  start_server({"--max-concurrent-builds", "2"});
+  create_app();
+  auto sha_slow = commit_slow();
+  auto marker = markers.back();
+  auto sha_web = commit_web("newest\n");
+  auto first = deploy(sha_slow)["id"].get<std::string>();
+  await_slow_step(first, marker);
+  // A free build slot, but the environment is busy: the second waits for the first.
+  auto second = deploy(sha_web)["id"].get<std::string>();
+  CAF_CHECK_EQUAL(field(second, "status"), "pending");
+  CAF_CHECK_EQUAL(field(second, "queuePosition"), 1);
+  CHECK_WHY(await_log_line(second, "of this environment to finish"),
+            "no waiting line in the log");
+  // Another environment takes the free slot at once.
+  auto staging = create_environment("staging");
+  auto other = deploy(sha_web, staging)["id"].get<std::string>();
+  auto other_end = await_end(other);
+  CAF_CHECK_EQUAL(other_end["status"], "success");
+  CAF_CHECK_EQUAL(field(second, "status"), "pending");
+  // The first ends (cancelled): the second starts, succeeds and is the one live.
+  CAF_CHECK_EQUAL(api("DELETE", "/api/deployments/" + first).status, 200);
+  auto end = await_end(second);
+  CAF_CHECK_EQUAL(end["status"], "success");
+  auto live = docker.list_containers({"gilgal.environment=" + env_id}, false);
+  CAF_REQUIRE(live);
+  CAF_REQUIRE_EQUAL(live->size(), 1u);
+  CAF_CHECK_EQUAL(live->front().id, end["containerId"].get<std::string>());
+}
+
+CAF_TEST(a build beyond the slots waits for one in another environment) {
+  start_server({"--max-concurrent-builds", "1"});
+  create_app();
+  auto sha_slow = commit_slow();
+  auto marker = markers.back();
+  auto sha_web = commit_web("slot\n");
+  auto first = deploy(sha_slow)["id"].get<std::string>();
+  await_slow_step(first, marker);
+  auto staging = create_environment("staging");
+  auto second = deploy(sha_web, staging)["id"].get<std::string>();
+  CAF_CHECK_EQUAL(field(second, "status"), "pending");
+  CAF_CHECK_EQUAL(field(second, "queuePosition"), 1);
+  CHECK_WHY(await_log_line(second, "waiting for a free build slot"),
+            "no build-slot line in the log");
+  CAF_CHECK_EQUAL(api("DELETE", "/api/deployments/" + first).status, 200);
+  auto end = await_end(second);
+  CAF_CHECK_EQUAL(end["status"], "success");
+  CAF_CHECK(field(second, "queuePosition").is_null());
 }
 
 CAF_TEST_FIXTURE_SCOPE_END()
