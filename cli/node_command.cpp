@@ -34,21 +34,6 @@ namespace {
 
 constexpr auto shutdown_limit = std::chrono::seconds{60};
 
-// Settings that only the control plane uses: not offered as `gilgal node` flags.
-const std::vector<std::string> control_plane_only = {
-  "listen", "database_url", "max_body_bytes", "cluster_listen", "no_local_node",
-  "heartbeat_timeout_seconds", "image_retention",
-};
-
-std::vector<std::string> node_keys() {
-  std::vector<std::string> keys;
-  for (auto& info : describe_settings())
-    if (std::find(control_plane_only.begin(), control_plane_only.end(), info.key)
-        == control_plane_only.end())
-      keys.push_back(info.key);
-  return keys;
-}
-
 std::string host_name() {
   char buf[256] = {};
   if (::gethostname(buf, sizeof buf - 1) != 0 || !*buf)
@@ -168,7 +153,7 @@ void add_node_command(CLI::App& app, int& exit_code) {
             "--cluster-secret-file), build and run on this machine's Docker (--docker-host). "
             "Rejoins after the control plane is lost. Stops cleanly on SIGTERM or SIGINT; exits "
             "1 if the control plane refuses it.");
-  auto opts = std::make_shared<settings_options>(*node, node_keys());
+  auto opts = std::make_shared<settings_options>(*node, setting_keys_for(setting_command::node));
   node->callback([&exit_code, opts] {
     auto s = opts->resolve();
     if (!s) {

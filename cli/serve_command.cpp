@@ -37,17 +37,6 @@ namespace {
 constexpr auto actor_stop_timeout = std::chrono::seconds{15};
 constexpr auto shutdown_limit = std::chrono::seconds{60};
 
-// Every setting except those only `gilgal node` uses.
-std::vector<std::string> serve_keys() {
-  static const std::vector<std::string> node_only = {"join", "node_name", "node_capacity",
-                                                     "node_labels"};
-  std::vector<std::string> keys;
-  for (auto& info : describe_settings())
-    if (std::find(node_only.begin(), node_only.end(), info.key) == node_only.end())
-      keys.push_back(info.key);
-  return keys;
-}
-
 std::string error_text(const caf::error& err) {
   auto msg = message_of(err);
   return msg.empty() ? std::string{to_string(code_of(err))} : msg;
@@ -186,7 +175,7 @@ void add_serve_command(CLI::App& app, int& exit_code) {
              "directory by default, or PostgreSQL with --database-url) and the deployment "
              "engine. Precedence: flags > GILGAL_* environment > --config file > defaults. "
              "Stops cleanly on SIGTERM or SIGINT.");
-  auto opts = std::make_shared<settings_options>(*serve, serve_keys());
+  auto opts = std::make_shared<settings_options>(*serve, setting_keys_for(setting_command::serve));
   serve->callback([&exit_code, opts] {
     auto s = opts->resolve();
     if (!s) {

@@ -1,5 +1,7 @@
 #include "config/settings.hpp"
 
+#include <algorithm>
+
 #include <cctype>
 #include <cerrno>
 #include <cmath>
@@ -337,6 +339,22 @@ const std::vector<setting_info>& describe_settings() {
     return out;
   }();
   return infos;
+}
+
+std::vector<std::string> setting_keys_for(setting_command command) {
+  // Only a build node joins; only the control plane serves HTTP and the store.
+  static const std::vector<std::string> node_only = {"join", "node_name", "node_capacity",
+                                                     "node_labels"};
+  static const std::vector<std::string> control_plane_only = {
+    "listen",         "database_url",          "max_body_bytes",  "cluster_listen",
+    "no_local_node",  "heartbeat_timeout_seconds", "image_retention",
+  };
+  const auto& excluded = command == setting_command::serve ? node_only : control_plane_only;
+  std::vector<std::string> keys;
+  for (auto& info : describe_settings())
+    if (std::find(excluded.begin(), excluded.end(), info.key) == excluded.end())
+      keys.push_back(info.key);
+  return keys;
 }
 
 caf::expected<void> set_setting(settings& out, const std::string& key, const std::string& text,

@@ -99,6 +99,14 @@ struct setting_info {
 /// Every setting, in the order `gilgal serve --help` lists them.
 const std::vector<setting_info>& describe_settings();
 
+/// Which command a setting's flag belongs to: `gilgal serve` offers every
+/// setting but the node-only ones, `gilgal node` every one but the
+/// control-plane-only ones.
+enum class setting_command { serve, node };
+
+/// The keys of the settings `command` offers, in describe_settings() order.
+std::vector<std::string> setting_keys_for(setting_command command);
+
 /// Sets the setting named by TOML `key` from its text form (as given in an
 /// environment variable or a flag). errc::invalid_argument names `source`
 /// (e.g. "--listen" or "GILGAL_LISTEN") but never echoes the value.

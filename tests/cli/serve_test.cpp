@@ -1,6 +1,7 @@
 #define CAF_SUITE cli.serve
 #include <caf/test/unit_test.hpp>
 
+#include <algorithm>
 #include <csignal>
 #include <fstream>
 #include <thread>
@@ -51,13 +52,35 @@ CAF_TEST(help explains every option) {
   auto res = run_gilgal({"serve", "--help"});
   CAF_CHECK_EQUAL(res.exit_code, 0);
   CAF_CHECK(contains(res.out, "--config"));
+  auto serve_keys = setting_keys_for(setting_command::serve);
+  auto node_help = run_gilgal({"node", "--help"});
+  CAF_CHECK_EQUAL(node_help.exit_code, 0);
+  auto node_keys = setting_keys_for(setting_command::node);
+  auto offered = [](const std::vector<std::string>& keys, const std::string& key) {
+    return std::find(keys.begin(), keys.end(), key) != keys.end();
+  };
   for (auto& info : describe_settings()) {
-    if (!info.flag.empty())
-      CAF_CHECK(contains(res.out, "--" + info.flag));
-    else
+    CAF_CHECK(offered(serve_keys, info.key) || offered(node_keys, info.key));
+    if (info.flag.empty()) {
       CAF_CHECK(!contains(res.out, "--" + info.key)); // secrets have no flag
-    CAF_CHECK(contains(res.out, info.env) || info.flag.empty());
+      continue;
+    }
+    // An option line of CLI11's help starts with two spaces and the flag.
+    auto flag = "\n  --" + info.flag + " ";
+    CAF_MESSAGE("flag --" << info.flag);
+    CAF_CHECK_EQUAL(contains(res.out, flag), offered(serve_keys, info.key));
+    CAF_CHECK_EQUAL(contains(node_help.out, flag), offered(node_keys, info.key));
+    if (offered(serve_keys, info.key))
+      CAF_CHECK(contains(res.out, info.env));
   }
+  // The node's own flags are not the control plane's, and the reverse.
+  for (auto* flag : {"\n  --join ", "\n  --name ", "\n  --capacity ", "\n  --labels "}) {
+    CAF_CHECK(!contains(res.out, flag));
+    CAF_CHECK(contains(node_help.out, flag));
+  }
+  for (auto* flag : {"\n  --listen ", "\n  --database-url ", "\n  --cluster-listen ",
+                     "\n  --no-local-node "})
+    CAF_CHECK(!contains(node_help.out, flag));
   for (auto* flag : {"--listen", "--data-dir", "--database-url", "--allow-local-sources",
                      "--log-level", "--docker-host", "--bind-address"})
     CAF_CHECK(contains(res.out, flag));
