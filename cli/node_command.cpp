@@ -153,17 +153,7 @@ void add_node_command(CLI::App& app, int& exit_code) {
             "--cluster-secret-file), build and run on this machine's Docker (--docker-host). "
             "Rejoins after the control plane is lost. Stops cleanly on SIGTERM or SIGINT; exits "
             "1 if the control plane refuses it.");
-  auto opts = std::make_shared<settings_options>(*node, setting_keys_for(setting_command::node));
-  node->callback([&exit_code, opts] {
-    auto s = opts->resolve();
-    if (!s) {
-      auto msg = message_of(s.error());
-      fprintf(stderr, "error: %s\n", msg.c_str());
-      exit_code = 2;
-      return;
-    }
-    exit_code = run_node(*s);
-  });
+  run_with_settings(*node, setting_keys_for(setting_command::node), exit_code, run_node);
 }
 
 } // namespace gilgal::cli

@@ -175,17 +175,7 @@ void add_serve_command(CLI::App& app, int& exit_code) {
              "directory by default, or PostgreSQL with --database-url) and the deployment "
              "engine. Precedence: flags > GILGAL_* environment > --config file > defaults. "
              "Stops cleanly on SIGTERM or SIGINT.");
-  auto opts = std::make_shared<settings_options>(*serve, setting_keys_for(setting_command::serve));
-  serve->callback([&exit_code, opts] {
-    auto s = opts->resolve();
-    if (!s) {
-      auto msg = message_of(s.error());
-      fprintf(stderr, "error: %s\n", msg.c_str());
-      exit_code = 2;
-      return;
-    }
-    exit_code = run_serve(*s);
-  });
+  run_with_settings(*serve, setting_keys_for(setting_command::serve), exit_code, run_serve);
 }
 
 } // namespace gilgal::cli

@@ -1,6 +1,9 @@
 #include "cli/settings_options.hpp"
 
 #include <algorithm>
+#include <cstdio>
+
+#include "protocol/error.hpp"
 
 namespace gilgal::cli {
 
@@ -37,6 +40,21 @@ caf::expected<settings> settings_options::resolve() const {
       flags.emplace_back(key, text_values_.at(key));
   }
   return resolve_settings(config_file_, flags);
+}
+
+void run_with_settings(CLI::App& command, const std::vector<std::string>& keys, int& exit_code,
+                       std::function<int(const settings&)> run) {
+  auto opts = std::make_shared<settings_options>(command, keys);
+  command.callback([&exit_code, opts, run = std::move(run)] {
+    auto s = opts->resolve();
+    if (!s) {
+      auto msg = message_of(s.error());
+      fprintf(stderr, "error: %s\n", msg.c_str());
+      exit_code = 2;
+      return;
+    }
+    exit_code = run(*s);
+  });
 }
 
 } // namespace gilgal::cli

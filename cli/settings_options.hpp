@@ -2,6 +2,7 @@
 // and their resolution with the precedence flags > environment > file > defaults.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -30,5 +31,11 @@ private:
   std::map<std::string, bool> bool_values_;        // key -> flag value
   std::vector<std::pair<std::string, CLI::Option*>> options_;
 };
+
+/// Gives `command` the flags of `keys` and a callback that resolves them and
+/// sets `exit_code` to run(settings), or to 2 (with the error on stderr) when
+/// the settings are invalid.
+void run_with_settings(CLI::App& command, const std::vector<std::string>& keys, int& exit_code,
+                       std::function<int(const settings&)> run);
 
 } // namespace gilgal::cli
