@@ -323,6 +323,12 @@ scheduler(scheduler_actor::stateful_pointer<scheduler_state> self, scheduler_con
         return make_error(errc::invalid_argument, "node " + info.name + " has no actor");
       auto [it, fresh] = st.nodes.try_emplace(info.name);
       auto& n = it->second;
+      // A node of this process is never restarted elsewhere: a remote node
+      // under its name is another machine, not a rejoin.
+      if (!fresh && n.up && n.local && hdl->node() != self->node())
+        return make_error(errc::conflict, "the node name '" + info.name
+                                            + "' is taken by the control plane's own node; "
+                                              "choose another --name");
       if (!fresh && n.up)
         mark_down(self, n, "joined again");
       auto name = info.name;

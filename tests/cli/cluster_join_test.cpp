@@ -141,6 +141,18 @@ CAF_TEST(a node with a wrong secret is refused and exits 1) {
   CAF_CHECK(cp.node_entry("intruder").is_null());
 }
 
+CAF_TEST(a node cannot take the name of the control plane own node) {
+  cluster_server cp;
+  auto opts = cp.node("local");
+  opts.wait_joined = false;
+  gilgal_node clash{opts};
+  CAF_CHECK_EQUAL(clash.wait_exit(20s), 1);
+  CAF_CHECK(contains(clash.output(), "is taken by the control plane's own node"));
+  // The in-process node is untouched.
+  CAF_CHECK(cp.wait_node_state("local", "up"));
+  CAF_CHECK(cp.node_entry("local").value("local", false));
+}
+
 CAF_TEST(a node joins again after the control plane restarts) {
   cluster_server cp;
   gilgal_node n1{cp.node("n1")};
