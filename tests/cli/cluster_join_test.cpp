@@ -13,6 +13,7 @@
 #include "tests/fixtures/gilgal_node.hpp"
 #include "tests/fixtures/gilgal_server.hpp"
 #include "tests/fixtures/services.hpp"
+#include "tests/fixtures/test_certs.hpp"
 
 using namespace gilgal::test;
 using namespace std::chrono_literals;
@@ -87,25 +88,6 @@ struct cluster_server {
       std::this_thread::sleep_for(50ms);
     }
     return false;
-  }
-};
-
-/// scripts/make-test-certs into a fresh temp dir.
-struct test_certs {
-  std::string dir = make_temp_dir("gilgal-certs");
-
-  test_certs() {
-    auto res = run_process({std::string{GILGAL_TEST_SOURCE_DIR} + "/../scripts/make-test-certs", dir});
-    if (res.exit_code != 0)
-      CAF_FAIL("make-test-certs failed: " << res.err);
-  }
-  ~test_certs() {
-    remove_tree(dir);
-  }
-
-  std::vector<std::string> args(const std::string& who) const {
-    return {"--cluster-cert", dir + "/" + who + ".pem", "--cluster-key", dir + "/" + who + ".key",
-            "--cluster-ca", dir + "/ca.pem"};
   }
 };
 

@@ -31,6 +31,7 @@
 #include "tests/fixtures/git_repo.hpp"
 #include "tests/fixtures/local_registry.hpp"
 #include "tests/fixtures/services.hpp"
+#include "tests/fixtures/test_certs.hpp"
 #include "tests/fixtures/test_images.hpp"
 #include "tests/http/api_support.hpp"
 
@@ -109,6 +110,7 @@ struct fixture {
   int cluster_port = 0;
   std::vector<farm_node> nodes; // "node-a" (role=a), "node-b" (role=b)
   std::unique_ptr<git_repo> repo;
+  std::unique_ptr<test_certs> certs; // set: the cluster talks TLS
 
   fixture() {
     skip = docker_daemon::skip_reason();
@@ -118,12 +120,14 @@ struct fixture {
 
   /// Starts the farm (in the test body, so that a failure is a test failure
   /// and the destructor stops what did start); false when it must be skipped.
-  bool start(bool with_registry) {
+  bool start(bool with_registry, bool tls = false) {
     if (!skip.empty()) {
       CAF_MESSAGE("skipped: " << skip);
       return false;
     }
     try {
+      if (tls)
+        certs = std::make_unique<test_certs>();
       start_farm(with_registry);
     } catch (const std::exception& e) {
       CAF_FAIL("the farm did not start: " << e.what());
@@ -146,6 +150,10 @@ struct fixture {
                        "--no-local-node"};
     if (registry)
       opts.extra_args.insert(opts.extra_args.end(), {"--registry-url", registry_url()});
+    if (certs) {
+      auto tls = certs->args("control-plane");
+      opts.extra_args.insert(opts.extra_args.end(), tls.begin(), tls.end());
+    }
     srv = std::make_unique<gilgal_server>(opts);
     for (auto [name, labels] : {std::pair{"node-a", "role=a"}, std::pair{"node-b", "role=b"}}) {
       farm_node n;
@@ -174,6 +182,7 @@ struct fixture {
       n.process.reset();
     nodes.clear();
     registry.reset();
+    certs.reset();
   }
 
   /// Empty without a registry.
@@ -191,6 +200,10 @@ struct fixture {
     o.secret = secret;
     o.registry_url = registry_url();
     o.extra_args = {"--registry-push-backoff-ms", "200"};
+    if (certs) {
+      auto tls = certs->args("node");
+      o.extra_args.insert(o.extra_args.end(), tls.begin(), tls.end());
+    }
     return o;
   }
 
@@ -367,8 +380,8 @@ size_t index_of(const std::vector<std::string>& lines, const std::string& text) 
   return lines.size();
 }
 
-#define START_FARM(with_registry)                                              \
-  if (!start(with_registry))                                                   \
+#define START_FARM(...)                                                        \
+  if (!start(__VA_ARGS__))                                                     \
     return;
 
 } // namespace
@@ -604,6 +617,34 @@ CAF_TEST(restarts of a container on a remote node reach its log on the control p
   int64_t expected_seq = 1;
   for (auto& item : r.body["items"])
     CAF_CHECK_EQUAL(item["seq"].get<int64_t>(), expected_seq++);
+}
+
+CAF_TEST(over TLS a build on one node runs on the other and a remote cancel stops it) {
+  START_FARM(true, true);
+  CAF_CHECK(srv->wait_for_log("cluster: listening on"));
+  // The handoff, with every message between the processes over TLS.
+  auto app = create_app("tls-handoff", json{{"role", "a"}}, json{{"role", "b"}});
+  auto text = random_word("built-over-tls-");
+  auto d = deploy(app, repo->commit({{"Dockerfile", web_dockerfile}, {"www/index.html", text}}));
+  auto done = await_end(str(d, "id"));
+  CAF_REQUIRE_EQUAL(str(done, "status"), "success");
+  CAF_CHECK_EQUAL(str(done, "buildNode"), "node-a");
+  CAF_CHECK_EQUAL(str(done, "runNode"), "node-b");
+  CAF_CHECK_EQUAL(get_text(done["port"].get<int>(), "/index.html"), text);
+  // A cancel travels over the TLS link to the remote builder.
+  auto marker = random_word("tls-slow-");
+  auto slow = str(deploy(app, repo->commit({{"Dockerfile", slow_dockerfile(marker)}})), "id");
+  auto where = await_slow_step(slow, marker);
+  auto t0 = clock_type::now();
+  CAF_CHECK_EQUAL(api("DELETE", "/api/deployments/" + slow).status, 200);
+  bool gone = false;
+  while (!gone && clock_type::now() - t0 < 2s) {
+    gone = containers_with(*node(where).docker, marker).empty();
+    if (!gone)
+      std::this_thread::sleep_for(20ms);
+  }
+  CAF_CHECK(gone);
+  CAF_CHECK_EQUAL(str(get(slow), "status"), "cancelled");
 }
 
 CAF_TEST_FIXTURE_SCOPE_END()
