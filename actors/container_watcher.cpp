@@ -129,13 +129,7 @@ private:
            const std::string& message) {
     if (!cfg_.logger)
       return;
-    if (cfg_.db) {
-      // Continue the stored numbering of a log the logger may have forgotten
-      // (asked each time: events are rare, and the logger forgets closed logs).
-      // The logger keeps the higher of this and what it holds.
-      if (auto last = cfg_.db->last_log_seq(deployment_id))
-        self_->send(cfg_.logger, open_atom::value, deployment_id, *last);
-    }
+    // The logger continues the stored numbering of a log it no longer holds.
     self_->send(cfg_.logger, log_atom::value, deployment_id, level, message);
   }
 

@@ -18,18 +18,12 @@
 #include <caf/actor_system.hpp>
 
 #include "protocol/interfaces.hpp"
-#include "storage/store.hpp"
 
 namespace gilgal {
 
 struct container_watcher_config {
   std::string docker_host;
   logger_actor logger;
-  /// Optional: asked (from the watcher's own thread) for a deployment's last
-  /// stored log seq before logging to it, so lines for a deployment whose log
-  /// the logger no longer holds (it finished long ago, or the server
-  /// restarted) continue its numbering.
-  std::shared_ptr<store> db;
   /// Events after this moment (Unix epoch, ns) are reported; 0: from the spawn.
   int64_t since_nano = 0;
 };

@@ -188,22 +188,10 @@ deployment_manager(deployment_manager_actor::stateful_pointer<deployment_manager
       self->request(self->state.cfg.db, std::chrono::seconds(60), recover_atom::value)
         .then(
           [self, rp](const std::vector<deployment>& unfinished) mutable {
-            for (auto& d : unfinished) {
-              if (self->state.running.count(d.id) > 0)
-                continue;
-              // Continue the log after its last stored line, then end it.
-              self->request(self->state.cfg.db, std::chrono::seconds(60), open_atom::value, d.id)
-                .then(
-                  [self, d](int64_t last_seq) {
-                    self->send(self->state.cfg.log, open_atom::value, d.id, last_seq);
-                    end_without_actor(self, d, status::failed, "interrupted by restart",
-                                      "error");
-                  },
-                  [self, d](const caf::error&) {
-                    end_without_actor(self, d, status::failed, "interrupted by restart",
-                                      "error");
-                  });
-            }
+            // The logger continues each log after its last stored line.
+            for (auto& d : unfinished)
+              if (self->state.running.count(d.id) == 0)
+                end_without_actor(self, d, status::failed, "interrupted by restart", "error");
             if (!unfinished.empty())
               spdlog::warn("{} deployment(s) were interrupted by a restart and marked failed",
                            unfinished.size());

@@ -25,12 +25,6 @@ deployment_store_actor::behavior_type deployment_store(deployment_store_actor::p
         return res.error();
       return std::move(*res);
     },
-    [db](open_atom, const std::string& id) -> caf::result<int64_t> {
-      auto res = db->last_log_seq(id);
-      if (!res)
-        return res.error();
-      return *res;
-    },
     [db](keep_atom, const std::map<std::string, std::string>& containers)
       -> caf::result<std::vector<std::string>> {
       std::vector<std::string> keep;

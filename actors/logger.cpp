@@ -173,11 +173,6 @@ logger_actor::behavior_type logger(logger_actor::stateful_pointer<logger_state> 
       }
       emit(self, s, std::move(line));
     },
-    [self](open_atom, const std::string& id, int64_t last_seq) {
-      auto& s = self->state.streams[id];
-      s.last_seq = std::max(s.last_seq, last_seq);
-      s.closed = false;
-    },
     [self](close_atom, const std::string& id) {
       auto& s = self->state.streams[id];
       if (s.opening) {

@@ -22,10 +22,6 @@ logger_relay_actor::behavior_type logger_relay(self_ptr self) {
       if (auto& t = self->state.target)
         self->send(t, log_atom::value, id, level, text);
     },
-    [self](open_atom, const std::string& id, int64_t seq) {
-      if (auto& t = self->state.target)
-        self->send(t, open_atom::value, id, seq);
-    },
     [self](close_atom, const std::string& id) {
       if (auto& t = self->state.target)
         self->send(t, close_atom::value, id);

@@ -95,7 +95,7 @@ int run_node(const settings& s) {
                                        std::chrono::seconds{s.image_prune_interval_seconds});
     // Restarts and OOM kills of this node's containers go to their deployments'
     // logs on the control plane (the logger there continues their numbering).
-    auto watcher = spawn_container_watcher(sys, {s.docker_host, relay, nullptr});
+    auto watcher = spawn_container_watcher(sys, {s.docker_host, relay});
 
     auto refused = std::make_shared<refusal>();
     node_agent_config agent_cfg;

@@ -94,7 +94,7 @@ int run_serve(const settings& s) {
     engine.image_retention = s.image_retention;
     auto manager = sys.spawn(deployment_manager, engine);
     // Node housekeeping: container restarts/OOM kills into deployment logs, image prune.
-    auto watcher = spawn_container_watcher(sys, {s.docker_host, logger, *db});
+    auto watcher = spawn_container_watcher(sys, {s.docker_host, logger});
     auto janitor = spawn_image_janitor(sys, s.docker_host,
                                        std::chrono::seconds{s.image_prune_interval_seconds});
 

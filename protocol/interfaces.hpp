@@ -58,10 +58,10 @@ using node_actor = caf::typed_actor<
 /// Single writer of deployment logs: batches lines into storage and fans them
 /// out to live subscribers in seq order.
 using logger_actor = caf::typed_actor<
-  // Appends a line (deployment id, level, message); seq and timestamp assigned here.
+  // Appends a line (deployment id, level, message); seq and timestamp assigned
+  // here. A deployment the logger does not hold continues after the last seq
+  // stored for it.
   caf::reacts_to<log_atom, std::string, std::string, std::string>,
-  // Declares the last seq already stored for a deployment (resume after restart).
-  caf::reacts_to<open_atom, std::string, int64_t>,
   // The deployment's log is complete: subscribers get close_atom after the last line.
   caf::reacts_to<close_atom, std::string>,
   // Subscribes an actor to lines with seq > after. Replies with the lines it
@@ -84,8 +84,6 @@ using deployment_store_actor = caf::typed_actor<
   caf::replies_to<live_atom, std::string>::with<std::vector<deployment>>,
   // Deployments left pending or building (by a crash), oldest first.
   caf::replies_to<recover_atom>::with<std::vector<deployment>>,
-  // The highest log seq stored for a deployment (0 if none).
-  caf::replies_to<open_atom, std::string>::with<int64_t>,
   // Of the given containers (container id -> deployment id), those to keep:
   // the container of each environment's newest successful deployment.
   caf::replies_to<keep_atom, std::map<std::string, std::string>>::with<

@@ -100,7 +100,7 @@ struct fixture {
     ns.work_root = dir + "/work";
     logger = spawn_logger(sys, db);
     node = spawn_node(sys, ns, logger);
-    watcher = spawn_container_watcher(sys, {ns.cfg.docker_host, logger, db});
+    watcher = spawn_container_watcher(sys, {ns.cfg.docker_host, logger});
   }
 
   ~fixture() {

@@ -137,7 +137,6 @@ logger_actor::behavior_type fake_logger(logger_actor::pointer,
     [=](log_atom, const std::string&, const std::string&, const std::string& msg) {
       rec->log_messages.push_back(msg);
     },
-    [=](open_atom, const std::string&, int64_t) {},
     [=](close_atom, const std::string&) { rec->log_closed = true; },
     [=](subscribe_atom, const std::string&, int64_t,
         const caf::actor&) -> caf::result<std::vector<log_line>, bool> {
@@ -159,7 +158,6 @@ deployment_store_actor::behavior_type fake_store(deployment_store_actor::pointer
     },
     [=](live_atom, const std::string&) { return std::vector<deployment>{}; },
     [=](recover_atom) { return std::vector<deployment>{}; },
-    [=](open_atom, const std::string&) { return int64_t{0}; },
     [=](keep_atom, const std::map<std::string, std::string>&) {
       return std::vector<std::string>{};
     },
