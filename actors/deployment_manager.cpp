@@ -32,10 +32,11 @@ void launch(self_ptr self, deployment record, project source, environment target
   ctx.run_timeout = st.cfg.run_timeout;
   ctx.image_retention = st.cfg.image_retention;
   auto id = ctx.record.id;
-  st.busy[ctx.record.environment_id] = id;
+  auto env = ctx.record.environment_id;
+  st.busy[env] = id;
   auto worker = self->spawn(deployment_pipeline, std::move(ctx));
   self->monitor(worker);
-  st.running.emplace(id, worker);
+  st.running.emplace(id, running_deployment{worker, env});
   self->request(worker, std::chrono::seconds(60), start_atom::value)
     .then(
       [rp](int64_t) mutable {
@@ -106,15 +107,11 @@ deployment_manager(deployment_manager_actor::stateful_pointer<deployment_manager
   self->set_down_handler([self](caf::down_msg& msg) {
     auto& st = self->state;
     for (auto i = st.running.begin(); i != st.running.end(); ++i) {
-      if (i->second.address() == msg.source) {
+      if (i->second.actor.address() == msg.source) {
         auto id = i->first;
+        auto env = i->second.environment_id;
         st.running.erase(i);
-        for (auto& [env, busy_id] : st.busy)
-          if (busy_id == id) {
-            auto env_id = env;
-            environment_done(self, env_id, id);
-            break;
-          }
+        environment_done(self, env, id);
         break;
       }
     }
@@ -131,8 +128,8 @@ deployment_manager(deployment_manager_actor::stateful_pointer<deployment_manager
         end_without_actor(self, w.record, status::failed, "interrupted by server shutdown",
                           "error");
     st.waiting.clear();
-    for (auto& [id, worker] : st.running)
-      self->send_exit(worker, interrupted);
+    for (auto& [id, r] : st.running)
+      self->send_exit(r.actor, interrupted);
     quit_when_idle(self);
   });
   return {
@@ -162,7 +159,7 @@ deployment_manager(deployment_manager_actor::stateful_pointer<deployment_manager
     [self](cancel_atom, const std::string& id) -> caf::result<bool> {
       auto& st = self->state;
       if (auto i = st.running.find(id); i != st.running.end()) {
-        self->send_exit(i->second, caf::exit_reason::user_shutdown);
+        self->send_exit(i->second.actor, caf::exit_reason::user_shutdown);
         return true;
       }
       for (auto& [env, queue] : st.waiting)

@@ -37,9 +37,15 @@ struct waiting_deployment {
   environment target;
 };
 
+/// A deployment whose actor runs.
+struct running_deployment {
+  deployment_actor actor;
+  std::string environment_id;
+};
+
 struct deployment_manager_state {
   deployment_manager_config cfg;
-  std::unordered_map<std::string, deployment_actor> running; // by deployment id
+  std::unordered_map<std::string, running_deployment> running; // by deployment id
   std::unordered_map<std::string, std::string> busy;          // environment -> deployment in progress
   std::unordered_map<std::string, std::deque<waiting_deployment>> waiting; // by environment
   caf::error stopping; // set once the manager itself was told to exit
