@@ -2,6 +2,7 @@
 
 #include <cmath>
 
+#include "actors/build_result_check.hpp"
 #include "actors/metrics.hpp"
 #include <set>
 
@@ -232,6 +233,11 @@ void build(self_ptr self, node_actor node) {
               auto& rec = st.ctx.record;
               self->unlink_from(st.builder);
               st.builder = nullptr;
+              // A node is trusted only with what it was given.
+              if (auto ok = check_build_result(res, rec.project_id, rec.commit_sha); !ok) {
+                fail(self, "build image", ok.error());
+                return;
+              }
               // The build slot is free for the next build.
               self->send(st.ctx.cluster, release_atom::value, rec.id);
               metrics::observe_build_seconds(elapsed_seconds(self));
@@ -384,7 +390,16 @@ deployment_pipeline(deployment_actor::stateful_pointer<deployment_state> self,
           [rp](const caf::error&) mutable { rp.deliver(int64_t{0}); });
       return rp;
     },
-    [self](lost_atom, const std::string& node_name) { node_lost(self, node_name); },
+    [self](lost_atom, const std::string& node_name) {
+      // Only the scheduler reports node loss; anyone else is dropped.
+      if (caf::actor_cast<caf::actor_addr>(self->current_sender())
+          != self->state.ctx.cluster.address()) {
+        spdlog::warn("deployment {}: dropped a 'lost' message not sent by the scheduler",
+                     self->state.ctx.record.id);
+        return;
+      }
+      node_lost(self, node_name);
+    },
   };
 }
 

@@ -104,6 +104,9 @@ caf::expected<void> check_node_info(const node_info& info) {
 gatekeeper_actor::behavior_type
 gatekeeper(gatekeeper_actor::stateful_pointer<gatekeeper_state> self, gatekeeper_config cfg) {
   self->state.cfg = std::move(cfg);
+  // Anyone can reach this actor: what it does not understand is dropped
+  // without printing it (CAF's default would log the peer's content).
+  self->set_default_handler(caf::drop);
   auto& c = self->state.cfg;
   if (c.scheduler)
     self->monitor(c.scheduler);
@@ -177,8 +180,16 @@ gatekeeper(gatekeeper_actor::stateful_pointer<gatekeeper_state> self, gatekeeper
       }
       if (!node)
         return make_error(errc::invalid_argument, "join without a node actor");
+      // Before the scheduler asks the node anything: its replies must get in.
+      if (st.cfg.admitted)
+        st.cfg.admitted->admit(node->node());
       auto rp = self->make_response_promise<std::string, logger_actor>();
       auto info = reg.info;
+      if (info.capacity > st.cfg.max_capacity) {
+        spdlog::info("cluster: node '{}' announced capacity {}; capped to {}", info.name,
+                     info.capacity, st.cfg.max_capacity);
+        info.capacity = st.cfg.max_capacity;
+      }
       self->request(st.cfg.scheduler, st.cfg.scheduler_timeout, join_atom::value, info, node)
         .then(
           [self, rp, info, node](bool accepted) mutable {

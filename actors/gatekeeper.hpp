@@ -8,11 +8,13 @@
 
 #include <chrono>
 #include <map>
+#include <memory>
 #include <string>
 
 #include <caf/actor_clock.hpp>
 #include <caf/actor_system.hpp>
 
+#include "actors/admitted_nodes.hpp"
 #include "protocol/interfaces.hpp"
 
 namespace gilgal {
@@ -22,6 +24,11 @@ struct gatekeeper_config {
   scheduler_actor scheduler;        // told of every node that joins
   logger_actor log;                 // handed to joined nodes
   deployment_store_actor db;        // for the sweep of a joining node's containers; may be null
+  /// The actor systems of nodes that proved the secret: the mailbox guards of
+  /// the scheduler and the logger let their messages in. Null: not recorded.
+  std::shared_ptr<admitted_nodes> admitted;
+  /// A node announcing more build slots gets this many (its word is not trusted).
+  int64_t max_capacity = 64;
   caf::timespan nonce_ttl = std::chrono::seconds{30};
   size_t max_pending_nonces = 1024; // the oldest is dropped beyond this
   caf::timespan scheduler_timeout = std::chrono::seconds{10};

@@ -6,6 +6,7 @@
 #include <caf/send.hpp>
 #include <spdlog/spdlog.h>
 
+#include "actors/guarded_actor.hpp"
 #include "actors/metrics.hpp"
 #include "protocol/error.hpp"
 #include "protocol/ids.hpp"
@@ -124,6 +125,26 @@ void begin_open(logger_actor::stateful_pointer<logger_state> self, const std::st
           [self, id](const caf::error&) { opened(self, id, 0); });
 }
 
+/// Who may send what. Lines, closes and flushes must name their sender (a
+/// remote anonymous message looks like a local one); the mailbox guard already
+/// dropped senders of nodes that never joined. Reading a log (subscribe) is
+/// for named actors of this process only, with a subscriber of this process:
+/// nodes write, they never read. An unsub may be anonymous but not remote.
+enum class allowed { named_sender, this_process, not_remote };
+
+bool sender_allowed(logger_actor::stateful_pointer<logger_state> self, const char* what,
+                    allowed who) {
+  auto& sender = self->current_sender();
+  bool local = sender && sender->node() == self->node();
+  bool ok = who == allowed::named_sender   ? sender != nullptr
+            : who == allowed::this_process ? local
+                                           : !sender || local;
+  if (!ok)
+    spdlog::warn("logger: dropped a '{}' message from {}", what,
+                 sender ? "node " + caf::to_string(sender->node()) : std::string{"no sender"});
+  return ok;
+}
+
 } // namespace
 
 log_writer_actor::behavior_type log_writer(log_writer_actor::pointer,
@@ -157,6 +178,8 @@ logger_actor::behavior_type logger(logger_actor::stateful_pointer<logger_state> 
   return {
     [self](log_atom, const std::string& id, const std::string& level,
            const std::string& message) {
+      if (!sender_allowed(self, "log", allowed::named_sender))
+        return;
       auto& st = self->state;
       auto [i, fresh] = st.streams.try_emplace(id);
       auto& s = i->second;
@@ -174,6 +197,8 @@ logger_actor::behavior_type logger(logger_actor::stateful_pointer<logger_state> 
       emit(self, s, std::move(line));
     },
     [self](close_atom, const std::string& id) {
+      if (!sender_allowed(self, "close", allowed::named_sender))
+        return;
       auto& s = self->state.streams[id];
       if (s.opening) {
         s.close_when_open = true;
@@ -183,6 +208,9 @@ logger_actor::behavior_type logger(logger_actor::stateful_pointer<logger_state> 
     },
     [self](subscribe_atom, const std::string& id, int64_t after,
            const caf::actor& subscriber) -> caf::result<std::vector<log_line>, bool> {
+      if (!sender_allowed(self, "subscribe", allowed::this_process) || !subscriber
+          || subscriber->node() != self->node())
+        return make_error(errc::unauthorized, "logs are read on the control plane only");
       auto [i, fresh] = self->state.streams.try_emplace(id);
       auto& s = i->second;
       if (fresh)
@@ -196,6 +224,8 @@ logger_actor::behavior_type logger(logger_actor::stateful_pointer<logger_state> 
       return {std::move(lines), s.closed};
     },
     [self](unsub_atom, const std::string& id, const caf::actor& subscriber) {
+      if (!sender_allowed(self, "unsub", allowed::not_remote))
+        return;
       auto i = self->state.streams.find(id);
       if (i == self->state.streams.end())
         return;
@@ -203,6 +233,8 @@ logger_actor::behavior_type logger(logger_actor::stateful_pointer<logger_state> 
       subs.erase(std::remove(subs.begin(), subs.end(), subscriber), subs.end());
     },
     [self](flush_atom) -> caf::result<bool> {
+      if (!sender_allowed(self, "flush", allowed::named_sender))
+        return make_error(errc::unauthorized, "a flush must name its sender");
       if (self->state.opening > 0) {
         // Lines held for a stream being opened are written first.
         auto rp = self->make_response_promise<bool>();
@@ -214,6 +246,8 @@ logger_actor::behavior_type logger(logger_actor::stateful_pointer<logger_state> 
       return self->delegate(self->state.writer, put_atom::value, std::vector<log_line>{});
     },
     [self](tick_atom) {
+      if (self->current_sender().get() != self->ctrl())
+        return; // only its own timer
       self->state.tick_scheduled = false;
       flush(self);
       forget_closed_streams(self->state);
@@ -221,9 +255,14 @@ logger_actor::behavior_type logger(logger_actor::stateful_pointer<logger_state> 
   };
 }
 
-logger_actor spawn_logger(caf::actor_system& sys, std::shared_ptr<store> db) {
+logger_actor spawn_logger(caf::actor_system& sys, std::shared_ptr<store> db,
+                          std::shared_ptr<const admitted_nodes> admitted) {
+  if (!admitted)
+    admitted = std::make_shared<admitted_nodes>();
   auto writer = sys.spawn<caf::detached>(log_writer, std::move(db));
-  return sys.spawn(logger, writer);
+  return sys.spawn<guarded_actor<logger_actor, logger_state>>(
+    std::move(admitted),
+    [writer](logger_actor::stateful_pointer<logger_state> self) { return logger(self, writer); });
 }
 
 } // namespace gilgal

@@ -12,6 +12,7 @@
 #include <caf/typed_event_based_actor.hpp>
 #include <caf/typed_response_promise.hpp>
 
+#include "actors/admitted_nodes.hpp"
 #include "protocol/interfaces.hpp"
 #include "storage/store.hpp"
 
@@ -55,7 +56,12 @@ constexpr size_t logger_recent_lines = 2000;
 logger_actor::behavior_type logger(logger_actor::stateful_pointer<logger_state> self,
                                    log_writer_actor writer);
 
-/// Spawns the detached writer and the logger.
-logger_actor spawn_logger(caf::actor_system& sys, std::shared_ptr<store> db);
+/// Spawns the detached writer and the logger, the latter behind a mailbox
+/// guard (actors/guarded_actor.hpp): messages from remote actor systems not
+/// in `admitted` never reach it (null: nothing remote). Lines, closes and
+/// flushes need a sender; subscribe is taken from this process only (with a
+/// subscriber of this process), unsub from no other actor system.
+logger_actor spawn_logger(caf::actor_system& sys, std::shared_ptr<store> db,
+                          std::shared_ptr<const admitted_nodes> admitted = nullptr);
 
 } // namespace gilgal

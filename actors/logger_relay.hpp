@@ -3,6 +3,8 @@
 // given (the gatekeeper hands it out at every join). Lines written while no
 // control plane is known are dropped (nothing runs on a node that has not
 // joined). Forwarding through one actor keeps each deployment's lines in order.
+// It takes messages only from actors of its own process: a peer that routes
+// through the control plane can neither read nor redirect the lines.
 #pragma once
 
 #include <caf/actor_system.hpp>

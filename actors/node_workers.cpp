@@ -10,10 +10,12 @@ namespace gilgal {
 
 namespace {
 
-/// A log function for worker threads: sends to the logger (thread-safe).
-log_function log_to(const logger_actor& logger, const std::string& deployment_id) {
-  return [logger, deployment_id](const std::string& level, const std::string& message) {
-    caf::anon_send(logger, log_atom::value, deployment_id, level, message);
+/// A log function for worker threads: sends to the logger (thread-safe) as
+/// `sender` (the logger refuses lines without a sender).
+log_function log_to(const logger_actor& logger, const std::string& deployment_id,
+                    caf::actor sender) {
+  return [logger, deployment_id, sender](const std::string& level, const std::string& message) {
+    caf::send_as(sender, logger, log_atom::value, deployment_id, level, message);
   };
 }
 
@@ -36,7 +38,7 @@ builder_actor::behavior_type builder(builder_actor::pointer self,
   return {
     [self, res](build_atom, const build_job& job) -> caf::result<build_result> {
       auto abort = abort_signal::make();
-      auto log = log_to(res->log, job.deployment_id);
+      auto log = log_to(res->log, job.deployment_id, caf::actor_cast<caf::actor>(self));
       // The worker handles exactly one request and then quits.
       builder_actor worker = self->spawn<caf::detached>(
         [res, abort, log](builder_actor::pointer worker_self) -> builder_actor::behavior_type {
@@ -62,7 +64,7 @@ runner_actor::behavior_type runner(runner_actor::pointer self,
   return {
     [self, res](run_atom, const run_job& job) -> caf::result<run_result> {
       auto abort = abort_signal::make();
-      auto log = log_to(res->log, job.deployment_id);
+      auto log = log_to(res->log, job.deployment_id, caf::actor_cast<caf::actor>(self));
       runner_actor worker = self->spawn<caf::detached>(
         [res, abort, log](runner_actor::pointer worker_self) -> runner_actor::behavior_type {
           return {

@@ -8,6 +8,7 @@
 #include <caf/system_messages.hpp>
 #include <spdlog/spdlog.h>
 
+#include "actors/guarded_actor.hpp"
 #include "actors/metrics.hpp"
 #include "protocol/error.hpp"
 #include "protocol/ids.hpp"
@@ -249,23 +250,23 @@ struct fanout {
   }
 };
 
-/// Sends `xs...` to every up node. `combine(acc, reply)` folds a reply in and
-/// returns true when the answer is final. Without up nodes the answer is
-/// `if_none` when it is an error, else `neutral`.
+/// Sends `xs...` to `targets` and delivers the combined answer to `promise`.
+/// `combine(acc, reply)` folds a reply in and returns true when the answer is
+/// final. Without targets the answer is `if_none` when it is an error, else
+/// `neutral`.
 template <class T, class Combine, class... Ts>
-caf::result<T> fan_out(self_ptr self, T neutral, caf::error if_none, Combine combine,
-                       Ts... xs) {
-  std::vector<node_actor> targets;
-  for (auto& [name, n] : self->state.nodes)
-    if (n.up)
-      targets.push_back(n.handle);
+void fan_out_to(self_ptr self, const std::vector<node_actor>& targets,
+                caf::typed_response_promise<T> promise, T neutral, caf::error if_none,
+                Combine combine, Ts... xs) {
   if (targets.empty()) {
     if (if_none)
-      return if_none;
-    return neutral;
+      promise.deliver(std::move(if_none));
+    else
+      promise.deliver(std::move(neutral));
+    return;
   }
   auto f = std::make_shared<fanout<T>>();
-  f->promise = self->make_response_promise<T>();
+  f->promise = std::move(promise);
   f->pending = targets.size();
   f->acc = std::move(neutral);
   for (auto& t : targets)
@@ -289,7 +290,89 @@ caf::result<T> fan_out(self_ptr self, T neutral, caf::error if_none, Combine com
           if (f->pending == 0)
             f->finish();
         });
-  return f->promise;
+}
+
+std::vector<node_actor> up_nodes(scheduler_state& st) {
+  std::vector<node_actor> out;
+  for (auto& [name, n] : st.nodes)
+    if (n.up)
+      out.push_back(n.handle);
+  return out;
+}
+
+/// Sends `xs...` to every up node (see fan_out_to).
+template <class T, class Combine, class... Ts>
+caf::result<T> fan_out(self_ptr self, T neutral, caf::error if_none, Combine combine,
+                       Ts... xs) {
+  auto promise = self->make_response_promise<T>();
+  fan_out_to(self, up_nodes(self->state), promise, std::move(neutral), std::move(if_none),
+             std::move(combine), std::move(xs)...);
+  return promise;
+}
+
+/// What each up node runs (container id -> deployment id), asked with
+/// list_atom, which names nothing; `failure` is the first error of a node
+/// that did not answer (such a node is left out).
+struct listing {
+  std::vector<std::pair<node_actor, label_map>> answers;
+  caf::error failure;
+
+  /// The nodes that run `container`.
+  std::vector<node_actor> holders_of(const std::string& container) const {
+    std::vector<node_actor> out;
+    for (auto& [node, running] : answers)
+      if (running.count(container) > 0)
+        out.push_back(node);
+    return out;
+  }
+};
+
+/// Lists every up node; `then(listing)` once each answered or failed.
+template <class F>
+void list_up_nodes(self_ptr self, F then) {
+  auto targets = up_nodes(self->state);
+  struct pending_listing {
+    size_t pending = 0;
+    listing result;
+  };
+  auto acc = std::make_shared<pending_listing>();
+  acc->pending = targets.size();
+  if (targets.empty()) {
+    then(acc->result);
+    return;
+  }
+  for (auto& t : targets)
+    self->request(t, self->state.cfg.fanout_timeout, list_atom::value)
+      .then(
+        [acc, t, then](label_map& running) mutable {
+          acc->result.answers.emplace_back(t, std::move(running));
+          if (--acc->pending == 0)
+            then(acc->result);
+        },
+        [acc, then](caf::error& err) mutable {
+          if (!acc->result.failure)
+            acc->result.failure = std::move(err);
+          if (--acc->pending == 0)
+            then(acc->result);
+        });
+}
+
+/// Nodes never talk to the scheduler: its messages come from named actors of
+/// this process (the gatekeeper, deployment actors, the HTTP edge), its timer
+/// from itself. Anything else is dropped and logged without its content: a
+/// message from another actor system, and one without a sender (a remote
+/// anonymous message looks like a local one).
+bool from_this_process(self_ptr self, const char* what) {
+  auto& sender = self->current_sender();
+  if (sender && sender->node() == self->node())
+    return true;
+  spdlog::warn("scheduler: dropped a '{}' message from {}", what,
+               sender ? "node " + caf::to_string(sender->node()) : std::string{"no sender"});
+  return false;
+}
+
+caf::error refused(const char* what) {
+  return make_error(errc::unauthorized, std::string{what} + " is only taken from the control plane");
 }
 
 } // namespace
@@ -314,6 +397,8 @@ scheduler(scheduler_actor::stateful_pointer<scheduler_state> self, scheduler_con
     self->delayed_send(self, cfg.tick_interval, tick_atom::value);
   return {
     [self](join_atom, node_info info, node_actor hdl) -> caf::result<bool> {
+      if (!from_this_process(self, "join"))
+        return refused("join");
       auto& st = self->state;
       if (info.name.empty())
         return make_error(errc::invalid_argument, "a node needs a name");
@@ -348,6 +433,8 @@ scheduler(scheduler_actor::stateful_pointer<scheduler_state> self, scheduler_con
       return true;
     },
     [self](heartbeat_atom, const std::string& name) {
+      if (!from_this_process(self, "heartbeat"))
+        return;
       auto& st = self->state;
       auto n = st.nodes.find(name);
       if (n == st.nodes.end() || !n->second.up)
@@ -357,6 +444,8 @@ scheduler(scheduler_actor::stateful_pointer<scheduler_state> self, scheduler_con
     },
     [self](place_atom, build_atom, const std::string& id,
            const label_map& labels) -> caf::result<placement> {
+      if (!from_this_process(self, "place"))
+        return refused("place");
       auto& st = self->state;
       auto owner = caf::actor_cast<deployment_actor>(self->current_sender());
       auto& job = st.jobs[id];
@@ -376,6 +465,8 @@ scheduler(scheduler_actor::stateful_pointer<scheduler_state> self, scheduler_con
     },
     [self](place_atom, run_atom, const std::string& id, const std::string& node_name,
            const label_map& labels) -> caf::result<placement> {
+      if (!from_this_process(self, "place"))
+        return refused("place");
       auto& st = self->state;
       scheduler_node* best = nullptr;
       if (!node_name.empty()) {
@@ -408,8 +499,13 @@ scheduler(scheduler_actor::stateful_pointer<scheduler_state> self, scheduler_con
       job.run_node = best->info.name;
       return placement{best->info.name, best->handle};
     },
-    [self](release_atom, const std::string& id) { release(self, id); },
-    [self](queue_atom, const std::string& id) -> int64_t {
+    [self](release_atom, const std::string& id) {
+      if (from_this_process(self, "release"))
+        release(self, id);
+    },
+    [self](queue_atom, const std::string& id) -> caf::result<int64_t> {
+      if (!from_this_process(self, "queue"))
+        return refused("queue");
       auto& st = self->state;
       if (st.queued.count(id) == 0)
         return 0;
@@ -421,7 +517,9 @@ scheduler(scheduler_actor::stateful_pointer<scheduler_state> self, scheduler_con
       }
       return 0;
     },
-    [self](list_atom, node_atom) {
+    [self](list_atom, node_atom) -> caf::result<std::vector<node_status>> {
+      if (!from_this_process(self, "list"))
+        return refused("list");
       std::vector<node_status> out;
       out.reserve(self->state.nodes.size());
       for (auto& [name, n] : self->state.nodes)
@@ -429,25 +527,68 @@ scheduler(scheduler_actor::stateful_pointer<scheduler_state> self, scheduler_con
       return out;
     },
     [self](stop_atom, const std::string& container) -> caf::result<bool> {
-      return fan_out<bool>(
-        self, false, caf::error{},
-        [](bool& acc, bool removed) {
-          acc = acc || removed;
-          return false;
-        },
-        stop_atom::value, container);
+      if (!from_this_process(self, "stop"))
+        return refused("stop");
+      // A node hears a container id only if it runs that container.
+      auto rp = self->make_response_promise<bool>();
+      list_up_nodes(self, [self, rp, container](const listing& all) {
+        // No holder: false, unless no node could even be asked.
+        fan_out_to<bool>(
+          self, all.holders_of(container), rp, false,
+          all.answers.empty() ? all.failure : caf::error{},
+          [](bool& acc, bool removed) {
+            acc = acc || removed;
+            return false;
+          },
+          stop_atom::value, container);
+      });
+      return rp;
     },
     [self](retire_atom, const std::string& env, const std::string& keep)
       -> caf::result<int64_t> {
-      return fan_out<int64_t>(
-        self, 0, caf::error{},
-        [](int64_t& acc, int64_t n) {
-          acc += n;
-          return false;
-        },
-        retire_atom::value, env, keep);
+      if (!from_this_process(self, "retire"))
+        return refused("retire");
+      // Only nodes that run containers hear of it, and only the one running
+      // `keep` hears its id (elsewhere nothing of the environment stays).
+      auto rp = self->make_response_promise<int64_t>();
+      list_up_nodes(self, [self, rp, env, keep](const listing& all) mutable {
+        auto f = std::make_shared<fanout<int64_t>>();
+        f->promise = rp;
+        for (auto& [node, running] : all.answers)
+          if (!running.empty())
+            ++f->pending;
+        if (f->pending == 0) {
+          if (all.answers.empty() && all.failure)
+            rp.deliver(all.failure);
+          else
+            rp.deliver(int64_t{0});
+          return;
+        }
+        for (auto& [node, running] : all.answers) {
+          if (running.empty())
+            continue;
+          auto keep_here = running.count(keep) > 0 ? keep : std::string{};
+          self->request(node, self->state.cfg.fanout_timeout, retire_atom::value, env, keep_here)
+            .then(
+              [f](int64_t n) {
+                f->any_ok = true;
+                f->acc += n;
+                if (--f->pending == 0)
+                  f->finish();
+              },
+              [f](caf::error& e) {
+                if (!f->err)
+                  f->err = std::move(e);
+                if (--f->pending == 0)
+                  f->finish();
+              });
+        }
+      });
+      return rp;
     },
     [self](list_atom) -> caf::result<label_map> {
+      if (!from_this_process(self, "list"))
+        return refused("list");
       return fan_out<label_map>(
         self, label_map{}, caf::error{},
         [](label_map& acc, label_map part) {
@@ -457,17 +598,27 @@ scheduler(scheduler_actor::stateful_pointer<scheduler_state> self, scheduler_con
         list_atom::value);
     },
     [self](health_atom, const std::string& container) -> caf::result<container_health> {
-      return fan_out<container_health>(
-        self, container_health{},
-        make_error(errc::not_found, "no node has container " + container),
-        [](container_health& acc, container_health h) {
-          acc = std::move(h);
-          return true; // the node that has it answered
-        },
-        health_atom::value, container);
+      if (!from_this_process(self, "health"))
+        return refused("health");
+      auto rp = self->make_response_promise<container_health>();
+      list_up_nodes(self, [self, rp, container](const listing& all) {
+        // No holder: a node that failed to answer says more than not_found.
+        fan_out_to<container_health>(
+          self, all.holders_of(container), rp, container_health{},
+          all.failure ? all.failure
+                      : make_error(errc::not_found, "no node has container " + container),
+          [](container_health& acc, container_health h) {
+            acc = std::move(h);
+            return true; // the node that has it answered
+          },
+          health_atom::value, container);
+      });
+      return rp;
     },
     [self](retain_atom, const std::string& project, const std::set<std::string>& keep)
       -> caf::result<int64_t> {
+      if (!from_this_process(self, "retain"))
+        return refused("retain");
       return fan_out<int64_t>(
         self, 0, caf::error{},
         [](int64_t& acc, int64_t n) {
@@ -477,6 +628,10 @@ scheduler(scheduler_actor::stateful_pointer<scheduler_state> self, scheduler_con
         retain_atom::value, project, keep);
     },
     [self](tick_atom) {
+      if (self->current_sender().get() != self->ctrl()) {
+        spdlog::warn("scheduler: dropped a 'tick' message not sent by itself");
+        return;
+      }
       auto& st = self->state;
       auto now = self->clock().now();
       for (auto& [name, n] : st.nodes) {
@@ -492,8 +647,14 @@ scheduler(scheduler_actor::stateful_pointer<scheduler_state> self, scheduler_con
   };
 }
 
-scheduler_actor spawn_scheduler(caf::actor_system& sys, scheduler_config cfg) {
-  return sys.spawn(scheduler, cfg);
+scheduler_actor spawn_scheduler(caf::actor_system& sys, scheduler_config cfg,
+                                std::shared_ptr<const admitted_nodes> admitted) {
+  if (!admitted)
+    admitted = std::make_shared<admitted_nodes>();
+  return sys.spawn<guarded_actor<scheduler_actor, scheduler_state>>(
+    std::move(admitted), [cfg](scheduler_actor::stateful_pointer<scheduler_state> self) {
+      return scheduler(self, cfg);
+    });
 }
 
 } // namespace gilgal

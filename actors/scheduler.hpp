@@ -27,6 +27,7 @@
 #include <caf/typed_event_based_actor.hpp>
 #include <caf/typed_response_promise.hpp>
 
+#include "actors/admitted_nodes.hpp"
 #include "protocol/interfaces.hpp"
 
 namespace gilgal {
@@ -104,6 +105,11 @@ struct scheduler_state {
 scheduler_actor::behavior_type
 scheduler(scheduler_actor::stateful_pointer<scheduler_state> self, scheduler_config cfg);
 
-scheduler_actor spawn_scheduler(caf::actor_system& sys, scheduler_config cfg = {});
+/// Spawns the scheduler behind a mailbox guard (actors/guarded_actor.hpp):
+/// messages from remote actor systems not in `admitted` never reach it. Its
+/// handlers take messages only from named actors of this process (nodes talk
+/// to the gatekeeper), its tick only from itself. Null: nothing remote.
+scheduler_actor spawn_scheduler(caf::actor_system& sys, scheduler_config cfg = {},
+                                std::shared_ptr<const admitted_nodes> admitted = nullptr);
 
 } // namespace gilgal

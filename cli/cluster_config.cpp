@@ -3,8 +3,12 @@
 #include <cstdlib>
 #include <fstream>
 
+#include <arpa/inet.h>
+
 #include <caf/io/middleman.hpp>
 #include <caf/openssl/manager.hpp>
+
+#include <spdlog/spdlog.h>
 
 #include "protocol/error.hpp"
 
@@ -37,6 +41,35 @@ caf::expected<void> configure_cluster(caf::actor_system_config& cfg, const setti
     cfg.openssl_key = s.tls_key;
     cfg.openssl_cafile = s.tls_ca_file;
   }
+  return caf::unit;
+}
+
+bool is_loopback_host(const std::string& host) {
+  if (host == "localhost")
+    return true;
+  in_addr v4{};
+  if (inet_pton(AF_INET, host.c_str(), &v4) == 1)
+    return (ntohl(v4.s_addr) >> 24) == 127;
+  in6_addr v6{};
+  if (inet_pton(AF_INET6, host.c_str(), &v6) == 1)
+    return IN6_IS_ADDR_LOOPBACK(&v6);
+  return false;
+}
+
+caf::expected<void> check_cluster_tls(const settings& s) {
+  auto address = split_host_port(s.cluster_listen);
+  if (!address)
+    return make_error(errc::invalid_argument, "cluster_listen: " + message_of(address.error()));
+  if (s.tls_enabled())
+    return caf::unit;
+  if (!is_loopback_host(address->first))
+    return make_error(errc::invalid_argument,
+                      "cluster_listen " + s.cluster_listen
+                        + " is reachable from other machines: it requires mutual TLS "
+                          "(--cluster-cert, --cluster-key and --cluster-ca: certificates "
+                          "signed by the cluster's own CA)");
+  spdlog::warn("cluster: listening on loopback without TLS; any local process can connect "
+               "(use --cluster-cert, --cluster-key and --cluster-ca outside of tests)");
   return caf::unit;
 }
 

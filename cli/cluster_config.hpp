@@ -28,6 +28,16 @@ constexpr auto cluster_connection_timeout = std::chrono::seconds{5};
 /// the configuration. errc::invalid_argument if a TLS file cannot be read.
 caf::expected<void> configure_cluster(caf::actor_system_config& cfg, const settings& s);
 
+/// True for a host that only this machine can reach: "localhost" or an
+/// address in 127.0.0.0/8 or ::1. An empty host (every interface) is not.
+bool is_loopback_host(const std::string& host);
+
+/// `--cluster-listen` on an address other machines can reach requires mutual
+/// TLS (certificate, key and the cluster CA that every peer's certificate must
+/// be signed by): errc::invalid_argument naming the missing settings. On
+/// loopback without TLS it logs a warning and succeeds (tests, one machine).
+caf::expected<void> check_cluster_tls(const settings& s);
+
 /// Splits "HOST:PORT" (validated by config/settings.cpp's validate()).
 /// errc::invalid_argument if it is not of that form.
 caf::expected<std::pair<std::string, uint16_t>> split_host_port(const std::string& text);

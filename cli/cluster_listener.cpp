@@ -13,10 +13,13 @@ namespace gilgal::cli {
 
 caf::expected<uint16_t> open_cluster_listener(caf::actor_system& sys, const settings& s,
                                               scheduler_actor scheduler, logger_actor logger,
-                                              deployment_store_actor db) {
+                                              deployment_store_actor db,
+                                              std::shared_ptr<admitted_nodes> admitted) {
   auto address = split_host_port(s.cluster_listen);
   if (!address)
     return make_error(errc::invalid_argument, "cluster_listen: " + message_of(address.error()));
+  if (auto ok = check_cluster_tls(s); !ok)
+    return ok.error();
   auto secret = load_cluster_secret(s);
   if (!secret)
     return secret.error();
@@ -29,6 +32,8 @@ caf::expected<uint16_t> open_cluster_listener(caf::actor_system& sys, const sett
   cfg.scheduler = std::move(scheduler);
   cfg.log = std::move(logger);
   cfg.db = std::move(db);
+  cfg.admitted = std::move(admitted);
+  cfg.max_capacity = s.max_node_capacity;
   auto gk = spawn_gatekeeper(sys, std::move(cfg));
   auto& [host, port] = *address;
   auto bound = s.tls_enabled() ? caf::openssl::publish(gk, port, host.c_str(), true)

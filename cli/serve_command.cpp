@@ -71,10 +71,13 @@ int run_serve(const settings& s) {
     caf::actor_system sys{cfg};
 
     // The deployment engine: logger, scheduler, the in-process node, the supervisor.
-    auto logger = spawn_logger(sys, *db);
+    // Nodes the gatekeeper admits; the only remote senders the scheduler's and
+    // the logger's mailboxes let in.
+    auto admitted = std::make_shared<admitted_nodes>();
+    auto logger = spawn_logger(sys, *db, admitted);
     scheduler_config placing;
     placing.heartbeat_timeout = std::chrono::seconds{s.heartbeat_timeout_seconds};
-    auto scheduler = spawn_scheduler(sys, placing);
+    auto scheduler = spawn_scheduler(sys, placing, admitted);
     node_actor node;
     if (!s.no_local_node) {
       node_settings local;
@@ -133,7 +136,7 @@ int run_serve(const settings& s) {
       return 1;
     }
     if (!s.cluster_listen.empty()) {
-      auto port = open_cluster_listener(sys, s, scheduler, logger, engine.db);
+      auto port = open_cluster_listener(sys, s, scheduler, logger, engine.db, admitted);
       if (!port) {
         spdlog::error("{}", error_text(port.error()));
         stop_actor(sys, *edge, "http edge");

@@ -240,6 +240,10 @@ const std::vector<field>& fields() {
               "heartbeat-timeout",
               "seconds without a heartbeat after which a node counts as down (default 6)",
               [](settings& s) { return &s.heartbeat_timeout_seconds; }, 2, 3600),
+    int_field("max_node_capacity", "GILGAL_MAX_NODE_CAPACITY", "max-node-capacity",
+              "most builds the control plane gives one node at once, whatever the node "
+              "announces (default 64)",
+              [](settings& s) { return &s.max_node_capacity; }, 1, 256),
   };
   return all;
 }
@@ -347,7 +351,7 @@ std::vector<std::string> setting_keys_for(setting_command command) {
                                                      "node_labels"};
   static const std::vector<std::string> control_plane_only = {
     "listen",         "database_url",          "max_body_bytes",  "cluster_listen",
-    "no_local_node",  "heartbeat_timeout_seconds", "image_retention",
+    "no_local_node",  "heartbeat_timeout_seconds", "image_retention", "max_node_capacity",
   };
   const auto& excluded = command == setting_command::serve ? node_only : control_plane_only;
   std::vector<std::string> keys;

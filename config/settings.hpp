@@ -68,6 +68,7 @@ struct settings {
   int node_capacity = 0;             // `gilgal node`: builds at once; 0: max_concurrent_builds
   std::string node_labels;           // `gilgal node`: k=v,k=v
   int64_t heartbeat_timeout_seconds = 6; // a node silent this long counts as down
+  int max_node_capacity = 64;        // a joining node's announced capacity is capped to this
 
   /// True when certificate, key and CA are all set (validate() refuses a partial set).
   bool tls_enabled() const;

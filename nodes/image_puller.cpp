@@ -26,6 +26,15 @@ ensure_image(docker_client& docker, const std::string& image_name,
   if (registry_image.empty())
     return make_error(errc::not_found, "image " + image_name + " is not on node " + node_name
                                          + "; configure a registry so nodes can hand images over");
+  // The reference came from another node: only this node's own registry is
+  // pulled from, so its credentials never go anywhere else.
+  auto own = registry_host_of(opts.registry_url);
+  if (own.empty() || registry_image.rfind(own + "/", 0) != 0)
+    return make_error(errc::invalid_argument,
+                      "image " + registry_image + " is not in "
+                        + (own.empty() ? std::string{"a registry configured on node "} + node_name
+                                       : "this node's registry " + own)
+                        + "; refusing to pull it");
   if (log)
     log("info", "Pulling image " + registry_image + "...");
   auto [repo, tag] = split_image_reference(registry_image);

@@ -22,11 +22,15 @@ class docker_client;
 std::pair<std::string, std::string> split_image_reference(const std::string& ref);
 
 /// Makes sure `image_name` exists on the daemon. When it does not and
-/// `registry_image` is set: logs "Pulling image REGISTRY_IMAGE...", pulls it
+/// `registry_image` is set and in the node's registry (opts.registry_url:
+/// "<its host>/..."; the credentials go to that host only): logs "Pulling
+/// image REGISTRY_IMAGE...", pulls it
 /// (opts.attempts tries, opts.backoff before the second, doubling) and tags it
 /// as `image_name`. Errors: errc::not_found "image X is not on node NODE;
 /// configure a registry so nodes can hand images over" without a registry
-/// image; errc::unavailable "could not pull REF: <Docker's message> (N
+/// image; errc::invalid_argument "image REF is not in this node's registry
+/// HOST; refusing to pull it" (or "... not in a registry configured on node
+/// NODE ..."); errc::unavailable "could not pull REF: <Docker's message> (N
 /// attempts)"; errc::cancelled when opts.abort fires.
 caf::expected<void>
 ensure_image(docker_client& docker, const std::string& image_name,

@@ -168,6 +168,7 @@ deployment_store_actor::behavior_type fake_store(deployment_store_actor::pointer
 struct fixture : test_coordinator_fixture<config> {
   std::shared_ptr<recording> rec = std::make_shared<recording>();
   std::vector<caf::actor> stand_ins;
+  scheduler_actor cluster; // the stand-in scheduler of the latest start()
 
   ~fixture() {
     for (auto& a : stand_ins)
@@ -187,6 +188,7 @@ struct fixture : test_coordinator_fixture<config> {
     ctx.target.variables["GREETING"] = "hello";
     auto node = sys.spawn(fake_node, rec, build, run);
     ctx.cluster = sys.spawn(fake_cluster, rec, node);
+    cluster = ctx.cluster;
     ctx.log = sys.spawn(fake_logger, rec);
     ctx.db = sys.spawn(fake_store, rec);
     for (auto a : {caf::actor_cast<caf::actor>(node), caf::actor_cast<caf::actor>(ctx.cluster),
@@ -327,13 +329,18 @@ CAF_TEST(a build whose node is lost is placed once more then fails with node los
   CAF_CHECK(logged("Rescheduling the build on another node"));
   // A late word of the first node's loss changes nothing, nor does the
   // broken link's exit arriving again.
-  caf::anon_send(d, lost_atom::value, std::string{"node-1"});
+  caf::send_as(cluster, d, lost_atom::value, std::string{"node-1"});
   caf::anon_send(caf::actor_cast<caf::actor>(d),
                  caf::exit_msg{first.address(), caf::exit_reason::remote_link_unreachable});
   run_all();
   CAF_CHECK_EQUAL(rec->builds_placed, 2);
-  // The scheduler reports the second node lost: no third try.
+  // Word of node loss from anyone but the scheduler is dropped.
   caf::anon_send(d, lost_atom::value, std::string{"node-2"});
+  run_all();
+  CAF_CHECK_EQUAL(rec->statuses.back(), status::building);
+  CAF_CHECK_EQUAL(rec->builds_placed, 2);
+  // The scheduler reports the second node lost: no third try.
+  caf::send_as(cluster, d, lost_atom::value, std::string{"node-2"});
   run_all();
   CAF_CHECK_EQUAL(rec->statuses.back(), status::failed);
   CAF_CHECK_EQUAL(rec->last_record.error_message, "build image failed: node lost");

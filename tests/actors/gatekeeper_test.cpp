@@ -41,6 +41,7 @@ struct fixture : test_coordinator_fixture<config> {
   caf::actor store_standin;
   caf::actor node_standin;
   gatekeeper_actor gk;
+  std::shared_ptr<admitted_nodes> admitted = std::make_shared<admitted_nodes>();
 
   fixture() {
     auto r = rec;
@@ -80,6 +81,8 @@ struct fixture : test_coordinator_fixture<config> {
     cfg.scheduler = caf::actor_cast<scheduler_actor>(scheduler_standin);
     cfg.log = caf::actor_cast<logger_actor>(logger_standin);
     cfg.db = caf::actor_cast<deployment_store_actor>(store_standin);
+    cfg.admitted = admitted;
+    cfg.max_capacity = 3;
     gk = spawn_gatekeeper(sys, cfg);
     run();
   }
@@ -263,6 +266,22 @@ CAF_TEST(the gatekeeper stops with the scheduler) {
   self->receive([&](const caf::down_msg& msg) { down = msg.source == gk.address(); },
                 caf::after(std::chrono::seconds{0}) >> [] {});
   CAF_CHECK(down);
+}
+
+CAF_TEST(a node that proves the secret is admitted with its capacity capped) {
+  // The fixture's control plane gives a node at most 3 build slots.
+  auto bad_nonce = hello(cluster_protocol_version, "n1");
+  CAF_REQUIRE(bad_nonce);
+  CAF_REQUIRE(!join(registration("n1", *bad_nonce, "another-secret-of-enough-bytes")));
+  CAF_CHECK(!admitted->contains(node()->node()));
+  auto nonce = hello(cluster_protocol_version, "n1");
+  CAF_REQUIRE(nonce);
+  auto reg = registration("n1", *nonce);
+  reg.info.capacity = 200;
+  CAF_REQUIRE(join(reg));
+  CAF_REQUIRE_EQUAL(rec->joined.size(), 1u);
+  CAF_CHECK_EQUAL(rec->joined[0].capacity, 3);
+  CAF_CHECK(admitted->contains(node()->node()));
 }
 
 CAF_TEST_FIXTURE_SCOPE_END()

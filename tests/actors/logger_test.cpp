@@ -93,8 +93,9 @@ CAF_TEST_FIXTURE_SCOPE(logger_tests, fixture)
 
 CAF_TEST(a late line continues the stored numbering) {
   auto id = deployment_with_stored_lines(3);
-  caf::anon_send(logger, log_atom::value, id, std::string{"warning"}, std::string{"late 1"});
-  caf::anon_send(logger, log_atom::value, id, std::string{"warning"}, std::string{"late 2"});
+  caf::scoped_actor writer{sys};
+  writer->send(logger, log_atom::value, id, std::string{"warning"}, std::string{"late 1"});
+  writer->send(logger, log_atom::value, id, std::string{"warning"}, std::string{"late 2"});
   flush();
   auto lines = stored(id);
   CAF_REQUIRE_EQUAL(lines.size(), 5u);
@@ -118,10 +119,14 @@ CAF_TEST(a new deployment starts at one and a close waits for its lines) {
              },
              [](const caf::error& err) { CAF_FAIL("subscribe: " << err); });
   CAF_CHECK(!closed);
-  for (int i = 1; i <= 3; ++i)
-    caf::anon_send(logger, log_atom::value, id, std::string{"info"},
-                   "line " + std::to_string(i));
+  caf::scoped_actor writer{sys};
+  // Lines and closes without a sender are dropped (a remote anonymous message
+  // looks like a local one).
+  caf::anon_send(logger, log_atom::value, id, std::string{"info"}, std::string{"anonymous"});
   caf::anon_send(logger, close_atom::value, id);
+  for (int i = 1; i <= 3; ++i)
+    writer->send(logger, log_atom::value, id, std::string{"info"}, "line " + std::to_string(i));
+  writer->send(logger, close_atom::value, id);
   sub->receive_while([&] { return !closed; })(
     [&](log_atom, const log_line& l) { live.push_back(l); },
     [&](close_atom, const std::string&) { closed = true; },

@@ -77,6 +77,7 @@ struct control_plane {
   caf::actor scheduler;
   caf::actor logger;
   uint16_t port = 0;
+  std::shared_ptr<admitted_nodes> admitted; // what the gatekeeper admitted
 
   control_plane(std::shared_ptr<probe> p, uint16_t wanted_port) : ts(plane_settings()) {
     scheduler = ts.sys->spawn([p]() -> caf::behavior {
@@ -102,9 +103,10 @@ struct control_plane {
     });
     auto s = plane_settings();
     s.cluster_listen = "127.0.0.1:" + std::to_string(wanted_port);
+    admitted = std::make_shared<admitted_nodes>();
     auto bound = cli::open_cluster_listener(*ts.sys, s, caf::actor_cast<scheduler_actor>(scheduler),
                                             caf::actor_cast<logger_actor>(logger),
-                                            deployment_store_actor{});
+                                            deployment_store_actor{}, admitted);
     if (!bound)
       CAF_FAIL("open_cluster_listener: " << message_of(bound.error())
                                          << ts.sys->render(bound.error()));

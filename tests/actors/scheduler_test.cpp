@@ -29,6 +29,8 @@ struct canned {
   int64_t retained = 0;            // reply to retain
   bool failing = false;            // every housekeeping request fails (unavailable)
   std::vector<std::string> stops;  // containers it was asked to stop
+  std::vector<std::string> keeps;  // the `keep` of each retire it got
+  std::vector<std::string> asked;  // containers it was asked about (health)
 };
 
 node_actor::behavior_type fake_node(node_actor::pointer self, std::shared_ptr<canned> c) {
@@ -46,9 +48,10 @@ node_actor::behavior_type fake_node(node_actor::pointer self, std::shared_ptr<ca
       c->stops.push_back(id);
       return c->containers.count(id) > 0;
     },
-    [=](retire_atom, const std::string&, const std::string&) -> caf::result<int64_t> {
+    [=](retire_atom, const std::string&, const std::string& keep) -> caf::result<int64_t> {
       if (c->failing)
         return unavailable();
+      c->keeps.push_back(keep);
       return c->retired;
     },
     [=](list_atom) -> caf::result<label_map> {
@@ -59,6 +62,7 @@ node_actor::behavior_type fake_node(node_actor::pointer self, std::shared_ptr<ca
     [=](health_atom, const std::string& id) -> caf::result<container_health> {
       if (c->failing)
         return unavailable();
+      c->asked.push_back(id);
       if (c->containers.count(id) == 0)
         return make_error(errc::not_found, "no container " + id);
       container_health h;
@@ -184,7 +188,7 @@ struct fixture : test_coordinator_fixture<config> {
   }
 
   void release(const std::string& id) {
-    caf::anon_send(sc, release_atom::value, id);
+    self->send(sc, release_atom::value, id);
     sched.run();
   }
 
@@ -405,7 +409,7 @@ CAF_TEST(no heartbeat for the timeout marks a node down) {
   CAF_REQUIRE_EQUAL(rec->builds, std::vector<std::string>{"alive"});
   for (int second = 1; second <= 8; ++second) {
     advance_time(1s);
-    caf::anon_send(sc, heartbeat_atom::value, std::string{"alive"});
+    self->send(sc, heartbeat_atom::value, std::string{"alive"});
     sched.run();
     // Down only once more than 6 s passed without a heartbeat.
     CAF_CHECK_EQUAL(status("silent").state, second <= 6 ? "up" : "down");
@@ -421,7 +425,7 @@ CAF_TEST(no heartbeat for the timeout marks a node down) {
   CAF_CHECK_EQUAL(rec->lost, std::vector<std::string>{"alive"});
   CAF_CHECK_EQUAL(status("alive").running_builds, 0);
   // A heartbeat of a down node does not bring it back: it must join again.
-  caf::anon_send(sc, heartbeat_atom::value, std::string{"silent"});
+  self->send(sc, heartbeat_atom::value, std::string{"silent"});
   sched.run();
   CAF_CHECK_EQUAL(status("silent").state, "down");
   join("silent", 2);
@@ -514,11 +518,15 @@ CAF_TEST(housekeeping fans out over up nodes and combines the replies) {
   auto all = ask<label_map>(list_atom::value);
   CAF_REQUIRE(all);
   CAF_CHECK_EQUAL(*all, (label_map{{"c1", "d1"}, {"c2", "d2"}, {"c3", "d3"}}));
+  // A node hears a container id only when it runs that container.
   CAF_CHECK_EQUAL(must(ask<bool>(stop_atom::value, std::string{"c2"})), true);
   CAF_CHECK_EQUAL(must(ask<bool>(stop_atom::value, std::string{"gone"})), false);
-  CAF_CHECK_EQUAL(c1->stops, (std::vector<std::string>{"c2", "gone"}));
+  CAF_CHECK(c1->stops.empty());
+  CAF_CHECK_EQUAL(c2->stops, (std::vector<std::string>{"c2"}));
   CAF_CHECK_EQUAL(must(ask<int64_t>(retire_atom::value, std::string{"env"}, std::string{"c1"})),
                   5);
+  CAF_CHECK_EQUAL(c1->keeps, (std::vector<std::string>{"c1"}));
+  CAF_CHECK_EQUAL(c2->keeps, (std::vector<std::string>{""}));
   CAF_CHECK_EQUAL(must(ask<int64_t>(retain_atom::value, std::string{"p"},
                                     std::set<std::string>{"img"})),
                   5);
@@ -526,6 +534,7 @@ CAF_TEST(housekeeping fans out over up nodes and combines the replies) {
   CAF_REQUIRE(h);
   CAF_CHECK_EQUAL(h->container_id, "c3");
   CAF_CHECK_EQUAL(h->restart_count, static_cast<int64_t>(n2.id())); // n2 answered
+  CAF_CHECK(c1->asked.empty());
   // Nobody has it, one node failing: the failure says more than not_found.
   auto none = ask<container_health>(health_atom::value, std::string{"gone"});
   CAF_REQUIRE(!none);
@@ -558,11 +567,15 @@ CAF_TEST(housekeeping with no up node gives the neutral answer) {
 CAF_TEST(a node that does not answer housekeeping is skipped after the timeout) {
   auto held = std::make_shared<std::vector<caf::response_promise>>();
   auto silent = caf::actor_cast<node_actor>(sys.spawn([held](caf::event_based_actor* self) {
-    // Accepts (stop_atom, id) and never answers.
-    return caf::behavior{[self, held](caf::atom_value, const std::string&) {
-      held->push_back(self->make_response_promise());
-      return held->back();
-    }};
+    // Accepts (list_atom) and (stop_atom, id) and never answers.
+    return caf::behavior{[self, held](caf::atom_value) {
+                           held->push_back(self->make_response_promise());
+                           return held->back();
+                         },
+                         [self, held](caf::atom_value, const std::string&) {
+                           held->push_back(self->make_response_promise());
+                           return held->back();
+                         }};
   }));
   // A plain actor as node: housekeeping to it hangs.
   others.push_back(caf::actor_cast<caf::actor>(silent));
@@ -579,6 +592,31 @@ CAF_TEST(a node that does not answer housekeeping is skipped after the timeout) 
   bool result = true;
   h.receive([&](bool b) { result = b; }, [&](caf::error&) { CAF_FAIL("error"); });
   CAF_CHECK_EQUAL(result, false);
+}
+
+CAF_TEST(a join or heartbeat without a sender is dropped) {
+  // A remote peer's anonymous message looks like a local anon_send: the
+  // scheduler takes node business only from a named actor of its process.
+  scheduler_config cfg;
+  cfg.heartbeat_timeout = 3s;
+  cfg.tick_interval = 1s;
+  cfg.local_nodes_heartbeat = true;
+  start_scheduler(cfg);
+  join("n1", 1);
+  auto stray = sys.spawn(fake_node, std::make_shared<canned>());
+  others.push_back(caf::actor_cast<caf::actor>(stray));
+  caf::anon_send(sc, join_atom::value, node_info{"stray", 4, {}}, stray);
+  sched.run();
+  auto all = ask<std::vector<node_status>>(list_atom::value, node_atom::value);
+  CAF_REQUIRE(all);
+  CAF_CHECK_EQUAL(all->size(), 1u);
+  // Anonymous heartbeats do not keep n1 alive.
+  for (int second = 1; second <= 5; ++second) {
+    advance_time(1s);
+    caf::anon_send(sc, heartbeat_atom::value, std::string{"n1"});
+    sched.run();
+  }
+  CAF_CHECK_EQUAL(status("n1").state, "down");
 }
 
 CAF_TEST_FIXTURE_SCOPE_END()

@@ -181,6 +181,48 @@ CAF_TEST(over TLS a node with certificates joins and one without cannot) {
   CAF_CHECK(cp.node_entry("plain-node").is_null());
 }
 
+CAF_TEST(a node whose certificate another CA signed fails the handshake) {
+  test_certs ours;
+  test_certs theirs; // a CA of its own: same names, other keys
+  cluster_server cp{ours.args("control-plane")};
+  auto opts = cp.node("foreign-node");
+  opts.extra_args = theirs.args("node");
+  opts.wait_joined = false;
+  gilgal_node foreign{opts};
+  CAF_CHECK(foreign.wait_for_output("retrying in", 20s));
+  CAF_CHECK(foreign.wait_for_output("retrying in 2000 ms", 20s)); // a second failed attempt
+  CAF_CHECK(!contains(foreign.output(), "joined"));
+  CAF_CHECK(cp.node_entry("foreign-node").is_null());
+  CAF_CHECK(!contains(cp.srv->log(), "'foreign-node' joined"));
+  // A node of the cluster's CA still joins.
+  auto good = cp.node("own-node");
+  good.extra_args = ours.args("node");
+  gilgal_node own{good};
+  CAF_CHECK(cp.wait_node_state("own-node", "up"));
+}
+
+CAF_TEST(a cluster port other machines can reach requires mutual TLS) {
+  auto dir = make_temp_dir("gilgal-cluster-notls");
+  auto cluster = std::to_string(free_port());
+  for (auto host : {"0.0.0.0", "[::]"}) {
+    std::vector<std::string> args{"serve",      "--listen",
+                                  "127.0.0.1:" + std::to_string(free_port()),
+                                  "--data-dir", dir,
+                                  "--cluster-listen", std::string{host} + ":" + cluster};
+    auto res = run_gilgal(args, {{{"GILGAL_CLUSTER_SECRET", secret}}, 30s});
+    CAF_CHECK_NOT_EQUAL(res.exit_code, 0);
+    CAF_CHECK(contains(res.out + res.err, "is reachable from other machines: it requires mutual "
+                                          "TLS (--cluster-cert, --cluster-key and --cluster-ca"));
+    CAF_CHECK(!contains(res.out + res.err, "cluster: listening on"));
+  }
+  remove_tree(dir);
+}
+
+CAF_TEST(on loopback without TLS the control plane warns) {
+  cluster_server cp;
+  CAF_CHECK(cp.srv->wait_for_log("cluster: listening on loopback without TLS"));
+}
+
 CAF_TEST(serving a cluster needs a long enough secret) {
   auto port = free_port();
   auto dir = make_temp_dir("gilgal-cluster-nosecret");

@@ -7,9 +7,12 @@
 #define CAF_SUITE nodes.image_handoff
 #include <caf/test/unit_test.hpp>
 
+#include <atomic>
 #include <chrono>
 #include <mutex>
 #include <thread>
+
+#include <httplib.h>
 
 #include "nodes/container_runner.hpp"
 #include "nodes/docker_client.hpp"
@@ -196,6 +199,7 @@ CAF_TEST(an unreachable registry fails the run after the retries) {
   port_allocator ports{node.cfg.bind_address, node.cfg.port_range_begin,
                        node.cfg.port_range_end};
   auto port = test::free_port(); // nothing listens there
+  node.cfg.registry_url = "http://127.0.0.1:" + std::to_string(port) + "/";
   auto ref = "127.0.0.1:" + std::to_string(port) + "/" + new_uuid() + ":deadbeef";
   auto job = run_job_for("gilgal-absent-" + new_uuid().substr(0, 8), ref);
   auto started = clock_type::now();
@@ -219,6 +223,7 @@ CAF_TEST(an abort stops the pull backoff at once) {
   opts.backoff = 10s;
   opts.abort = abort_signal::make();
   auto port = test::free_port();
+  opts.registry_url = "http://127.0.0.1:" + std::to_string(port) + "/";
   auto ref = "127.0.0.1:" + std::to_string(port) + "/" + new_uuid() + ":v1";
   std::thread trigger{[&] {
     while (!logged("retrying"))
@@ -232,6 +237,43 @@ CAF_TEST(an abort stops the pull backoff at once) {
   CAF_REQUIRE(!res);
   CAF_CHECK_EQUAL(code_of(res.error()), errc::cancelled);
   CAF_CHECK(clock_type::now() - started < 5s);
+}
+
+CAF_TEST(an image outside the node's registry is never pulled and no credentials leave) {
+  // A spy registry another node named: it must not see a single request.
+  httplib::Server spy;
+  std::atomic<int> requests{0};
+  spy.set_pre_routing_handler([&](const httplib::Request&, httplib::Response& res) {
+    ++requests;
+    res.status = 401;
+    return httplib::Server::HandlerResponse::Handled;
+  });
+  auto spy_port = spy.bind_to_any_port("127.0.0.1");
+  std::thread serving{[&] { spy.listen_after_bind(); }};
+  push_options opts;
+  opts.registry_url = "http://127.0.0.1:" + std::to_string(test::free_port()) + "/";
+  opts.username = "deployer";
+  opts.password = "registry-password-of-this-node";
+  opts.attempts = 1;
+  auto ref = "127.0.0.1:" + std::to_string(spy_port) + "/" + new_uuid() + ":deadbeef";
+  auto res = ensure_image(docker, "gilgal-absent-" + new_uuid().substr(0, 8), ref, "n", opts,
+                          log());
+  CAF_REQUIRE(!res);
+  CAF_CHECK_EQUAL(code_of(res.error()), errc::invalid_argument);
+  CAF_CHECK_EQUAL(message_of(res.error()),
+                  "image " + ref + " is not in this node's registry "
+                    + registry_host_of(opts.registry_url) + "; refusing to pull it");
+  // Nor from anywhere when the node has no registry of its own.
+  opts.registry_url.clear();
+  auto none = ensure_image(docker, "gilgal-absent-" + new_uuid().substr(0, 8), ref, "n", opts,
+                           log());
+  CAF_REQUIRE(!none);
+  CAF_CHECK(message_of(none.error()).find("not in a registry configured on node n")
+            != std::string::npos);
+  spy.stop();
+  serving.join();
+  CAF_CHECK_EQUAL(requests.load(), 0);
+  CAF_CHECK(!logged("Pulling image"));
 }
 
 CAF_TEST_FIXTURE_SCOPE_END()
