@@ -239,7 +239,7 @@ CAF_TEST(an abort stops the pull backoff at once) {
   CAF_CHECK(clock_type::now() - started < 5s);
 }
 
-CAF_TEST(an image outside the node's registry is never pulled and no credentials leave) {
+CAF_TEST(an image outside the registry of the node is never pulled and no credentials leave) {
   // A spy registry another node named: it must not see a single request.
   httplib::Server spy;
   std::atomic<int> requests{0};
