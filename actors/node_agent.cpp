@@ -45,6 +45,9 @@ public:
         wait_backoff();
         continue;
       }
+      // Before the join: the control plane asks this node things right after.
+      if (cfg_.control_planes)
+        cfg_.control_planes->admit(gk->node());
       auto token = join(*gk);
       if (!token) {
         if (is_refusal(token.error())) {

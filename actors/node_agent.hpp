@@ -11,11 +11,13 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 
 #include <caf/actor.hpp>
 #include <caf/actor_system.hpp>
 
+#include "actors/admitted_nodes.hpp"
 #include "actors/logger_relay.hpp"
 #include "protocol/interfaces.hpp"
 
@@ -29,6 +31,9 @@ struct node_agent_config {
   node_info info;
   node_actor node;                  // offered to the control plane
   logger_relay_actor relay;         // retargeted at every join
+  /// The control planes this node connected to: the agent admits each one's
+  /// actor system before it joins (see actors/node_gate.hpp). May be null.
+  std::shared_ptr<admitted_nodes> control_planes;
   caf::timespan heartbeat_interval = std::chrono::seconds{1};
   caf::timespan min_backoff = std::chrono::seconds{1};
   caf::timespan max_backoff = std::chrono::seconds{10};

@@ -19,6 +19,7 @@
 #include "actors/local_node.hpp"
 #include "actors/logger_relay.hpp"
 #include "actors/node_agent.hpp"
+#include "actors/node_gate.hpp"
 #include "cli/actor_runtime.hpp"
 #include "cli/cluster_config.hpp"
 #include "cli/logging.hpp"
@@ -90,7 +91,10 @@ int run_node(const settings& s) {
     ns.name = info.name;
     ns.cfg = s;
     ns.work_root = s.data_dir + "/work";
-    auto node = spawn_node(sys, ns, relay);
+    // The control plane reaches the node only through a gate that lets in
+    // nothing but this process and the control plane it joined.
+    auto control_planes = std::make_shared<admitted_nodes>();
+    auto node = spawn_node_gate(sys, spawn_node(sys, ns, relay), control_planes);
     auto janitor = spawn_image_janitor(sys, s.docker_host,
                                        std::chrono::seconds{s.image_prune_interval_seconds});
     // Restarts and OOM kills of this node's containers go to their deployments'
@@ -106,6 +110,7 @@ int run_node(const settings& s) {
     agent_cfg.info = info;
     agent_cfg.node = node;
     agent_cfg.relay = relay;
+    agent_cfg.control_planes = control_planes;
     agent_cfg.on_joined = [name = info.name, where = s.join] {
       spdlog::info("cluster: joined the control plane at {} as node '{}'", where, name);
       fprintf(stdout, "node %s joined %s\n", name.c_str(), where.c_str());
