@@ -364,6 +364,10 @@ deployment_pipeline(deployment_actor::stateful_pointer<deployment_state> self,
   return {
     [self](start_atom) -> caf::result<int64_t> {
       auto& st = self->state;
+      // Once, by the manager: a start from anyone later (a peer that learned
+      // this actor's ID) would run the pipeline twice.
+      if (st.started != std::chrono::steady_clock::time_point{})
+        return make_error(errc::conflict, "the deployment pipeline runs already");
       st.started = std::chrono::steady_clock::now();
       if (st.ctx.record.kind == "rollback") {
         // The image of an earlier deployment, retained: nothing to build.

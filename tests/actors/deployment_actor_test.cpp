@@ -358,4 +358,13 @@ CAF_TEST(a queued build logs its position and cancel releases it) {
   CAF_CHECK_EQUAL(rec->released.back(), "d-1");
 }
 
+CAF_TEST(a second start is refused and places nothing) {
+  auto d = start(outcome::hang, outcome::succeed);
+  CAF_CHECK_EQUAL(rec->builds_placed, 1);
+  caf::anon_send(d, start_atom::value);
+  run_all();
+  CAF_CHECK_EQUAL(rec->builds_placed, 1);
+  CAF_CHECK_EQUAL(rec->statuses.back(), status::building);
+}
+
 CAF_TEST_FIXTURE_SCOPE_END()
