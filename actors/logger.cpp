@@ -10,6 +10,7 @@
 #include "actors/metrics.hpp"
 #include "protocol/error.hpp"
 #include "protocol/ids.hpp"
+#include "protocol/utf8.hpp"
 
 namespace gilgal {
 
@@ -41,8 +42,23 @@ void forget_closed_streams(logger_state& st) {
 }
 
 /// Numbers a line, hands it to live subscribers and queues it for storage.
+/// Past the stream's limits, one "log truncated" line replaces the rest.
 void emit(logger_actor::stateful_pointer<logger_state> self, log_stream& s, log_line line) {
   auto& st = self->state;
+  if (s.truncated)
+    return;
+  auto size = static_cast<int64_t>(line.message.size());
+  if (s.last_seq >= st.limits.max_lines || s.bytes + size > st.limits.max_bytes) {
+    // The marker is the last seq handed out, so a restarted logger (which
+    // knows only the stored seq) stays truncated too.
+    s.truncated = true;
+    line.level = "warning";
+    line.message = "log truncated: this deployment's log reached its limit ("
+                   + std::to_string(st.limits.max_lines) + " lines, "
+                   + std::to_string(st.limits.max_bytes) + " bytes); later output is dropped";
+    size = 0;
+  }
+  s.bytes += size;
   line.seq = ++s.last_seq;
   metrics::add_log_lines();
   for (auto& sub : s.subscribers)
@@ -102,6 +118,7 @@ void opened(logger_actor::stateful_pointer<logger_state> self, const std::string
   s.opening = false;
   --self->state.opening;
   s.last_seq = std::max(s.last_seq, stored_seq);
+  s.truncated = s.truncated || s.last_seq > self->state.limits.max_lines;
   auto held = std::move(s.held);
   s.held.clear();
   for (auto& line : held)
@@ -147,6 +164,23 @@ bool sender_allowed(logger_actor::stateful_pointer<logger_state> self, const cha
 
 } // namespace
 
+std::string log_line_text(std::string_view message, size_t max_bytes) {
+  static constexpr std::string_view marker = " [truncated]";
+  // Only the part that can be kept is cleaned: a 100 MB message costs no more
+  // than a 16 KiB one. Escapes make text at most 6 times longer.
+  auto text = sanitize_log_text(message.substr(0, max_bytes));
+  bool cut = message.size() > max_bytes;
+  if (text.size() > max_bytes) {
+    truncate_utf8(text, max_bytes);
+    cut = true;
+  }
+  if (cut) {
+    truncate_utf8(text, max_bytes > marker.size() ? max_bytes - marker.size() : 0);
+    text += marker;
+  }
+  return text;
+}
+
 log_writer_actor::behavior_type log_writer(log_writer_actor::pointer,
                                            std::shared_ptr<store> db) {
   return {
@@ -172,8 +206,9 @@ log_writer_actor::behavior_type log_writer(log_writer_actor::pointer,
 }
 
 logger_actor::behavior_type logger(logger_actor::stateful_pointer<logger_state> self,
-                                   log_writer_actor writer) {
+                                   log_writer_actor writer, log_limits limits) {
   self->state.writer = writer;
+  self->state.limits = limits;
   self->link_to(writer);
   return {
     [self](log_atom, const std::string& id, const std::string& level,
@@ -185,8 +220,8 @@ logger_actor::behavior_type logger(logger_actor::stateful_pointer<logger_state> 
       auto& s = i->second;
       log_line line;
       line.deployment_id = id;
-      line.level = level;
-      line.message = message;
+      line.level = level.size() <= 16 ? sanitize_log_text(level) : std::string{"info"};
+      line.message = log_line_text(message, st.limits.max_line_bytes);
       line.timestamp = now_rfc3339();
       if (fresh)
         begin_open(self, id, s);
@@ -256,13 +291,16 @@ logger_actor::behavior_type logger(logger_actor::stateful_pointer<logger_state> 
 }
 
 logger_actor spawn_logger(caf::actor_system& sys, std::shared_ptr<store> db,
-                          std::shared_ptr<const admitted_nodes> admitted) {
+                          std::shared_ptr<const admitted_nodes> admitted,
+                          log_limits limits) {
   if (!admitted)
     admitted = std::make_shared<admitted_nodes>();
   auto writer = sys.spawn<caf::detached>(log_writer, std::move(db));
   return sys.spawn<guarded_actor<logger_actor, logger_state>>(
     std::move(admitted),
-    [writer](logger_actor::stateful_pointer<logger_state> self) { return logger(self, writer); });
+    [writer, limits](logger_actor::stateful_pointer<logger_state> self) {
+      return logger(self, writer, limits);
+    });
 }
 
 } // namespace gilgal

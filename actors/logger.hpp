@@ -6,6 +6,7 @@
 #include <chrono>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -27,8 +28,23 @@ using log_writer_actor = caf::typed_actor<
 log_writer_actor::behavior_type log_writer(log_writer_actor::pointer self,
                                            std::shared_ptr<store> db);
 
+/// What one deployment's log may hold. Lines beyond `max_lines` are dropped
+/// after one "log truncated" line; so are lines once `max_bytes` of text were
+/// logged (counted since the logger started holding the stream).
+struct log_limits {
+  size_t max_line_bytes = size_t{16} << 10; // longer lines are cut, marked " [truncated]"
+  int64_t max_lines = 100000;
+  int64_t max_bytes = int64_t{64} << 20;
+};
+
+/// Turns one incoming message into the text of a log line: valid UTF-8,
+/// control characters escaped (protocol/utf8), at most `max_bytes` bytes.
+std::string log_line_text(std::string_view message, size_t max_bytes);
+
 struct log_stream {
   int64_t last_seq = 0;
+  int64_t bytes = 0;      // text logged while this logger held the stream
+  bool truncated = false; // the "log truncated" line was emitted
   // A stream the logger did not know (a new deployment, or a late line after
   // a restart) waits for the last stored seq before numbering its lines.
   bool opening = false;
@@ -45,6 +61,7 @@ struct logger_state {
   std::vector<log_line> pending; // not yet handed to the writer
   bool tick_scheduled = false;
   log_writer_actor writer;
+  log_limits limits;
   size_t opening = 0; // streams waiting for their stored seq
   std::vector<caf::typed_response_promise<bool>> flush_waiters; // until opening == 0
   static inline const char* name = "logger";
@@ -54,7 +71,7 @@ struct logger_state {
 constexpr size_t logger_recent_lines = 2000;
 
 logger_actor::behavior_type logger(logger_actor::stateful_pointer<logger_state> self,
-                                   log_writer_actor writer);
+                                   log_writer_actor writer, log_limits limits);
 
 /// Spawns the detached writer and the logger, the latter behind a mailbox
 /// guard (actors/guarded_actor.hpp): messages from remote actor systems not
@@ -62,6 +79,7 @@ logger_actor::behavior_type logger(logger_actor::stateful_pointer<logger_state> 
 /// flushes need a sender; subscribe is taken from this process only (with a
 /// subscriber of this process), unsub from no other actor system.
 logger_actor spawn_logger(caf::actor_system& sys, std::shared_ptr<store> db,
-                          std::shared_ptr<const admitted_nodes> admitted = nullptr);
+                          std::shared_ptr<const admitted_nodes> admitted = nullptr,
+                          log_limits limits = {});
 
 } // namespace gilgal

@@ -74,7 +74,10 @@ int run_serve(const settings& s) {
     // Nodes the gatekeeper admits; the only remote senders the scheduler's and
     // the logger's mailboxes let in.
     auto admitted = std::make_shared<admitted_nodes>();
-    auto logger = spawn_logger(sys, *db, admitted);
+    log_limits limits;
+    limits.max_lines = s.log_max_lines;
+    limits.max_bytes = s.log_max_mb << 20;
+    auto logger = spawn_logger(sys, *db, admitted, limits);
     scheduler_config placing;
     placing.heartbeat_timeout = std::chrono::seconds{s.heartbeat_timeout_seconds};
     auto scheduler = spawn_scheduler(sys, placing, admitted);

@@ -163,6 +163,35 @@ const std::vector<field>& fields() {
     int_field("max_concurrent_builds", "GILGAL_MAX_CONCURRENT_BUILDS", "max-concurrent-builds",
               "image builds run at the same time on this machine (default 2)",
               [](settings& s) { return &s.max_concurrent_builds; }, 1, 256),
+    i64_field("build_memory_mb", "GILGAL_BUILD_MEMORY_MB", "build-memory-mb",
+              "memory limit in MiB of every image build step (default 2048)",
+              [](settings& s) { return &s.build_memory_mb; }, 64, int64_t{1} << 20),
+    num_field("build_cpus", "GILGAL_BUILD_CPUS", "build-cpus",
+              "CPU limit of every image build step (default 2.0)",
+              [](settings& s) { return &s.build_cpus; }),
+    i64_field("build_pids", "GILGAL_BUILD_PIDS", "build-pids",
+              "process limit of every image build step (default 1024)",
+              [](settings& s) { return &s.build_pids; }, 16, 1 << 22),
+    i64_field("build_context_max_mb", "GILGAL_BUILD_CONTEXT_MAX_MB", "build-context-max-mb",
+              "largest build context in MiB sent to Docker (default 512)",
+              [](settings& s) { return &s.build_context_max_mb; }, 1, int64_t{1} << 20),
+    i64_field("clone_max_mb", "GILGAL_CLONE_MAX_MB", "clone-max-mb",
+              "disk in MiB a repository checkout may take, .git included (default 1024)",
+              [](settings& s) { return &s.clone_max_mb; }, 1, int64_t{1} << 30),
+    i64_field("container_log_max_mb", "GILGAL_CONTAINER_LOG_MAX_MB", "container-log-max-mb",
+              "size in MiB at which Docker rotates an app container's log (default 10)",
+              [](settings& s) { return &s.container_log_max_mb; }, 1, int64_t{1} << 20),
+    int_field("container_log_max_files", "GILGAL_CONTAINER_LOG_MAX_FILES",
+              "container-log-max-files",
+              "rotated log files Docker keeps per app container (default 3)",
+              [](settings& s) { return &s.container_log_max_files; }, 1, 100),
+    i64_field("log_max_lines", "GILGAL_LOG_MAX_LINES", "log-max-lines",
+              "lines kept of one deployment's log; later output is dropped after a "
+              "\"log truncated\" line (default 100000)",
+              [](settings& s) { return &s.log_max_lines; }, 10, int64_t{1} << 32),
+    i64_field("log_max_mb", "GILGAL_LOG_MAX_MB", "log-max-mb",
+              "MiB of text kept of one deployment's log (default 64)",
+              [](settings& s) { return &s.log_max_mb; }, 1, int64_t{1} << 20),
     str_field("recipes_dir", "GILGAL_RECIPES_DIR", "recipes-dir",
               "directory of Dockerfile recipes (default: the recipes shipped with Gilgal)",
               [](settings& s) { return &s.recipes_dir; }),
@@ -352,6 +381,7 @@ std::vector<std::string> setting_keys_for(setting_command command) {
   static const std::vector<std::string> control_plane_only = {
     "listen",         "database_url",          "max_body_bytes",  "cluster_listen",
     "no_local_node",  "heartbeat_timeout_seconds", "image_retention", "max_node_capacity",
+    "log_max_lines",  "log_max_mb",
   };
   const auto& excluded = command == setting_command::serve ? node_only : control_plane_only;
   std::vector<std::string> keys;
@@ -522,6 +552,8 @@ caf::expected<void> validate(const settings& s) {
     return labels.error();
   if (s.data_dir.empty())
     return make_error(errc::invalid_argument, "data_dir: must not be empty");
+  if (!(s.build_cpus > 0 && s.build_cpus <= 1024))
+    return make_error(errc::invalid_argument, "build_cpus: must be above 0 and at most 1024");
   if (s.port_range_begin > s.port_range_end)
     return make_error(errc::invalid_argument,
                       "port_range_begin: must not exceed port_range_end");

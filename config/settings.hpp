@@ -41,6 +41,18 @@ struct settings {
   int64_t git_timeout_seconds = 120;
   int git_retries = 3;
   int max_concurrent_builds = 2;
+  // Every image build's steps run with these limits (Docker build API).
+  int64_t build_memory_mb = 2048;
+  double build_cpus = 2.0;
+  int64_t build_pids = 1024;
+  int64_t build_context_max_mb = 512; // the context is sent from memory
+  int64_t clone_max_mb = 1024;        // disk a checkout (with .git) may take
+  // Docker's log of each app container: rotated at this size, this many files kept.
+  int64_t container_log_max_mb = 10;
+  int container_log_max_files = 3;
+  // A deployment's stored log: lines beyond these end it with "log truncated".
+  int64_t log_max_lines = 100000;
+  int64_t log_max_mb = 64;
   std::string recipes_dir;           // empty: the recipes shipped with Gilgal
   base_images images;
 

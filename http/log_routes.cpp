@@ -3,6 +3,7 @@
 #include <thread>
 
 #include <caf/scoped_actor.hpp>
+#include <spdlog/spdlog.h>
 
 #include "http/deployment_access.hpp"
 #include "protocol/error.hpp"
@@ -17,8 +18,11 @@ using nlohmann::json;
 constexpr int64_t store_batch = 500;
 constexpr auto keepalive_interval = std::chrono::seconds(15);
 
+/// Lines are valid UTF-8 since the logger cleans them; lines stored before
+/// that may not be, so invalid bytes become U+FFFD here rather than throw.
 std::string sse_event(const log_line& l) {
-  return "id: " + std::to_string(l.seq) + "\nevent: log\ndata: " + to_json(l).dump() + "\n\n";
+  return "id: " + std::to_string(l.seq) + "\nevent: log\ndata: "
+         + to_json(l).dump(-1, ' ', false, json::error_handler_t::replace) + "\n\n";
 }
 
 /// Where a follower resumes: Last-Event-ID, else ?after=, else 0.
@@ -102,6 +106,10 @@ public:
     return finish(sink, end ? end->status : std::string{"unknown"});
   }
 
+  const std::string& id() const noexcept {
+    return id_;
+  }
+
 private:
   bool write(httplib::DataSink& sink, const log_line& l) {
     if (l.seq <= last_)
@@ -156,7 +164,18 @@ caf::error get_logs(request_context& ctx) {
     ctx.res.set_header("X-Accel-Buffering", "no");
     ctx.res.set_chunked_content_provider(
       "text/event-stream",
-      [follower](size_t, httplib::DataSink& sink) { return follower->run(sink); });
+      [follower](size_t, httplib::DataSink& sink) {
+        // An exception leaving a content provider terminates the server.
+        try {
+          return follower->run(sink);
+        } catch (const std::exception& e) {
+          spdlog::error("log stream of deployment {} ended: {}", follower->id(), e.what());
+        } catch (...) {
+          spdlog::error("log stream of deployment {} ended by an unknown exception",
+                        follower->id());
+        }
+        return false;
+      });
     return {};
   }
   if (!follow.empty() && follow != "0" && follow != "false")

@@ -15,6 +15,7 @@
 #include <archive.h>
 #include <archive_entry.h>
 
+#include "nodes/repo_file.hpp"
 #include "protocol/error.hpp"
 
 namespace fs = std::filesystem;
@@ -94,10 +95,17 @@ public:
 
   caf::error add_file(const std::string& name, const std::string& path,
                       const struct stat& st) {
-    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    // Listed by lstat as a regular file; O_NOFOLLOW and O_NONBLOCK make a swap
+    // for a link or a FIFO since then fail instead of following or blocking.
+    int fd = ::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
     if (fd < 0)
       return make_error(errc::internal, "cannot read build context file " + name + ": "
                                           + std::strerror(errno));
+    struct stat now;
+    if (::fstat(fd, &now) != 0 || !S_ISREG(now.st_mode) || now.st_size != st.st_size) {
+      ::close(fd);
+      return make_error(errc::internal, "build context file changed while reading: " + name);
+    }
     auto e = make_entry(name, st);
     archive_entry_set_filetype(e.get(), AE_IFREG);
     archive_entry_set_size(e.get(), st.st_size);
@@ -191,9 +199,9 @@ bool matches(const std::string& pattern, const std::string& path) {
 
 } // namespace
 
-std::vector<std::string> parse_dockerignore(const std::string& text) {
+std::vector<std::string> parse_dockerignore(std::string_view text) {
   std::vector<std::string> result;
-  std::istringstream in{text};
+  std::istringstream in{std::string{text}};
   std::string line;
   while (std::getline(in, line)) {
     line = trim(line);
@@ -236,14 +244,10 @@ caf::expected<std::string> make_build_context(const std::string& dir,
   if (!fs::is_directory(dir, ec))
     return make_error(errc::not_found, "build context directory not found: " + dir);
   std::vector<std::string> patterns;
-  {
-    std::ifstream in{dir + "/.dockerignore", std::ios::binary};
-    if (in) {
-      std::ostringstream ss;
-      ss << in.rdbuf();
-      patterns = parse_dockerignore(ss.str());
-    }
-  }
+  if (auto text = read_repo_file(dir, ".dockerignore"))
+    patterns = parse_dockerignore(*text);
+  else if (code_of(text.error()) != errc::not_found)
+    return std::move(text.error());
   // Collect relative paths first, sorted, so the archive is deterministic.
   std::vector<std::string> paths;
   fs::recursive_directory_iterator it{dir, fs::directory_options::none, ec}, end;
@@ -272,6 +276,21 @@ caf::expected<std::string> make_build_context(const std::string& dir,
     paths.push_back(std::move(rel));
   }
   std::sort(paths.begin(), paths.end());
+  // The sizes are known before anything is read: a context over the limit
+  // (a 2 GiB file, sparse or not) fails without being read into memory.
+  uint64_t total = 0;
+  for (const auto& rel : paths) {
+    struct stat st;
+    if (::lstat((dir + "/" + rel).c_str(), &st) == 0 && S_ISREG(st.st_mode))
+      total += static_cast<uint64_t>(st.st_size) + 512; // plus its tar header
+  }
+  for (const auto& [name, content] : opts.extra_files)
+    total += content.size() + 512;
+  if (total > opts.max_bytes)
+    return make_error(errc::payload_too_large,
+                      "build context exceeds " + std::to_string(opts.max_bytes >> 20)
+                        + " MiB (the repository's files, less .dockerignore, hold "
+                        + std::to_string(total >> 20) + " MiB)");
   tar_writer tar{opts.max_bytes};
   if (auto err = tar.open())
     return err;

@@ -5,6 +5,7 @@
 
 #include <map>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <caf/expected.hpp>
@@ -19,14 +20,15 @@ struct build_context_options {
   /// The Dockerfile's path inside the context; never excluded by .dockerignore.
   std::string dockerfile = "Dockerfile";
 
-  /// Upper bound of the archive's size; errc::payload_too_large beyond it.
-  size_t max_bytes = size_t{2} << 30;
+  /// Upper bound of the archive's size (it is held in memory);
+  /// errc::payload_too_large beyond it, found before any file is read.
+  size_t max_bytes = size_t{512} << 20;
 };
 
 /// Reads the patterns of a .dockerignore text: one per line, '#' comments and
 /// blank lines skipped, leading "/" and "./" and trailing "/" removed, a leading
 /// '!' re-includes. Exposed for tests.
-std::vector<std::string> parse_dockerignore(const std::string& text);
+std::vector<std::string> parse_dockerignore(std::string_view text);
 
 /// True when `rel_path` (relative, '/'-separated) is excluded by `patterns`
 /// (fnmatch globs, last match wins; a pattern matching a directory excludes
@@ -36,6 +38,8 @@ bool is_ignored(const std::string& rel_path, const std::vector<std::string>& pat
 /// Writes `dir` as a tar archive (regular files, directories and symlinks;
 /// owner 0:0; other file types skipped), honouring `dir`/.dockerignore, then
 /// the extra files. errc::not_found when `dir` is not a directory,
+/// errc::build_failed when .dockerignore is not a regular file of at most
+/// 1 MiB (nodes/repo_file), errc::payload_too_large past opts.max_bytes,
 /// errc::internal on read or archive errors (the message names the path).
 caf::expected<std::string> make_build_context(const std::string& dir,
                                               const build_context_options& opts = {});

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "nodes/docker_client.hpp"
+#include "nodes/docker_refs.hpp"
 #include "nodes/http_probe.hpp"
 #include "nodes/image_puller.hpp"
 #include "protocol/error.hpp"
@@ -22,9 +23,12 @@ constexpr int max_port_attempts = 5;
 
 /// EXPOSEd ports of an image ("3000/tcp"), read from GET /images/NAME/json.
 std::vector<std::string> exposed_ports(docker_client& docker, const std::string& image) {
-  docker_client::request req;
-  req.path = "/images/" + docker_client::escape(image) + "/json";
   std::vector<std::string> result;
+  auto seg = image_path_segment(image);
+  if (!seg)
+    return result;
+  docker_client::request req;
+  req.path = "/images/" + *seg + "/json";
   auto res = docker.perform(req);
   if (!res || res->status != 200)
     return result;
@@ -106,6 +110,8 @@ caf::expected<run_result> run_container(const run_job& job, const node_settings&
   // Docker restarts a crashed container itself, with exponential backoff
   // (100 ms doubling, reset after 10 s up); a stop through the API is final.
   spec.restart_policy = "unless-stopped";
+  spec.log_max_mb = cfg.container_log_max_mb;
+  spec.log_max_files = cfg.container_log_max_files;
 
   // Another process (or another Gilgal on the same daemon) may take the port
   // between our bind test and Docker's: then try the next free one.

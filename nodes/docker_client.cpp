@@ -7,6 +7,8 @@
 #include <curl/curl.h>
 #include <nlohmann/json.hpp>
 
+#include "nodes/docker_refs.hpp"
+
 namespace gilgal {
 
 namespace {
@@ -107,6 +109,9 @@ caf::expected<docker_client::response> docker_client::perform(const request& req
     return make_error(errc::invalid_argument,
                       "docker host must be unix:///path or tcp://host:port, got '" + host_
                         + "'");
+  if (!is_plain_api_path(req.path))
+    return make_error(errc::invalid_argument, "refusing a Docker API path with a '.' or '..' "
+                                              "component, an escape, '#' or a control character");
   std::string url = base_url_;
   if (req.versioned) {
     auto prefix = api_prefix();

@@ -119,6 +119,10 @@ public:
 
   caf::expected<container_info> inspect_container(const std::string& id);
 
+  /// POST /containers/ID/update with {"PidsLimit": pids} (Docker applies it
+  /// to a running container at once).
+  caf::expected<void> set_pids_limit(const std::string& id, int64_t pids);
+
   /// GET /containers/json?all=... with `label` filters ("key" or "key=value").
   caf::expected<std::vector<container_summary>>
   list_containers(const std::vector<std::string>& labels, bool all = true);

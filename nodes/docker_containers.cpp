@@ -2,8 +2,11 @@
 // inspect, list, logs, stats, wait.
 #include "nodes/docker_client.hpp"
 
+#include <algorithm>
+
 #include <nlohmann/json.hpp>
 
+#include "nodes/docker_refs.hpp"
 #include "nodes/json_lines.hpp"
 
 namespace gilgal {
@@ -109,6 +112,12 @@ caf::expected<std::string> docker_client::create_container(const container_spec&
   host["RestartPolicy"]["Name"] = spec.restart_policy.empty() ? "no" : spec.restart_policy;
   if (!spec.network_mode.empty())
     host["NetworkMode"] = spec.network_mode;
+  if (spec.log_max_mb > 0) {
+    // Bounded on Docker's disk whatever the app prints.
+    host["LogConfig"]["Type"] = "json-file";
+    host["LogConfig"]["Config"]["max-size"] = std::to_string(spec.log_max_mb) + "m";
+    host["LogConfig"]["Config"]["max-file"] = std::to_string(std::max(1, spec.log_max_files));
+  }
   body["HostConfig"] = std::move(host);
   auto payload = body.dump();
   request req;
@@ -130,40 +139,55 @@ caf::expected<std::string> docker_client::create_container(const container_spec&
 }
 
 caf::expected<void> docker_client::start_container(const std::string& id) {
+  auto seg = container_path_segment(id);
+  if (!seg)
+    return std::move(seg.error());
   request req;
   req.method = "POST";
-  req.path = "/containers/" + id + "/start";
+  req.path = "/containers/" + *seg + "/start";
   return expect_status(perform(req), {204, 304}, errc::run_failed, "start container " + id);
 }
 
 caf::expected<void> docker_client::stop_container(const std::string& id,
                                                   std::chrono::seconds grace) {
+  auto seg = container_path_segment(id);
+  if (!seg)
+    return std::move(seg.error());
   request req;
   req.method = "POST";
-  req.path = "/containers/" + id + "/stop?t=" + std::to_string(grace.count());
+  req.path = "/containers/" + *seg + "/stop?t=" + std::to_string(grace.count());
   req.timeout = grace + std::chrono::seconds{30};
   return expect_status(perform(req), {204, 304}, errc::internal, "stop container " + id);
 }
 
 caf::expected<void> docker_client::kill_container(const std::string& id,
                                                   const std::string& signal) {
+  auto seg = container_path_segment(id);
+  if (!seg)
+    return std::move(seg.error());
   request req;
   req.method = "POST";
-  req.path = "/containers/" + id + "/kill?signal=" + escape(signal);
+  req.path = "/containers/" + *seg + "/kill?signal=" + escape(signal);
   return expect_status(perform(req), {204}, errc::internal, "kill container " + id);
 }
 
 caf::expected<void> docker_client::remove_container(const std::string& id, bool force,
                                                     bool volumes) {
+  auto seg = container_path_segment(id);
+  if (!seg)
+    return std::move(seg.error());
   request req;
   req.method = "DELETE";
-  req.path = "/containers/" + id + "?force=" + (force ? "1" : "0") + "&v=" + (volumes ? "1" : "0");
+  req.path = "/containers/" + *seg + "?force=" + (force ? "1" : "0") + "&v=" + (volumes ? "1" : "0");
   return expect_status(perform(req), {204}, errc::internal, "remove container " + id);
 }
 
 caf::expected<container_info> docker_client::inspect_container(const std::string& id) {
+  auto seg = container_path_segment(id);
+  if (!seg)
+    return std::move(seg.error());
   request req;
-  req.path = "/containers/" + id + "/json";
+  req.path = "/containers/" + *seg + "/json";
   auto res = perform(req);
   if (!res)
     return std::move(res.error());
@@ -193,7 +217,25 @@ caf::expected<container_info> docker_client::inspect_container(const std::string
   c.labels = labels_of(member(config, "Labels"));
   if (!first_binding(member(member(j, "NetworkSettings"), "Ports"), c.host_ip, c.host_port))
     first_binding(member(member(j, "HostConfig"), "PortBindings"), c.host_ip, c.host_port);
+  const auto& hosts = member(member(j, "HostConfig"), "ExtraHosts");
+  if (hosts.is_array())
+    for (const auto& h : hosts)
+      if (h.is_string())
+        c.extra_hosts.push_back(h.get<std::string>());
+  c.pids_limit = int_of(member(member(j, "HostConfig"), "PidsLimit"));
   return c;
+}
+
+caf::expected<void> docker_client::set_pids_limit(const std::string& id, int64_t pids) {
+  auto seg = container_path_segment(id);
+  if (!seg)
+    return std::move(seg.error());
+  auto payload = json{{"PidsLimit", pids}}.dump();
+  request req;
+  req.method = "POST";
+  req.path = "/containers/" + *seg + "/update";
+  req.body = payload;
+  return expect_status(perform(req), {200}, errc::internal, "update container " + id);
 }
 
 caf::expected<std::vector<container_summary>>
@@ -237,8 +279,11 @@ docker_client::list_containers(const std::vector<std::string>& labels, bool all)
 
 caf::expected<std::vector<std::string>> docker_client::container_logs(const std::string& id,
                                                                       int tail) {
+  auto seg = container_path_segment(id);
+  if (!seg)
+    return std::move(seg.error());
   request req;
-  req.path = "/containers/" + id + "/logs?stdout=1&stderr=1&tail="
+  req.path = "/containers/" + *seg + "/logs?stdout=1&stderr=1&tail="
              + (tail >= 0 ? std::to_string(tail) : std::string{"all"});
   auto res = perform(req);
   if (!res)
@@ -272,8 +317,11 @@ caf::expected<std::vector<std::string>> docker_client::container_logs(const std:
 }
 
 caf::expected<container_stats> docker_client::stats(const std::string& id) {
+  auto seg = container_path_segment(id);
+  if (!seg)
+    return std::move(seg.error());
   request req;
-  req.path = "/containers/" + id + "/stats?stream=false";
+  req.path = "/containers/" + *seg + "/stats?stream=false";
   req.timeout = std::chrono::seconds{30};
   auto res = perform(req);
   if (!res)
@@ -314,9 +362,12 @@ caf::expected<container_stats> docker_client::stats(const std::string& id) {
 
 caf::expected<int> docker_client::wait_container(const std::string& id,
                                                  std::chrono::milliseconds timeout) {
+  auto seg = container_path_segment(id);
+  if (!seg)
+    return std::move(seg.error());
   request req;
   req.method = "POST";
-  req.path = "/containers/" + id + "/wait?condition=not-running";
+  req.path = "/containers/" + *seg + "/wait?condition=not-running";
   req.timeout = timeout;
   auto res = perform(req);
   if (!res)

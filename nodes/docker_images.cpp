@@ -2,13 +2,14 @@
 // pull, prune.
 #include "nodes/docker_client.hpp"
 
-#include <cctype>
+#include <algorithm>
 #include <chrono>
-#include <thread>
 
 #include <nlohmann/json.hpp>
 
+#include "nodes/docker_build_guard.hpp"
 #include "nodes/docker_progress.hpp"
+#include "nodes/docker_refs.hpp"
 #include "protocol/ids.hpp"
 
 namespace gilgal {
@@ -98,49 +99,12 @@ prune_result prune_of(const json& j, const char* list_key, const char* id_key) {
   return r;
 }
 
-/// Letters and digits only: Docker shows a RUN command re-quoted
-/// ("/bin/sh -c 'sleep 20'"), the build stream shows it as written.
-std::string squeezed(std::string_view s) {
-  std::string out;
-  for (char c : s)
-    if (std::isalnum(static_cast<unsigned char>(c)))
-      out += c;
-  return out;
-}
-
-/// After an aborted build whose RUN step had started but whose container id
-/// was not yet announced: removes the container of that step — created from
-/// `layer`, since `since` (unix seconds), running `run_command`, and not
-/// managed by Gilgal — polling briefly while Docker may still be creating
-/// it. Nothing else matches all of that, so no other container is touched.
-void remove_step_containers(docker_client& docker, const std::string& layer,
-                            const std::string& run_command, int64_t since) {
-  using clock = std::chrono::steady_clock;
-  auto want = squeezed(run_command);
-  auto deadline = clock::now() + std::chrono::milliseconds(1500);
-  for (;;) {
-    bool removed = false;
-    if (auto list = docker.list_containers({}, true)) {
-      for (const auto& c : *list) {
-        auto image = c.image_id.substr(c.image_id.find(':') + 1);
-        if (image.compare(0, layer.size(), layer) != 0 || c.created < since
-            || c.labels.count("gilgal.managed") > 0 || want.empty()
-            || squeezed(c.command).find(want) == std::string::npos)
-          continue;
-        removed = static_cast<bool>(docker.remove_container(c.id, true, true)) || removed;
-      }
-    }
-    if (removed || clock::now() >= deadline)
-      return;
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  }
-}
-
 } // namespace
 
 caf::expected<std::string> docker_client::build(std::string_view context_tar,
                                                 const build_options& opts,
                                                 const docker_line_callback& on_line) {
+  docker_build_guard guard{*this, opts.pids_limit};
   std::string q = "/build?forcerm=1&rm=1&dockerfile=" + escape(opts.dockerfile);
   for (const auto& t : opts.tags)
     q += "&t=" + escape(t);
@@ -152,6 +116,15 @@ caf::expected<std::string> docker_client::build(std::string_view context_tar,
     q += "&nocache=1";
   if (!opts.network_mode.empty())
     q += "&networkmode=" + escape(opts.network_mode);
+  if (opts.memory_bytes > 0) // memswap = memory: no swap on top
+    q += "&memory=" + std::to_string(opts.memory_bytes)
+         + "&memswap=" + std::to_string(opts.memory_bytes);
+  if (opts.cpus > 0) {
+    constexpr int64_t period = 100000; // microseconds
+    auto quota = std::max<int64_t>(1000, static_cast<int64_t>(opts.cpus * period));
+    q += "&cpuperiod=" + std::to_string(period) + "&cpuquota=" + std::to_string(quota);
+  }
+  q += "&extrahosts=" + escape(guard.extra_host());
   docker_progress progress{on_line};
   request req;
   req.method = "POST";
@@ -161,25 +134,20 @@ caf::expected<std::string> docker_client::build(std::string_view context_tar,
   req.timeout = opts.timeout;
   req.abort = opts.abort.get();
   req.on_chunk = [&](std::string_view bytes) { progress.feed(bytes); };
-  auto started = std::chrono::duration_cast<std::chrono::seconds>(
-                   std::chrono::system_clock::now().time_since_epoch()).count() - 1;
   auto res = perform(req);
   progress.finish();
   if (!res) {
     // The closed connection makes Docker stop the build and remove its
-    // container (forcerm), after about a second; removing the running
-    // intermediate container ourselves makes it immediate.
+    // container (forcerm), after about a second; removing the step's
+    // container ourselves makes it immediate. Only containers carrying this
+    // build's mark are removed.
     auto code = code_of(res.error());
-    if (code == errc::timeout || code == errc::cancelled) {
-      if (!progress.running_container().empty())
-        (void) remove_container(progress.running_container(), true, true);
-      else if (!progress.last_layer().empty() && !progress.run_command().empty())
-        remove_step_containers(*this, progress.last_layer(), progress.run_command(), started);
-    }
-    if (code_of(res.error()) == errc::timeout)
+    if (code == errc::timeout || code == errc::cancelled)
+      guard.remove_containers();
+    if (code == errc::timeout)
       return make_error(errc::timeout, "build timed out after "
                                          + std::to_string(opts.timeout.count() / 1000) + " s");
-    if (code_of(res.error()) == errc::cancelled)
+    if (code == errc::cancelled)
       return make_error(errc::cancelled, "build cancelled");
     return std::move(res.error());
   }
@@ -189,21 +157,21 @@ caf::expected<std::string> docker_client::build(std::string_view context_tar,
   }
   if (!progress.error().empty())
     return make_error(errc::build_failed, progress.error());
-  if (progress.image_id().empty())
-    return make_error(errc::build_failed, "build ended without an image id");
-  auto id = progress.image_id();
-  if (id.compare(0, 7, "sha256:") != 0) {
-    // "Successfully built abc123" carries a short id only: resolve it.
-    auto img = inspect_image(id);
-    if (img)
-      id = img->id;
-  }
-  return id;
+  if (!progress.image_id().empty())
+    return progress.image_id();
+  // No "aux" ID (an old daemon): the tag just built names the image.
+  if (!opts.tags.empty())
+    if (auto img = inspect_image(opts.tags.front()); img && !img->id.empty())
+      return img->id;
+  return make_error(errc::build_failed, "build ended without an image id");
 }
 
 caf::expected<image_info> docker_client::inspect_image(const std::string& name) {
+  auto seg = image_path_segment(name);
+  if (!seg)
+    return std::move(seg.error());
   request req;
-  req.path = "/images/" + name + "/json";
+  req.path = "/images/" + *seg + "/json";
   auto res = perform(req);
   if (!res)
     return std::move(res.error());
@@ -255,9 +223,12 @@ docker_client::list_images(const std::vector<std::string>& labels) {
 
 caf::expected<void> docker_client::tag_image(const std::string& source,
                                              const std::string& repo, const std::string& tag) {
+  auto seg = image_path_segment(source);
+  if (!seg)
+    return std::move(seg.error());
   request req;
   req.method = "POST";
-  req.path = "/images/" + source + "/tag?repo=" + escape(repo) + "&tag=" + escape(tag);
+  req.path = "/images/" + *seg + "/tag?repo=" + escape(repo) + "&tag=" + escape(tag);
   auto res = perform(req);
   if (!res)
     return std::move(res.error());
@@ -267,9 +238,12 @@ caf::expected<void> docker_client::tag_image(const std::string& source,
 }
 
 caf::expected<void> docker_client::remove_image(const std::string& name, bool force) {
+  auto seg = image_path_segment(name);
+  if (!seg)
+    return std::move(seg.error());
   request req;
   req.method = "DELETE";
-  req.path = "/images/" + name + (force ? "?force=1" : "");
+  req.path = "/images/" + *seg + (force ? "?force=1" : "");
   auto res = perform(req);
   if (!res)
     return std::move(res.error());
@@ -303,9 +277,12 @@ caf::expected<void> docker_client::push_image(const std::string& name, const std
                                               const docker_line_callback& on_line,
                                               std::shared_ptr<abort_signal> abort,
                                               std::chrono::milliseconds timeout) {
+  auto seg = image_path_segment(name);
+  if (!seg)
+    return std::move(seg.error());
   request req;
   req.method = "POST";
-  req.path = "/images/" + name + "/push";
+  req.path = "/images/" + *seg + "/push";
   if (!tag.empty())
     req.path += "?tag=" + escape(tag);
   req.headers.push_back(auth_header(auth));

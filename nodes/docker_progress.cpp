@@ -6,46 +6,19 @@ namespace gilgal {
 
 docker_progress::docker_progress(docker_line_callback on_line)
   : on_line_(std::move(on_line)),
-    json_([this](std::string_view l) { on_json(l); }),
-    text_([this](std::string_view l) { on_text(l); }) {
+    json_([this](std::string_view l) { on_json(l); }, max_json_line_bytes),
+    text_(
+      [this](std::string_view l) {
+        if (on_line_)
+          on_line_(l);
+      },
+      max_text_line_bytes) {
   // nop
 }
 
 void docker_progress::finish() {
   json_.finish();
   text_.finish();
-}
-
-namespace {
-
-bool is_hex_id(std::string_view s) {
-  return s.size() >= 12 && s.find_first_not_of("0123456789abcdef") == std::string_view::npos;
-}
-
-} // namespace
-
-void docker_progress::on_text(std::string_view line) {
-  static constexpr std::string_view built = "Successfully built ";
-  static constexpr std::string_view running = " ---> Running in ";
-  static constexpr std::string_view layer = " ---> ";
-  static constexpr std::string_view removing = "Removing intermediate container ";
-  static constexpr std::string_view step = "Step ";
-  static constexpr std::string_view run_step = " : RUN ";
-  if (line.substr(0, built.size()) == built) {
-    short_id_ = std::string{line.substr(built.size())};
-  } else if (line.substr(0, running.size()) == running) {
-    running_container_ = std::string{line.substr(running.size())};
-  } else if (line.substr(0, layer.size()) == layer && is_hex_id(line.substr(layer.size()))) {
-    last_layer_ = std::string{line.substr(layer.size())};
-  } else if (line.find(removing) != std::string_view::npos) {
-    running_container_.clear();
-  } else if (line.substr(0, step.size()) == step) {
-    auto at = line.find(run_step);
-    run_command_ = at == std::string_view::npos ? std::string{}
-                                                : std::string{line.substr(at + run_step.size())};
-  }
-  if (on_line_)
-    on_line_(line);
 }
 
 void docker_progress::on_json(std::string_view line) {
@@ -76,8 +49,12 @@ void docker_progress::on_json(std::string_view line) {
   }
   if (j.contains("aux") && j["aux"].is_object()) {
     const auto& aux = j["aux"];
-    if (aux.contains("ID") && aux["ID"].is_string())
-      image_id_ = aux["ID"].get<std::string>();
+    if (aux.contains("ID") && aux["ID"].is_string()) {
+      auto id = aux["ID"].get<std::string>();
+      if (id.compare(0, 7, "sha256:") == 0 && id.size() == 71
+          && id.find_first_not_of("0123456789abcdef", 7) == std::string::npos)
+        image_id_ = std::move(id);
+    }
   }
   if (j.contains("status") && j["status"].is_string()) {
     // Progress bar updates ("Downloading", "Pushing" with a progress member)

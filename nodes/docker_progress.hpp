@@ -1,7 +1,12 @@
 // Reading Docker's JSON-lines progress streams (build, push, pull): each line
 // is one JSON object with "stream", "status", "aux" or "error" members.
+//
+// The text of "stream" members is whatever the build's RUN steps print, so
+// nothing is taken from it: the image id comes from "aux" alone, errors from
+// "error"/"errorDetail" alone. Lines are cut at max_text_line_bytes.
 #pragma once
 
+#include <cstddef>
 #include <string>
 #include <string_view>
 
@@ -10,11 +15,13 @@
 
 namespace gilgal {
 
-/// Consumes the raw body of a progress stream. Text of "stream" members is
-/// re-split into lines; "status" members become "ID: status" lines (progress
-/// bar updates are skipped). Every line goes to `on_line`.
 class docker_progress {
 public:
+  /// Longest line handed on (one more than a log line keeps, so the logger
+  /// sees it was cut); longest JSON message read.
+  static constexpr size_t max_text_line_bytes = (size_t{16} << 10) + 1;
+  static constexpr size_t max_json_line_bytes = size_t{4} << 20;
+
   explicit docker_progress(docker_line_callback on_line);
 
   docker_progress(const docker_progress&) = delete;
@@ -33,42 +40,19 @@ public:
     return error_;
   }
 
-  /// The image id from "aux": {"ID": ...} or "Successfully built ID".
+  /// The image id from "aux": {"ID": "sha256:..."}, empty if none came.
   const std::string& image_id() const noexcept {
-    return image_id_.empty() ? short_id_ : image_id_;
-  }
-
-  /// The classic builder's current intermediate container (from " ---> Running
-  /// in ID" until "Removing intermediate container ID"), empty if none.
-  const std::string& running_container() const noexcept {
-    return running_container_;
-  }
-
-  /// The classic builder's latest layer (" ---> ID"): the image the next
-  /// step's container is created from. Empty before the first.
-  const std::string& last_layer() const noexcept {
-    return last_layer_;
-  }
-
-  /// The command of the step in progress when it is a RUN ("Step 2/5 : RUN
-  /// CMD" -> "CMD"), empty otherwise.
-  const std::string& run_command() const noexcept {
-    return run_command_;
+    return image_id_;
   }
 
 private:
   void on_json(std::string_view line);
-  void on_text(std::string_view line);
 
   docker_line_callback on_line_;
   line_splitter json_;
   line_splitter text_;
   std::string error_;
   std::string image_id_;
-  std::string short_id_;
-  std::string running_container_;
-  std::string last_layer_;
-  std::string run_command_;
 };
 
 } // namespace gilgal

@@ -33,6 +33,13 @@ struct build_options {
   std::map<std::string, std::string> build_args;
   bool no_cache = false;
   std::string network_mode;       // empty: Docker's default
+  /// Limits of every container the build's steps run in: memory (and the
+  /// same as memory+swap, so no swap), CPU as a quota per 100 ms period, and
+  /// processes (not a build API parameter: applied to each step's container
+  /// as Docker creates it, see nodes/docker_build_guard). 0: unlimited.
+  int64_t memory_bytes = 0;
+  double cpus = 0;
+  int64_t pids_limit = 0;
   /// Whole-build deadline; errc::timeout when exceeded (and the build aborted).
   std::chrono::milliseconds timeout = std::chrono::minutes{30};
   /// Triggered from any thread: the build stops promptly with errc::cancelled.
@@ -75,6 +82,10 @@ struct container_spec {
   std::vector<std::string> cap_add;
   std::string restart_policy = "no";
   std::string network_mode;       // empty: Docker's default bridge
+  /// Docker's log of the container (json-file driver) is rotated at this
+  /// size with this many files kept; 0: the daemon's default log settings.
+  int64_t log_max_mb = 0;
+  int log_max_files = 0;
 };
 
 struct container_info {
@@ -93,6 +104,8 @@ struct container_info {
   label_map labels;
   std::string host_ip;           // of the first published port binding
   int host_port = 0;
+  std::vector<std::string> extra_hosts; // HostConfig.ExtraHosts ("name:ip")
+  int64_t pids_limit = 0;        // HostConfig.PidsLimit; 0: none
 };
 
 struct container_summary {

@@ -2,51 +2,46 @@
 
 #include <algorithm>
 #include <cctype>
-#include <fstream>
 #include <sstream>
 #include <vector>
 
 #include <dirent.h>
 #include <sys/stat.h>
 
+#include <caf/optional.hpp>
 #include <nlohmann/json.hpp>
 
+#include "nodes/repo_file.hpp"
 #include "protocol/error.hpp"
 
 namespace gilgal {
 
 namespace {
 
-constexpr size_t max_manifest_bytes = 4 << 20;
-
 const char* const looked_for =
   "no Dockerfile, package.json, manage.py, requirements.txt, pyproject.toml or index.html found";
 
 /// A regular file (symbolic links are not followed: they could point outside
-/// the checkout).
-bool is_file(const std::string& path) {
-  struct stat st;
-  return ::lstat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode);
+/// the checkout). For files whose presence alone matters: their content is
+/// never read by Gilgal, and Docker copies a link as a link.
+bool is_file(const std::string& dir, const std::string& relative) {
+  return repo_entry_at(dir, relative) == repo_entry::file;
 }
 
-bool is_dir(const std::string& path) {
-  struct stat st;
-  return ::lstat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+bool is_dir(const std::string& dir, const std::string& relative) {
+  return repo_entry_at(dir, relative) == repo_entry::directory;
 }
 
-/// Content of a regular file of at most max_manifest_bytes, or nothing.
-bool read_small_file(const std::string& path, std::string& out) {
-  struct stat st;
-  if (::lstat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)
-      || static_cast<size_t>(st.st_size) > max_manifest_bytes)
-    return false;
-  std::ifstream in(path, std::ios::binary);
-  if (!in)
-    return false;
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  out = ss.str();
-  return true;
+/// The content of a repository file the detector reads; an empty optional
+/// when it is absent; an error when it is present but unsafe to read.
+caf::expected<caf::optional<std::string>> read_optional(const std::string& dir,
+                                                        const char* name) {
+  auto text = read_repo_file(dir, name);
+  if (text)
+    return caf::optional<std::string>{std::move(*text)};
+  if (code_of(text.error()) == errc::not_found)
+    return caf::optional<std::string>{};
+  return std::move(text.error());
 }
 
 std::string lower(std::string s) {
@@ -111,26 +106,23 @@ struct package_info {
 
 caf::expected<package_info> read_package_json(const std::string& dir) {
   package_info info;
-  auto path = dir + "/package.json";
-  if (!is_file(path))
+  auto text = read_optional(dir, "package.json");
+  if (!text)
+    return std::move(text.error());
+  if (!*text)
     return info;
-  std::string text;
-  if (!read_small_file(path, text))
-    return failed("package.json: cannot be read (or larger than 4 MiB)");
-  auto doc = nlohmann::json::parse(text, nullptr, false);
-  if (doc.is_discarded())
-    return failed("package.json: malformed JSON");
-  if (!doc.is_object())
-    return failed("package.json: must be a JSON object");
+  auto doc = parse_package_json(**text);
+  if (!doc)
+    return std::move(doc.error());
   info.present = true;
-  info.doc = std::move(doc);
+  info.doc = std::move(*doc);
   return info;
 }
 
 /// The Django project package: the directory holding wsgi.py next to manage.py.
 std::string django_wsgi_module(const std::string& dir) {
   std::vector<std::string> candidates;
-  if (DIR* d = ::opendir(dir.c_str())) {
+  if (DIR* d = ::opendir(dir.c_str())) { // the checkout itself, made by Gilgal
     while (auto* e = ::readdir(d)) {
       std::string name = e->d_name;
       if (name.empty() || name[0] == '.')
@@ -138,7 +130,7 @@ std::string django_wsgi_module(const std::string& dir) {
       bool identifier = std::all_of(name.begin(), name.end(), [](char c) {
         return std::isalnum(static_cast<unsigned char>(c)) || c == '_';
       });
-      if (identifier && is_dir(dir + "/" + name) && is_file(dir + "/" + name + "/wsgi.py"))
+      if (identifier && is_dir(dir, name) && is_file(dir, name + "/wsgi.py"))
         candidates.push_back(name);
     }
     ::closedir(d);
@@ -147,11 +139,14 @@ std::string django_wsgi_module(const std::string& dir) {
   return candidates.empty() ? std::string{} : candidates.front() + ".wsgi";
 }
 
-bool python_requires(const std::string& dir, const char* package) {
-  std::string text;
-  for (auto* f : {"requirements.txt", "pyproject.toml"})
-    if (read_small_file(dir + "/" + f, text) && lower(text).find(package) != std::string::npos)
+caf::expected<bool> python_requires(const std::string& dir, const char* package) {
+  for (auto* f : {"requirements.txt", "pyproject.toml"}) {
+    auto text = read_optional(dir, f);
+    if (!text)
+      return std::move(text.error());
+    if (*text && lower(**text).find(package) != std::string::npos)
       return true;
+  }
   return false;
 }
 
@@ -176,9 +171,9 @@ caf::error node_start(detection& d, const package_info& pkg, const std::string& 
     set_start(d, procfile, "node_modules/.bin/next start -p \"$PORT\"", "default");
   } else if (!procfile.empty()) {
     set_start(d, procfile, "", "");
-  } else if (is_file(dir + "/server.js")) {
+  } else if (is_file(dir, "server.js")) {
     set_start(d, procfile, "node server.js", "default");
-  } else if (is_file(dir + "/index.js")) {
+  } else if (is_file(dir, "index.js")) {
     set_start(d, procfile, "node index.js", "default");
   } else {
     return failed("Node.js app: no Procfile web: line, no scripts.start or main in "
@@ -190,9 +185,9 @@ caf::error node_start(detection& d, const package_info& pkg, const std::string& 
 caf::error python_start(detection& d, const std::string& procfile, const std::string& dir) {
   if (!procfile.empty())
     set_start(d, procfile, "", "");
-  else if (is_file(dir + "/main.py"))
+  else if (is_file(dir, "main.py"))
     set_start(d, procfile, "python main.py", "default");
-  else if (is_file(dir + "/app.py"))
+  else if (is_file(dir, "app.py"))
     set_start(d, procfile, "python app.py", "default");
   else
     return failed("Python app: no Procfile web: line, main.py or app.py found");
@@ -200,10 +195,13 @@ caf::error python_start(detection& d, const std::string& procfile, const std::st
 }
 
 caf::error django_start(detection& d, const std::string& procfile, const std::string& dir) {
-  if (!is_file(dir + "/manage.py"))
+  if (!is_file(dir, "manage.py"))
     return failed("Django app: no manage.py found");
   auto wsgi = django_wsgi_module(dir);
-  if (python_requires(dir, "gunicorn") && !wsgi.empty())
+  auto gunicorn = python_requires(dir, "gunicorn");
+  if (!gunicorn)
+    return std::move(gunicorn.error());
+  if (*gunicorn && !wsgi.empty())
     set_start(d, procfile, "gunicorn --bind \"0.0.0.0:$PORT\" " + wsgi, "default");
   else
     set_start(d, procfile, "python manage.py runserver \"0.0.0.0:$PORT\" --noreload", "default");
@@ -212,7 +210,10 @@ caf::error django_start(detection& d, const std::string& procfile, const std::st
 
 /// Fills start_command for a framework that runs a process of its own.
 caf::error fill_start(detection& d, const std::string& dir, const package_info& pkg) {
-  auto procfile = procfile_web_command(dir);
+  auto web = procfile_web_command(dir);
+  if (!web)
+    return std::move(web.error());
+  const auto& procfile = *web;
   if (d.framework == "nextjs" || d.framework == "nodejs") {
     if (!pkg.present)
       return failed(d.framework + " app: no package.json found");
@@ -229,11 +230,8 @@ caf::error fill_start(detection& d, const std::string& dir, const package_info& 
 
 } // namespace
 
-std::string procfile_web_command(const std::string& dir) {
-  std::string text;
-  if (!read_small_file(dir + "/Procfile", text))
-    return {};
-  std::istringstream in(text);
+std::string parse_procfile_web(std::string_view text) {
+  std::istringstream in{std::string{text}};
   std::string line;
   while (std::getline(in, line)) {
     auto colon = line.find(':');
@@ -243,7 +241,7 @@ std::string procfile_web_command(const std::string& dir) {
     // A command is one line of printable text (tabs allowed).
     bool printable = std::all_of(cmd.begin(), cmd.end(), [](char c) {
       auto u = static_cast<unsigned char>(c);
-      return u >= 0x20 || c == '\t';
+      return (u >= 0x20 && u != 0x7F) || c == '\t';
     });
     if (!cmd.empty() && printable)
       return cmd;
@@ -251,9 +249,31 @@ std::string procfile_web_command(const std::string& dir) {
   return {};
 }
 
+caf::expected<nlohmann::json> parse_package_json(std::string_view text) {
+  auto doc = nlohmann::json::parse(text.begin(), text.end(), nullptr, false);
+  if (doc.is_discarded())
+    return failed("package.json: malformed JSON");
+  if (!doc.is_object())
+    return failed("package.json: must be a JSON object");
+  return doc;
+}
+
+caf::expected<std::string> procfile_web_command(const std::string& dir) {
+  auto text = read_optional(dir, "Procfile");
+  if (!text)
+    return std::move(text.error());
+  return *text ? parse_procfile_web(**text) : std::string{};
+}
+
 caf::expected<detection> detect_framework(const std::string& dir, const std::string& configured) {
-  if (!is_dir(dir))
+  struct stat st;
+  if (::stat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
     return make_error(errc::internal, "source directory does not exist: " + dir);
+  // A Dockerfile that is not a plain file is refused rather than overlooked.
+  auto dockerfile = repo_entry_at(dir, "Dockerfile");
+  if (dockerfile != repo_entry::file && dockerfile != repo_entry::absent)
+    return failed("Dockerfile: is not a regular file (Gilgal reads only regular files "
+                  "inside the repository)");
   auto pkg = read_package_json(dir);
   detection d;
   if (!configured.empty() && configured != "auto") {
@@ -264,7 +284,7 @@ caf::expected<detection> detect_framework(const std::string& dir, const std::str
     d.framework = configured;
     d.reason = "framework configured as " + configured;
     if (configured == "dockerfile") {
-      if (!is_file(dir + "/Dockerfile"))
+      if (dockerfile != repo_entry::file)
         return failed("framework configured as dockerfile but the repository has no Dockerfile");
       return d;
     }
@@ -274,7 +294,7 @@ caf::expected<detection> detect_framework(const std::string& dir, const std::str
       return err;
     return d;
   }
-  if (is_file(dir + "/Dockerfile")) {
+  if (dockerfile == repo_entry::file) {
     d.framework = "dockerfile";
     d.reason = "the repository has a Dockerfile";
     return d;
@@ -296,16 +316,16 @@ caf::expected<detection> detect_framework(const std::string& dir, const std::str
     }
   }
   if (d.framework.empty()) {
-    if (is_file(dir + "/manage.py")) {
+    if (is_file(dir, "manage.py")) {
       d.framework = "django";
       d.reason = "the repository has manage.py";
-    } else if (is_file(dir + "/requirements.txt")) {
+    } else if (is_file(dir, "requirements.txt")) {
       d.framework = "python";
       d.reason = "the repository has requirements.txt";
-    } else if (is_file(dir + "/pyproject.toml")) {
+    } else if (is_file(dir, "pyproject.toml")) {
       d.framework = "python";
       d.reason = "the repository has pyproject.toml";
-    } else if (is_file(dir + "/index.html")) {
+    } else if (is_file(dir, "index.html")) {
       d.framework = "static";
       d.reason = "the repository has index.html";
     } else if (pkg->present) {

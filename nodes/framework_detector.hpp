@@ -14,8 +14,10 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 
 #include <caf/expected.hpp>
+#include <nlohmann/json.hpp>
 
 namespace gilgal {
 
@@ -38,7 +40,15 @@ struct detection {
 caf::expected<detection> detect_framework(const std::string& dir,
                                           const std::string& configured = "auto");
 
-/// The command of the first `web:` line of DIR/Procfile, or empty.
-std::string procfile_web_command(const std::string& dir);
+/// The command of the first `web:` line of DIR/Procfile, or empty. An
+/// unsafe Procfile (a link, a FIFO, over 1 MiB: nodes/repo_file) is an error.
+caf::expected<std::string> procfile_web_command(const std::string& dir);
+
+/// The command of the first `web:` line of a Procfile's text, or empty
+/// (lines with control characters are skipped).
+std::string parse_procfile_web(std::string_view text);
+
+/// package.json's text as a JSON object; errc::build_failed when malformed.
+caf::expected<nlohmann::json> parse_package_json(std::string_view text);
 
 } // namespace gilgal

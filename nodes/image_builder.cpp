@@ -1,6 +1,12 @@
 #include "nodes/image_builder.hpp"
 
 #include <atomic>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+
+#include <ftw.h>
+#include <sys/stat.h>
 
 #include "nodes/build_context.hpp"
 #include "nodes/docker_client.hpp"
@@ -37,6 +43,66 @@ std::string with_labels(const std::string& dockerfile, const label_map& labels) 
   }
   return out + '\n';
 }
+
+/// Disk taken by a directory tree (allocated blocks; links not followed).
+uint64_t disk_usage(const std::string& dir) {
+  static thread_local uint64_t total;
+  total = 0;
+  ::nftw(
+    dir.c_str(),
+    [](const char*, const struct stat* st, int, struct FTW*) {
+      total += static_cast<uint64_t>(st->st_blocks) * 512;
+      return 0;
+    },
+    32, FTW_PHYS | FTW_MOUNT);
+  return total;
+}
+
+/// Watches the disk a checkout takes while git writes it. Past `max_bytes`
+/// it raises git's cancel flag and remembers why.
+class clone_size_watch {
+public:
+  clone_size_watch(std::string dir, uint64_t max_bytes, std::atomic<bool>* cancel)
+    : dir_(std::move(dir)), max_(max_bytes), cancel_(cancel), thread_([this] { run(); }) {
+  }
+
+  ~clone_size_watch() {
+    {
+      std::lock_guard<std::mutex> guard{mtx_};
+      done_ = true;
+    }
+    cv_.notify_all();
+    thread_.join();
+  }
+
+  /// Checks once more (git may have finished between two looks).
+  bool exceeded() {
+    if (!exceeded_ && disk_usage(dir_) > max_)
+      exceeded_ = true;
+    return exceeded_;
+  }
+
+private:
+  void run() {
+    std::unique_lock<std::mutex> lock{mtx_};
+    while (!cv_.wait_for(lock, std::chrono::milliseconds(300), [this] { return done_; })) {
+      if (disk_usage(dir_) > max_) {
+        exceeded_ = true;
+        cancel_->store(true);
+        return;
+      }
+    }
+  }
+
+  std::string dir_;
+  uint64_t max_;
+  std::atomic<bool>* cancel_;
+  std::atomic<bool> exceeded_{false};
+  std::mutex mtx_;
+  std::condition_variable cv_;
+  bool done_ = false;
+  std::thread thread_;
+};
 
 /// With a registry configured: tags and pushes the built image and records the
 /// registry reference in `result`. A failure is the build's failure.
@@ -97,7 +163,16 @@ caf::expected<build_result> build_image(const build_job& job, const node_setting
     commit = *head;
   }
   log("info", "Fetching commit " + commit + "...");
-  auto fetched = fetch_commit(src.repository_url, src.branch, commit, work->path(), fopts);
+  caf::expected<fetched_commit> fetched{fetched_commit{}};
+  {
+    auto max_clone = static_cast<uint64_t>(cfg.clone_max_mb) << 20;
+    clone_size_watch watch{work->path(), max_clone, cancelled.get()};
+    fetched = fetch_commit(src.repository_url, src.branch, commit, work->path(), fopts);
+    if (watch.exceeded() && !abort->triggered())
+      return make_error(errc::build_failed,
+                        "the repository takes more than " + std::to_string(cfg.clone_max_mb)
+                          + " MiB on disk (clone_max_mb); the checkout was removed");
+  }
   if (!fetched)
     return fetched.error();
 
@@ -146,9 +221,12 @@ caf::expected<build_result> build_image(const build_job& job, const node_setting
   build_context_options copts;
   copts.dockerfile = recipe->dockerfile_name;
   copts.extra_files[recipe->dockerfile_name] = with_labels(recipe->dockerfile, labels);
+  copts.max_bytes = static_cast<size_t>(cfg.build_context_max_mb) << 20;
   auto context = make_build_context(work->path(), copts);
   if (!context)
-    return context.error();
+    return code_of(context.error()) == errc::payload_too_large
+             ? make_error(errc::build_failed, message_of(context.error()))
+             : context.error();
   work->remove(); // the context is in memory; the checkout is no longer needed
 
   build_options bopts;
@@ -156,8 +234,14 @@ caf::expected<build_result> build_image(const build_job& job, const node_setting
   bopts.dockerfile = recipe->dockerfile_name;
   bopts.timeout = std::chrono::seconds(cfg.build_timeout_seconds);
   bopts.abort = abort;
-  auto id = docker.build(*context, bopts, [&log](std::string_view line) {
-    if (!line.empty())
+  bopts.memory_bytes = cfg.build_memory_mb << 20;
+  bopts.cpus = cfg.build_cpus;
+  bopts.pids_limit = cfg.build_pids;
+  // The logger keeps at most log_max_lines of a deployment: sending more
+  // would only cost the cluster link and the logger's time.
+  int64_t lines = 0;
+  auto id = docker.build(*context, bopts, [&](std::string_view line) {
+    if (!line.empty() && lines++ <= cfg.log_max_lines)
       log("info", std::string{line});
   });
   if (!id)

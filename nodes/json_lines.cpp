@@ -1,5 +1,7 @@
 #include "nodes/json_lines.hpp"
 
+#include <algorithm>
+
 namespace gilgal {
 
 namespace {
@@ -12,6 +14,11 @@ std::string_view chomp(std::string_view line) {
 
 } // namespace
 
+void line_splitter::take(std::string_view piece) {
+  if (pending_.size() < max_line_)
+    pending_.append(piece.data(), std::min(piece.size(), max_line_ - pending_.size()));
+}
+
 void line_splitter::feed(std::string_view bytes) {
   size_t start = 0;
   for (;;) {
@@ -19,17 +26,17 @@ void line_splitter::feed(std::string_view bytes) {
     if (nl == std::string_view::npos)
       break;
     auto piece = bytes.substr(start, nl - start);
-    if (pending_.empty()) {
+    if (pending_.empty() && piece.size() <= max_line_) {
       on_line_(chomp(piece));
     } else {
-      pending_.append(piece.data(), piece.size());
+      take(piece);
       std::string line;
       line.swap(pending_);
       on_line_(chomp(line));
     }
     start = nl + 1;
   }
-  pending_.append(bytes.data() + start, bytes.size() - start);
+  take(bytes.substr(start));
 }
 
 void line_splitter::finish() {

@@ -1,6 +1,8 @@
 // Incremental line splitter for streamed responses (Docker's JSON-lines
 // progress streams, build output text). Bytes go in as they arrive; complete
-// lines come out without their trailing "\n" or "\r\n".
+// lines come out without their trailing "\n" or "\r\n". A line longer than
+// the splitter's limit comes out cut to the limit (the rest of it is
+// dropped), so endless output without a newline cannot fill the memory.
 #pragma once
 
 #include <functional>
@@ -13,7 +15,8 @@ class line_splitter {
 public:
   using line_callback = std::function<void(std::string_view)>;
 
-  explicit line_splitter(line_callback on_line) : on_line_(std::move(on_line)) {
+  explicit line_splitter(line_callback on_line, size_t max_line_bytes = size_t{1} << 20)
+    : on_line_(std::move(on_line)), max_line_(max_line_bytes) {
     // nop
   }
 
@@ -24,7 +27,10 @@ public:
   void finish();
 
 private:
+  void take(std::string_view piece);
+
   line_callback on_line_;
+  size_t max_line_;
   std::string pending_;
 };
 

@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "config/api_token.hpp"
+#include "nodes/repo_file.hpp"
 #include "protocol/error.hpp"
 
 namespace gilgal {
@@ -18,9 +19,10 @@ namespace {
 
 constexpr size_t max_dockerfile_bytes = 1 << 20;
 
-bool read_file(const std::string& path, std::string& out, bool no_symlink) {
+/// A recipe template (Gilgal's own files, so links are followed).
+bool read_template(const std::string& path, std::string& out) {
   struct stat st;
-  int rc = no_symlink ? ::lstat(path.c_str(), &st) : ::stat(path.c_str(), &st);
+  int rc = ::stat(path.c_str(), &st);
   if (rc != 0 || !S_ISREG(st.st_mode) || static_cast<size_t>(st.st_size) > max_dockerfile_bytes)
     return false;
   std::ifstream in(path, std::ios::binary);
@@ -104,9 +106,12 @@ caf::expected<rendered_recipe> render_recipe(const detection& d, const base_imag
   rendered_recipe result;
   result.framework = d.framework;
   if (d.framework == "dockerfile") {
-    if (!read_file(source_dir + "/Dockerfile", result.dockerfile, true))
-      return make_error(errc::build_failed,
-                        "Dockerfile: cannot be read (missing, not a regular file, or over 1 MiB)");
+    auto text = read_repo_file(source_dir, "Dockerfile");
+    if (!text)
+      return make_error(errc::build_failed, code_of(text.error()) == errc::not_found
+                                              ? std::string{"Dockerfile: not found"}
+                                              : message_of(text.error()));
+    result.dockerfile = std::move(*text);
     result.dockerfile_name = "Dockerfile";
     result.from_repository = true;
     result.fingerprint = recipe_fingerprint(d.framework, result.dockerfile);
@@ -123,7 +128,7 @@ caf::expected<rendered_recipe> render_recipe(const detection& d, const base_imag
     return err;
   auto path = recipes_dir + "/" + d.framework + ".Dockerfile";
   std::string text;
-  if (!read_file(path, text, false))
+  if (!read_template(path, text))
     return make_error(errc::internal, "recipe template missing: " + path);
   std::map<std::string, std::string> values{
     {"NODE_IMAGE", images.node},

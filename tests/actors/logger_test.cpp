@@ -74,9 +74,9 @@ struct fixture {
     return dd->id;
   }
 
-  void flush() {
+  void flush(std::chrono::seconds limit = 10s) {
     caf::scoped_actor self{sys};
-    self->request(logger, 10s, flush_atom::value)
+    self->request(logger, limit, flush_atom::value)
       .receive([](bool) {}, [](const caf::error& err) { CAF_FAIL("flush: " << err); });
   }
 
@@ -138,6 +138,70 @@ CAF_TEST(a new deployment starts at one and a close waits for its lines) {
   }
   flush();
   CAF_CHECK_EQUAL(stored(id).size(), 3u);
+}
+
+CAF_TEST(invalid bytes and control characters are cleaned and long lines cut) {
+  auto id = deployment_with_stored_lines(0);
+  caf::scoped_actor writer{sys};
+  writer->send(logger, log_atom::value, id, std::string{"info"},
+                 std::string{"bad \xff byte \x1b[2J"});
+  writer->send(logger, log_atom::value, id, std::string{"info"},
+                 std::string(size_t{1} << 20, 'x'));
+  flush();
+  auto lines = stored(id);
+  CAF_REQUIRE_EQUAL(lines.size(), 2u);
+  CAF_CHECK_EQUAL(lines[0].message, "bad \xEF\xBF\xBD byte \\x1b[2J");
+  CAF_CHECK_EQUAL(lines[1].message.size(), size_t{16} << 10);
+  CAF_CHECK(lines[1].message.find(" [truncated]") == (size_t{16} << 10) - 12);
+}
+
+CAF_TEST(a log ends with one truncated line at 100000 lines) {
+  auto id = deployment_with_stored_lines(0);
+  caf::scoped_actor writer{sys};
+  log_limits defaults;
+  CAF_REQUIRE_EQUAL(defaults.max_lines, 100000);
+  for (int i = 1; i <= 100010; ++i)
+    writer->send(logger, log_atom::value, id, std::string{"info"},
+                   "line " + std::to_string(i));
+  auto t0 = std::chrono::steady_clock::now();
+  flush(120s);
+  CAF_MESSAGE("100010 lines logged and stored in "
+              << std::chrono::duration_cast<std::chrono::milliseconds>(
+                   std::chrono::steady_clock::now() - t0)
+                   .count()
+              << " ms");
+  auto last = db->last_log_seq(id);
+  CAF_REQUIRE(last);
+  CAF_CHECK_EQUAL(*last, 100001);
+  auto tail = db->logs_after(id, 99999, 100);
+  CAF_REQUIRE(tail);
+  CAF_REQUIRE_EQUAL(tail->size(), 2u);
+  CAF_CHECK_EQUAL((*tail)[0].message, "line 100000");
+  CAF_CHECK_EQUAL((*tail)[1].level, "warning");
+  CAF_CHECK((*tail)[1].message.find("log truncated") == 0);
+  // A logger that starts again (a server restart) keeps the log closed.
+  caf::anon_send_exit(logger, caf::exit_reason::user_shutdown);
+  logger = spawn_logger(sys, db);
+  writer->send(logger, log_atom::value, id, std::string{"info"}, std::string{"late"});
+  flush();
+  auto after = db->last_log_seq(id);
+  CAF_REQUIRE(after);
+  CAF_CHECK_EQUAL(*after, 100001);
+}
+
+CAF_TEST(a log ends with one truncated line at its byte limit) {
+  log_limits small;
+  small.max_bytes = 100000;
+  caf::anon_send_exit(logger, caf::exit_reason::user_shutdown);
+  logger = spawn_logger(sys, db, nullptr, small);
+  auto id = deployment_with_stored_lines(0);
+  caf::scoped_actor writer{sys};
+  for (int i = 0; i < 20; ++i)
+    writer->send(logger, log_atom::value, id, std::string{"info"}, std::string(10000, 'y'));
+  flush();
+  auto lines = stored(id);
+  CAF_REQUIRE_EQUAL(lines.size(), 11u);
+  CAF_CHECK(lines.back().message.find("log truncated") == 0);
 }
 
 CAF_TEST_FIXTURE_SCOPE_END()

@@ -171,7 +171,9 @@ CAF_TEST(procfile web line is the start command) {
   CAF_CHECK_EQUAL(d.framework, "python");
   CAF_CHECK_EQUAL(d.start_command, "gunicorn app:app --bind 0.0.0.0:$PORT");
   CAF_CHECK_EQUAL(d.start_source, "Procfile");
-  CAF_CHECK_EQUAL(procfile_web_command(dir), "gunicorn app:app --bind 0.0.0.0:$PORT");
+  auto web = procfile_web_command(dir);
+  CAF_REQUIRE(web);
+  CAF_CHECK_EQUAL(*web, "gunicorn app:app --bind 0.0.0.0:$PORT");
 }
 
 CAF_TEST(procfile overrides npm start) {

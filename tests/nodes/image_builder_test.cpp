@@ -1,0 +1,159 @@
+// The builder on hostile repositories, through real git and real Docker:
+// links to /dev/zero and /etc/shadow committed as .dockerignore,
+// package.json and Procfile fail the build at once with a message naming the
+// file (the deployment fails clearly), nothing is read through them and the
+// process does not grow; a repository over the clone cap fails likewise, and
+// so does a build context over its cap. (A FIFO and a 2 GiB sparse file
+// cannot travel through git: tests/nodes/repo_file_test plants them in a
+// checkout directly.)
+#define CAF_SUITE nodes.image_builder
+#include <caf/test/unit_test.hpp>
+
+#include <chrono>
+#include <fstream>
+#include <mutex>
+#include <filesystem>
+
+#include <unistd.h>
+
+#include "nodes/docker_client.hpp"
+#include "nodes/image_builder.hpp"
+#include "protocol/error.hpp"
+#include "protocol/ids.hpp"
+#include "tests/fixtures/git_repo.hpp"
+#include "tests/fixtures/services.hpp"
+#include "tests/fixtures/test_images.hpp"
+
+using namespace gilgal;
+using namespace std::chrono_literals;
+
+namespace {
+
+long rss_kib() {
+  std::ifstream in("/proc/self/status");
+  std::string key;
+  while (in >> key) {
+    if (key == "VmRSS:") {
+      long kib = 0;
+      in >> kib;
+      return kib;
+    }
+    in.ignore(1 << 12, '\n');
+  }
+  return 0;
+}
+
+struct fixture {
+  std::string dir = test::make_temp_dir("gilgal-builder");
+  docker_client docker{test::docker_host_or_default()};
+  node_settings node;
+  std::mutex mtx;
+  std::vector<std::string> lines;
+
+  fixture() {
+    CAF_REQUIRE(test::ensure_busybox_image(docker));
+    node.cfg.docker_host = test::docker_host_or_default();
+    node.cfg.allow_local_sources = true;
+    node.cfg.git_retries = 1;
+    node.work_root = dir + "/work";
+  }
+
+  ~fixture() {
+    test::remove_tree(dir);
+  }
+
+  caf::expected<build_result> build(const test::git_repo& repo) {
+    build_job job;
+    job.deployment_id = new_uuid();
+    job.environment_id = new_uuid();
+    job.source.id = new_uuid();
+    job.source.name = "hostile";
+    job.source.repository_url = repo.path();
+    job.source.branch = "main";
+    return build_image(job, node, abort_signal::make(),
+                       [this](const std::string&, const std::string& msg) {
+                         std::lock_guard<std::mutex> guard{mtx};
+                         lines.push_back(msg);
+                       });
+  }
+
+  /// Nothing of the build's work directory is left behind.
+  bool work_dir_empty() {
+    std::error_code ec;
+    return std::filesystem::is_empty(node.work_root, ec) || !std::filesystem::exists(node.work_root);
+  }
+};
+
+} // namespace
+
+CAF_TEST_FIXTURE_SCOPE(image_builder_tests, fixture)
+
+CAF_TEST(links to dev zero and etc shadow fail the build naming the file) {
+  struct variant {
+    const char* file;
+    const char* target;
+    std::map<std::string, std::string> others; // what makes the file matter
+  };
+  std::vector<variant> variants{
+    {".dockerignore", "/dev/zero", {{"Dockerfile", "FROM gilgal-test/busybox:latest\n"}}},
+    {".dockerignore", "/etc/shadow", {{"Dockerfile", "FROM gilgal-test/busybox:latest\n"}}},
+    {"package.json", "/dev/zero", {{"index.js", "1"}}},
+    {"package.json", "/etc/shadow", {{"index.js", "1"}}},
+    {"Procfile", "/dev/zero", {{"requirements.txt", "flask\n"}, {"app.py", "1"}}},
+    {"Procfile", "/etc/shadow", {{"requirements.txt", "flask\n"}, {"app.py", "1"}}},
+  };
+  auto rss_before = rss_kib();
+  for (auto& v : variants) {
+    test::git_repo repo;
+    CAF_REQUIRE_EQUAL(::symlink(v.target, (repo.path() + "/" + v.file).c_str()), 0);
+    repo.commit(v.others);
+    auto t0 = std::chrono::steady_clock::now();
+    auto built = build(repo);
+    auto took = std::chrono::steady_clock::now() - t0;
+    CAF_REQUIRE(!built);
+    CAF_MESSAGE(v.file << " -> " << v.target << ": " << message_of(built.error()) << " ("
+                       << std::chrono::duration_cast<std::chrono::milliseconds>(took).count()
+                       << " ms)");
+    CAF_CHECK_EQUAL(code_of(built.error()), errc::build_failed);
+    CAF_CHECK(message_of(built.error()).find(std::string{v.file} + ": is a symbolic link")
+              == 0);
+    CAF_CHECK_LESS(took, 30s);
+    CAF_CHECK(work_dir_empty());
+  }
+  CAF_CHECK_LESS(rss_kib() - rss_before, 32 * 1024);
+}
+
+CAF_TEST(a repository over the clone cap fails the build) {
+  node.cfg.clone_max_mb = 1;
+  test::git_repo repo;
+  // 3 MB that do not compress: the checkout and .git hold 6 MB.
+  std::string noise(3 << 20, '\0');
+  uint64_t x = 0x9E3779B97F4A7C15ull; // xorshift: incompressible test data
+  for (auto& c : noise) {
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    c = static_cast<char>(x >> 56);
+  }
+  repo.commit({{"Dockerfile", "FROM gilgal-test/busybox:latest\n"}, {"blob.bin", noise}});
+  auto built = build(repo);
+  CAF_REQUIRE(!built);
+  CAF_MESSAGE(message_of(built.error()));
+  CAF_CHECK_EQUAL(code_of(built.error()), errc::build_failed);
+  CAF_CHECK(message_of(built.error()).find("more than 1 MiB on disk") != std::string::npos);
+  CAF_CHECK(work_dir_empty());
+}
+
+CAF_TEST(a build context over its cap fails the build) {
+  node.cfg.build_context_max_mb = 1;
+  test::git_repo repo;
+  repo.commit({{"Dockerfile", "FROM gilgal-test/busybox:latest\n"},
+               {"big.txt", std::string(3 << 20, 'z')}});
+  auto built = build(repo);
+  CAF_REQUIRE(!built);
+  CAF_MESSAGE(message_of(built.error()));
+  CAF_CHECK_EQUAL(code_of(built.error()), errc::build_failed);
+  CAF_CHECK(message_of(built.error()).find("build context exceeds 1 MiB") == 0);
+}
+
+CAF_TEST_FIXTURE_SCOPE_END()
