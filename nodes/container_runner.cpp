@@ -9,6 +9,7 @@
 #include "nodes/http_probe.hpp"
 #include "nodes/image_puller.hpp"
 #include "protocol/error.hpp"
+#include "protocol/utf8.hpp"
 
 namespace gilgal {
 
@@ -66,10 +67,11 @@ int container_port_of(const std::vector<std::string>& exposed) {
   return tcp.size() == 1 ? tcp.front() : default_container_port;
 }
 
-caf::expected<run_result> run_container(const run_job& job, const node_settings& node,
-                                        port_allocator& ports,
-                                        const std::shared_ptr<abort_signal>& abort,
-                                        const log_function& log) {
+namespace {
+
+caf::expected<run_result> run(const run_job& job, const node_settings& node,
+                              port_allocator& ports, const std::shared_ptr<abort_signal>& abort,
+                              const log_function& log) {
   const auto& cfg = node.cfg;
   docker_client docker{cfg.docker_host};
   // Handoff: an image built on another node comes from the registry.
@@ -180,6 +182,19 @@ caf::expected<run_result> run_container(const run_job& job, const node_settings&
   }
   discard(docker, *id, port, ports);
   return make_error(errc::run_failed, failure);
+}
+
+} // namespace
+
+caf::expected<run_result> run_container(const run_job& job, const node_settings& node,
+                                        port_allocator& ports,
+                                        const std::shared_ptr<abort_signal>& abort,
+                                        const log_function& log) {
+  auto result = run(job, node, ports, abort, log);
+  if (!result && result.error().category() == error_category)
+    // Messages quote Docker; they end up in records and logs.
+    return make_error(code_of(result.error()), sanitize_log_text(message_of(result.error())));
+  return result;
 }
 
 caf::expected<bool> remove_container_and_port(const std::string& container_id,

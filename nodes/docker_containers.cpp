@@ -119,7 +119,7 @@ caf::expected<std::string> docker_client::create_container(const container_spec&
     host["LogConfig"]["Config"]["max-file"] = std::to_string(std::max(1, spec.log_max_files));
   }
   body["HostConfig"] = std::move(host);
-  auto payload = body.dump();
+  auto payload = body.dump(-1, ' ', false, json::error_handler_t::replace);
   request req;
   req.method = "POST";
   req.path = "/containers/create";

@@ -15,6 +15,7 @@
 #include "nodes/recipe.hpp"
 #include "nodes/source_fetcher.hpp"
 #include "protocol/error.hpp"
+#include "protocol/utf8.hpp"
 
 namespace gilgal {
 
@@ -130,9 +131,11 @@ caf::error push_if_configured(docker_client& docker, const build_job& job,
 
 } // namespace
 
-caf::expected<build_result> build_image(const build_job& job, const node_settings& node,
-                                        const std::shared_ptr<abort_signal>& abort,
-                                        const log_function& log) {
+namespace {
+
+caf::expected<build_result> build(const build_job& job, const node_settings& node,
+                                  const std::shared_ptr<abort_signal>& abort,
+                                  const log_function& log) {
   const auto& cfg = node.cfg;
   // git polls an atomic flag; mirror the abort signal into one.
   auto cancelled = std::make_shared<std::atomic<bool>>(false);
@@ -249,6 +252,18 @@ caf::expected<build_result> build_image(const build_job& job, const node_setting
   result.image_id = *id;
   if (auto err = push_if_configured(docker, job, node, abort, log, result))
     return err;
+  return result;
+}
+
+} // namespace
+
+caf::expected<build_result> build_image(const build_job& job, const node_settings& node,
+                                        const std::shared_ptr<abort_signal>& abort,
+                                        const log_function& log) {
+  auto result = build(job, node, abort, log);
+  if (!result && result.error().category() == error_category)
+    // Messages quote git and Docker; they end up in records and logs.
+    return make_error(code_of(result.error()), sanitize_log_text(message_of(result.error())));
   return result;
 }
 

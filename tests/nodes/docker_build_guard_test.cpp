@@ -84,7 +84,7 @@ struct fixture {
 
 CAF_TEST_FIXTURE_SCOPE(docker_build_guard_tests, fixture)
 
-CAF_TEST(a cancel removes only the build's own container whatever the output says) {
+CAF_TEST(a cancel removes only the builds own container whatever the output says) {
   auto victim = dc.inspect_image(victim_image);
   CAF_REQUIRE(victim);
   auto victim_short = victim->id.substr(7, 12);
