@@ -1,6 +1,7 @@
 #include "actors/logger.hpp"
 
 #include <algorithm>
+#include <map>
 
 #include <caf/actor_system.hpp>
 #include <caf/send.hpp>
@@ -187,16 +188,24 @@ log_writer_actor::behavior_type log_writer(log_writer_actor::pointer,
     [db](put_atom, const std::vector<log_line>& lines) {
       if (lines.empty())
         return true;
-      // A failed write is retried once; after that the lines are reported lost
-      // in the server log (never their text: it may quote user output).
-      for (int attempt = 0; attempt < 2; ++attempt) {
-        if (auto res = db->append_logs(lines))
-          return true;
-        else if (attempt == 1)
-          spdlog::error("logger: {} log lines could not be stored: {}", lines.size(),
-                        message_of(res.error()));
-      }
-      return false;
+      // A failed write is retried once, then deployment by deployment: one
+      // deployment's lines that cannot be stored (it is unknown to this
+      // store, e.g. a container of another server on the same daemon) must
+      // not take the others' with them. What is still lost is reported in
+      // the server log (never its text: it may quote user output).
+      if (db->append_logs(lines) || db->append_logs(lines))
+        return true;
+      std::map<std::string, std::vector<log_line>> by_deployment;
+      for (const auto& l : lines)
+        by_deployment[l.deployment_id].push_back(l);
+      bool all = true;
+      for (const auto& [id, group] : by_deployment)
+        if (auto res = db->append_logs(group); !res) {
+          all = false;
+          spdlog::error("logger: {} log lines of deployment {} could not be stored: {}",
+                        group.size(), id, message_of(res.error()));
+        }
+      return all;
     },
     [db](open_atom, const std::string& id) -> int64_t {
       auto res = db->last_log_seq(id);

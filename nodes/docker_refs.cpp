@@ -73,18 +73,41 @@ caf::expected<std::string> image_path_segment(std::string_view ref) {
 }
 
 bool is_plain_api_path(std::string_view path) noexcept {
-  auto query = path.find('?');
-  auto part = path.substr(0, query);
-  if (part.empty() || part[0] != '/')
+  auto hex = [](char c) -> int {
+    if (c >= '0' && c <= '9')
+      return c - '0';
+    if (c >= 'a' && c <= 'f')
+      return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+      return c - 'A' + 10;
+    return -1;
+  };
+  auto part = path.substr(0, path.find('?'));
+  if (part.empty() || part[0] != '/' || part.size() > 4096)
     return false;
-  if (!std::all_of(path.begin(), path.end(), [](char c) {
+  // Judged as the daemon reads it: percent escapes decoded.
+  char decoded[4096];
+  size_t n = 0;
+  for (size_t i = 0; i < part.size(); ++i) {
+    char c = part[i];
+    if (c == '%') {
+      if (i + 2 >= part.size() || hex(part[i + 1]) < 0 || hex(part[i + 2]) < 0)
+        return false;
+      c = static_cast<char>(hex(part[i + 1]) * 16 + hex(part[i + 2]));
+      i += 2;
+    }
+    auto u = static_cast<unsigned char>(c);
+    if (u <= 0x20 || u >= 0x7F || c == '#' || c == '?')
+      return false;
+    decoded[n++] = c;
+  }
+  auto query = path.substr(part.size());
+  if (!std::all_of(query.begin(), query.end(), [](char c) {
         auto u = static_cast<unsigned char>(c);
         return u > 0x20 && u < 0x7F && c != '#';
       }))
     return false;
-  if (part.find('%') != std::string_view::npos)
-    return false;
-  return plain_components(part.substr(1));
+  return plain_components(std::string_view{decoded + 1, n - 1});
 }
 
 } // namespace gilgal

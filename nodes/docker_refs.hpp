@@ -26,9 +26,10 @@ caf::expected<std::string> container_path_segment(std::string_view ref);
 /// errc::invalid_argument otherwise.
 caf::expected<std::string> image_path_segment(std::string_view ref);
 
-/// True when the path part of an API request path (before '?') has no "." or
-/// ".." component, no '#', no '%' escape that could hide one, and no space or
-/// control character. docker_client::perform refuses other paths.
+/// True when the path part of an API request path (before '?'), with its
+/// percent escapes decoded, has no empty, "." or ".." component, no '#' or
+/// '?', and no space or control character; and the query has no '#', space
+/// or control character. docker_client::perform refuses other paths.
 bool is_plain_api_path(std::string_view path) noexcept;
 
 } // namespace gilgal

@@ -10,6 +10,7 @@
 
 #include "actors/logger.hpp"
 #include "config/secret_box.hpp"
+#include "protocol/ids.hpp"
 #include "protocol/type_ids.hpp"
 #include "storage/store.hpp"
 #include "tests/fixtures/services.hpp"
@@ -187,6 +188,20 @@ CAF_TEST(a log ends with one truncated line at 100000 lines) {
   auto after = db->last_log_seq(id);
   CAF_REQUIRE(after);
   CAF_CHECK_EQUAL(*after, 100001);
+}
+
+CAF_TEST(lines of an unknown deployment do not take others with them) {
+  auto id = deployment_with_stored_lines(0);
+  auto stranger = new_uuid(); // e.g. a container of another server on the same daemon
+  for (int i = 1; i <= 3; ++i) {
+    caf::anon_send(logger, log_atom::value, stranger, std::string{"info"}, std::string{"x"});
+    caf::anon_send(logger, log_atom::value, id, std::string{"info"},
+                   "mine " + std::to_string(i));
+  }
+  flush();
+  auto lines = stored(id);
+  CAF_REQUIRE_EQUAL(lines.size(), 3u);
+  CAF_CHECK_EQUAL(lines[2].message, "mine 3");
 }
 
 CAF_TEST(a log ends with one truncated line at its byte limit) {

@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "nodes/docker_client.hpp"
+#include "protocol/ids.hpp"
 #include "protocol/utf8.hpp"
 #include "tests/fixtures/git_repo.hpp"
 #include "tests/fixtures/test_images.hpp"
@@ -111,7 +112,7 @@ CAF_TEST(invalid UTF-8 from a followed container leaves the server up) {
   start();
   repo.commit({{"Dockerfile",
                 "FROM gilgal-test/busybox:latest\n"
-                "RUN printf 'build says \\377\\376 and \\033[2J\\n'\n"
+                "RUN echo " + new_uuid() + " && printf 'build says \\377\\376 and \\033[2J\\n'\n"
                 "CMD [\"/bin/sh\", \"-c\", \"printf 'app says \\\\377\\\\033]0;pwned\\\\007\\\\n'; "
                 "exit 3\"]\n"}});
   auto id = deploy();
@@ -130,6 +131,8 @@ CAF_TEST(invalid UTF-8 from a followed container leaves the server up) {
   auto logs = call(*cli, "GET", "/api/deployments/" + id + "/logs?limit=100", token);
   CAF_REQUIRE_EQUAL(logs.status, 200);
   CAF_CHECK(logs.raw.find("app says \xEF\xBF\xBD") != std::string::npos);
+  CAF_CHECK(logs.raw.find("build says \xEF\xBF\xBD\xEF\xBF\xBD and \\\\x1b[2J")
+            != std::string::npos);
   CAF_CHECK(is_valid_utf8(follow(id)));
   CAF_CHECK(srv->running());
 }
@@ -139,8 +142,10 @@ CAF_TEST(an app printing 100 MB neither grows the database past the cap nor the 
          "--container-log-max-files", "2"});
   // 100 MB in lines of 65 bytes at build time, and again at run time before
   // the app starts serving.
-  const std::string flood = "yes 0123456789abcdef0123456789abcdef0123456789abcdef0123456789abc"
-                            " | head -c 100000000";
+  // The echo of a fresh id keeps Docker's build cache from skipping the step.
+  const std::string flood = "echo " + new_uuid()
+                            + " && yes 0123456789abcdef0123456789abcdef0123456789abcdef01234567"
+                              " | head -c 100000000";
   repo.commit({{"Dockerfile", "FROM gilgal-test/busybox:latest\n"
                               "RUN " + flood + "\n"
                               "COPY www /www\n"

@@ -50,6 +50,10 @@ CAF_TEST(image references keep their grammar and lose nothing else) {
 CAF_TEST(api paths with dot components or fragments are refused) {
   CAF_CHECK(is_plain_api_path("/containers/302af17c01bd/json"));
   CAF_CHECK(is_plain_api_path("/images/json?filters=%7B%7D"));
+  CAF_CHECK(is_plain_api_path("/images/gilgal-test%2Fbusybox%3Alatest/get"));
+  CAF_CHECK(!is_plain_api_path("/images/a%2F..%2Fb/json"));
+  CAF_CHECK(!is_plain_api_path("/containers/a%3Fforce=1/json"));
+  CAF_CHECK(!is_plain_api_path("/containers/a%2/json"));
   CAF_CHECK(!is_plain_api_path("/containers/x/../../images/NAME?force=1"));
   CAF_CHECK(!is_plain_api_path("/containers/a#?force=1"));
   CAF_CHECK(!is_plain_api_path("/containers/%2e%2e/json"));
