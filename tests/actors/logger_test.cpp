@@ -193,9 +193,10 @@ CAF_TEST(a log ends with one truncated line at 100000 lines) {
 CAF_TEST(lines of an unknown deployment do not take others with them) {
   auto id = deployment_with_stored_lines(0);
   auto stranger = new_uuid(); // e.g. a container of another server on the same daemon
+  caf::scoped_actor writer{sys};
   for (int i = 1; i <= 3; ++i) {
-    caf::anon_send(logger, log_atom::value, stranger, std::string{"info"}, std::string{"x"});
-    caf::anon_send(logger, log_atom::value, id, std::string{"info"},
+    writer->send(logger, log_atom::value, stranger, std::string{"info"}, std::string{"x"});
+    writer->send(logger, log_atom::value, id, std::string{"info"},
                    "mine " + std::to_string(i));
   }
   flush();
