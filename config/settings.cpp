@@ -7,7 +7,10 @@
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <limits>
+#include <sstream>
 #include <unistd.h>
 
 #include <toml.hpp>
@@ -428,13 +431,25 @@ caf::expected<void> set_setting(settings& out, const std::string& key, const std
 }
 
 caf::expected<void> apply_config_file(const std::string& path, settings& out) {
+  std::ifstream in(path, std::ios::binary);
+  std::string text;
+  if (in)
+    text.assign(std::istreambuf_iterator<char>{in}, std::istreambuf_iterator<char>{});
+  if (!in.is_open() || in.bad())
+    return make_error(errc::invalid_argument, "cannot read config file " + path);
+  return apply_config_text(text, path, out);
+}
+
+caf::expected<void> apply_config_text(const std::string& text, const std::string& path,
+                                      settings& out) {
   toml::value data;
   try {
-    data = toml::parse(path);
+    std::istringstream in(text);
+    data = toml::parse(in, path);
   } catch (const toml::syntax_error& e) {
     return make_error(errc::invalid_argument, "config file " + path + ": " + e.what());
   } catch (const std::exception& e) {
-    return make_error(errc::invalid_argument, "cannot read config file " + path);
+    return make_error(errc::invalid_argument, "config file " + path + ": cannot be parsed");
   }
   if (!data.is_table())
     return make_error(errc::invalid_argument, "config file " + path + ": not a table");

@@ -210,14 +210,22 @@ std::vector<std::string> parse_dockerignore(std::string_view text) {
     bool negate = line[0] == '!';
     if (negate)
       line = trim(line.substr(1));
-    while (line.compare(0, 2, "./") == 0)
-      line.erase(0, 2);
-    while (!line.empty() && line[0] == '/')
-      line.erase(0, 1);
+    for (;;) {
+      if (line.compare(0, 2, "./") == 0)
+        line.erase(0, 2);
+      else if (!line.empty() && line[0] == '/')
+        line.erase(0, 1);
+      else
+        break;
+    }
     while (!line.empty() && line.back() == '/')
       line.pop_back();
     if (line.empty() || line == ".")
       continue;
+    // Only the line's first character makes a negation: a '!' uncovered by
+    // the clean-up above ("./!x") is a literal one.
+    if (line[0] == '!')
+      line.insert(0, "\\");
     result.push_back(negate ? "!" + line : line);
   }
   return result;

@@ -127,6 +127,19 @@ CAF_TEST(pattern parsing and matching) {
   CAF_CHECK(!is_ignored(".gitignore", {}));
 }
 
+CAF_TEST(only a first character of a line negates) {
+  // Found by fuzz/dockerignore_fuzz.cpp: "./!x" became the negation "!x".
+  auto p = parse_dockerignore("*\n./!keep\n/./tmp\n");
+  CAF_REQUIRE_EQUAL(p.size(), 3u);
+  CAF_CHECK_EQUAL(p[1], "\\!keep");
+  CAF_CHECK_EQUAL(p[2], "tmp");
+  CAF_CHECK(is_ignored("keep", p));
+  CAF_CHECK(is_ignored("!keep", p));
+  CAF_CHECK(is_ignored("tmp/x", {p[2]}));
+  CAF_CHECK(is_ignored("!keep", {p[1]}));
+  CAF_CHECK(!is_ignored("keep", {p[1]}));
+}
+
 CAF_TEST(errors are values) {
   auto missing = make_build_context(dir + "/nope");
   CAF_REQUIRE(!missing);

@@ -1,0 +1,82 @@
+// Docker's build / push / pull progress stream (docker_progress over
+// line_splitter): bytes as the daemon, or a build step's output inside it,
+// produces them, cut into chunks at fuzzer-chosen places.
+//
+// Properties: no crash, no exception; the lines and the state read from the
+// stream (error, image id, running container, last layer, RUN command) do
+// not depend on how the bytes were chunked; no line holds a line break; a
+// reported layer is a lower-case hex ID.
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <fuzzer/FuzzedDataProvider.h>
+
+#include "fuzz/fuzz_check.hpp"
+#include "nodes/docker_progress.hpp"
+
+using namespace gilgal;
+
+namespace {
+
+struct outcome {
+  std::vector<std::string> lines;
+  std::string error;
+  std::string image_id;
+  std::string running_container;
+  std::string last_layer;
+  std::string run_command;
+
+  bool operator==(const outcome& other) const {
+    return lines == other.lines && error == other.error && image_id == other.image_id
+           && running_container == other.running_container
+           && last_layer == other.last_layer && run_command == other.run_command;
+  }
+};
+
+/// Feeds `stream` in pieces of the given sizes (the rest in one piece).
+outcome parse(const std::string& stream, const std::vector<size_t>& cuts) {
+  outcome out;
+  docker_progress progress{[&](std::string_view line) { out.lines.emplace_back(line); }};
+  size_t pos = 0;
+  for (auto n : cuts) {
+    if (pos >= stream.size())
+      break;
+    auto piece = std::string_view{stream}.substr(pos, n);
+    progress.feed(piece);
+    pos += piece.size();
+  }
+  if (pos < stream.size())
+    progress.feed(std::string_view{stream}.substr(pos));
+  progress.finish();
+  out.error = progress.error();
+  out.image_id = progress.image_id();
+  out.running_container = progress.running_container();
+  out.last_layer = progress.last_layer();
+  out.run_command = progress.run_command();
+  return out;
+}
+
+bool is_hex_id(const std::string& s) {
+  return s.size() >= 12 && s.find_first_not_of("0123456789abcdef") == std::string::npos;
+}
+
+} // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  FuzzedDataProvider in{data, size};
+  // A few chunk sizes first, then the stream itself.
+  std::vector<size_t> cuts;
+  auto n = in.ConsumeIntegralInRange<size_t>(0, 8);
+  for (size_t i = 0; i < n; ++i)
+    cuts.push_back(in.ConsumeIntegralInRange<size_t>(0, 64));
+  auto stream = in.ConsumeRemainingBytesAsString();
+  auto whole = parse(stream, {});
+  auto chunked = parse(stream, cuts);
+  FUZZ_CHECK(whole == chunked, "chunking does not change the outcome");
+  for (auto& line : whole.lines)
+    FUZZ_CHECK(line.find('\n') == std::string::npos, "a line holds no newline");
+  FUZZ_CHECK(whole.last_layer.empty() || is_hex_id(whole.last_layer), "layer is a hex ID");
+  return 0;
+}
