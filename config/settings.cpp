@@ -6,6 +6,7 @@
 #include <cerrno>
 #include <cmath>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -359,6 +360,53 @@ caf::expected<void> apply_toml(settings& out, const std::string& key, const toml
   return caf::unit;
 }
 
+/// Settings need two levels ([images] node = "..."); this leaves room.
+constexpr int max_toml_nesting = 32;
+
+/// True when arrays and inline tables nest deeper than `max` in TOML text.
+/// Brackets inside strings and comments do not count.
+bool toml_nesting_exceeds(const std::string& text, int max) {
+  int depth = 0;
+  size_t i = 0;
+  auto skip_past = [&](const char* end, bool escapes) {
+    auto n = std::strlen(end);
+    while (i < text.size() && text.compare(i, n, end) != 0) {
+      if (text[i] == '\n' && n == 1) // single-line strings end at the line
+        return;
+      i += escapes && text[i] == '\\' ? 2 : 1;
+    }
+    i += n;
+  };
+  while (i < text.size()) {
+    char c = text[i];
+    if (text.compare(i, 3, "\"\"\"") == 0) {
+      i += 3;
+      skip_past("\"\"\"", true);
+    } else if (text.compare(i, 3, "'''") == 0) {
+      i += 3;
+      skip_past("'''", false);
+    } else if (c == '"') {
+      ++i;
+      skip_past("\"", true);
+    } else if (c == '\'') {
+      ++i;
+      skip_past("'", false);
+    } else if (c == '#') {
+      ++i;
+      skip_past("\n", false);
+    } else {
+      if (c == '[' || c == '{') {
+        if (++depth > max)
+          return true;
+      } else if ((c == ']' || c == '}') && depth > 0) {
+        --depth;
+      }
+      ++i;
+    }
+  }
+  return false;
+}
+
 } // namespace
 
 std::string settings::effective_database_url() const {
@@ -442,6 +490,10 @@ caf::expected<void> apply_config_file(const std::string& path, settings& out) {
 
 caf::expected<void> apply_config_text(const std::string& text, const std::string& path,
                                       settings& out) {
+  // toml11 parses arrays and inline tables recursively: deep nesting would
+  // overflow the stack (found by fuzz/settings_file_fuzz.cpp).
+  if (toml_nesting_exceeds(text, max_toml_nesting))
+    return make_error(errc::invalid_argument, "config file " + path + ": nested too deeply");
   toml::value data;
   try {
     std::istringstream in(text);

@@ -32,8 +32,9 @@ void docker_progress::on_json(std::string_view line) {
   }
   if (j.contains("error") || j.contains("errorDetail")) {
     std::string msg;
-    if (j.contains("errorDetail") && j["errorDetail"].is_object())
-      msg = j["errorDetail"].value("message", "");
+    if (auto d = j.find("errorDetail"); d != j.end() && d->is_object())
+      if (auto m = d->find("message"); m != d->end() && m->is_string())
+        msg = m->get<std::string>();
     if (msg.empty() && j.contains("error") && j["error"].is_string())
       msg = j["error"].get<std::string>();
     while (!msg.empty() && (msg.back() == '\n' || msg.back() == '\r'))

@@ -184,6 +184,24 @@ CAF_TEST(syntax errors and missing files) {
   CAF_CHECK(message_of(res.error()).find("missing.toml") != std::string::npos);
 }
 
+CAF_TEST(deep nesting is refused before parsing) {
+  // Found by fuzz/settings_file_fuzz.cpp: toml11 recursed until the stack overflowed.
+  settings s;
+  auto deep = apply_config_text("x = " + std::string(100000, '['), "deep.toml", s);
+  CAF_REQUIRE(!deep);
+  CAF_CHECK_EQUAL(code_of(deep.error()), errc::invalid_argument);
+  CAF_CHECK_EQUAL(message_of(deep.error()), "config file deep.toml: nested too deeply");
+  auto tables = apply_config_text("x = " + std::string(1000, '{'), "t.toml", s);
+  CAF_REQUIRE(!tables);
+  CAF_CHECK_EQUAL(message_of(tables.error()), "config file t.toml: nested too deeply");
+  // Brackets in strings and comments do not nest.
+  auto text = "listen = \"" + std::string(100, '[') + ":1\" # " + std::string(100, '{')
+              + "\ndata_dir = '''" + std::string(100, '[') + "'''\n";
+  auto ok = apply_config_text(text, "strings.toml", s);
+  CAF_REQUIRE(ok);
+  CAF_CHECK_EQUAL(s.listen, std::string(100, '[') + ":1");
+}
+
 CAF_TEST(validation of listen address and flags) {
   auto s = resolve_settings("", {{"listen", "no-port"}});
   CAF_CHECK(!s);
