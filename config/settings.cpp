@@ -1,4 +1,5 @@
 #include "config/settings.hpp"
+#include "config/settings_file.hpp"
 
 #include <algorithm>
 

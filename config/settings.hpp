@@ -93,10 +93,6 @@ struct settings {
 /// names the bad key.
 caf::expected<void> apply_config_file(const std::string& path, settings& out);
 
-/// The same for TOML text already in memory; `path` names it in error messages.
-caf::expected<void> apply_config_text(const std::string& text, const std::string& path,
-                                      settings& out);
-
 /// Applies GILGAL_* environment variables (GILGAL_LISTEN, GILGAL_DATA_DIR, ...).
 caf::expected<void> apply_environment(settings& out);
 

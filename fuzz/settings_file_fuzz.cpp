@@ -8,6 +8,7 @@
 #include <string>
 
 #include "config/settings.hpp"
+#include "config/settings_file.hpp"
 #include "fuzz/fuzz_check.hpp"
 #include "protocol/error.hpp"
 

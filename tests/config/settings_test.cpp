@@ -5,6 +5,7 @@
 #include <fstream>
 
 #include "config/settings.hpp"
+#include "config/settings_file.hpp"
 #include "protocol/error.hpp"
 #include "tests/fixtures/services.hpp"
 
