@@ -51,26 +51,4 @@ std::string parse_procfile_web(std::string_view text);
 /// package.json's text as a JSON object; errc::build_failed when malformed.
 caf::expected<nlohmann::json> parse_package_json(std::string_view text);
 
-/// The same for a Procfile's text.
-std::string parse_procfile_web_command(const std::string& text);
-
-/// package.json, parsed: what detection looks at.
-struct package_manifest {
-  bool present = false; // false: the repository has no package.json
-  nlohmann::json doc;   // a JSON object when present
-
-  /// True when dependencies or devDependencies name `name`.
-  bool depends_on(const char* name) const;
-
-  /// scripts.NAME when it is a string, else empty.
-  std::string script(const char* name) const;
-
-  /// The "main" member when it is a string, else empty.
-  std::string main() const;
-};
-
-/// Parses the text of a package.json. errc::build_failed when it is not a
-/// JSON object.
-caf::expected<package_manifest> parse_package_json(const std::string& text);
-
 } // namespace gilgal
