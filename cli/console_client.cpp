@@ -4,8 +4,7 @@
 #include <chrono>
 #include <thread>
 
-#include <httplib.h>
-
+#include "cli/console_http.hpp"
 #include "cli/console_sse.hpp"
 #include "http/http_status.hpp"
 #include "protocol/error.hpp"
@@ -16,37 +15,10 @@ namespace {
 
 using nlohmann::json;
 
-constexpr time_t connect_timeout_s = 5;
-constexpr time_t read_timeout_s = 60;
+constexpr std::chrono::seconds read_timeout{60};
 // The server sends a keepalive comment every 15 s while a log is quiet.
-constexpr time_t follow_read_timeout_s = 45;
+constexpr std::chrono::seconds follow_idle_timeout{45};
 constexpr int page_limit = 100;
-
-std::unique_ptr<httplib::Client> make_client(const console_target& t, time_t read_timeout) {
-  auto cli = std::make_unique<httplib::Client>(t.host, t.port);
-  cli->set_connection_timeout(connect_timeout_s, 0);
-  cli->set_read_timeout(read_timeout, 0);
-  cli->set_write_timeout(read_timeout, 0);
-  cli->set_keep_alive(false);
-  return cli;
-}
-
-httplib::Headers auth_headers(const console_target& t) {
-  return {{"Authorization", "Bearer " + t.token}, {"Accept", "application/json"},
-          {"User-Agent", "gilgal-console/0.1"}};
-}
-
-caf::error unreachable(const console_target& t, httplib::Error err) {
-  std::string why;
-  switch (err) {
-    case httplib::Error::Connection: why = "connection failed"; break;
-    case httplib::Error::ConnectionTimeout: why = "connection timed out"; break;
-    case httplib::Error::Read: why = "no answer (read failed or timed out)"; break;
-    case httplib::Error::Write: why = "the request could not be sent"; break;
-    default: why = httplib::to_string(err); break;
-  }
-  return make_error(errc::unavailable, "cannot reach Gilgal at " + t.url + " (" + why + ")");
-}
 
 /// The server's error message of a non-2xx answer.
 caf::error api_error(int status, const std::string& body) {
@@ -63,11 +35,11 @@ caf::error api_error(int status, const std::string& body) {
   return make_error(errc_of_http_status(status), message);
 }
 
-caf::expected<json> to_result(const console_target& t, const httplib::Result& res) {
+caf::expected<json> to_result(const console_target& t, const caf::expected<http_reply>& res) {
   if (!res)
-    return unreachable(t, res.error());
+    return res.error();
   if (res->status < 200 || res->status > 299)
-    return api_error(res->status, res->body);
+    return api_error(static_cast<int>(res->status), res->body);
   if (res->body.empty())
     return json::object();
   try {
@@ -76,10 +48,6 @@ caf::expected<json> to_result(const console_target& t, const httplib::Result& re
     return make_error(errc::internal,
                       "the server at " + t.url + " did not answer JSON (is it Gilgal?)");
   }
-}
-
-std::string url_of(const console_target& t, const std::string& path) {
-  return t.base_path + path;
 }
 
 /// `items` of one matching name, or an error naming the alternatives.
@@ -131,25 +99,41 @@ std::string error_text(const caf::error& err) {
 }
 
 caf::expected<json> api_client::get(const std::string& path) const {
-  auto cli = make_client(target_, read_timeout_s);
-  return to_result(target_, cli->Get(url_of(target_, path), auth_headers(target_)));
+  http_call call;
+  call.path = path;
+  call.timeout = read_timeout;
+  return to_result(target_, perform(target_, call));
 }
 
 caf::expected<json> api_client::post(const std::string& path, const json& body,
                                      const std::string& idempotency_key,
-                                     std::chrono::seconds read_timeout) const {
-  auto cli = make_client(target_, read_timeout.count() > 0 ? read_timeout.count()
-                                                           : read_timeout_s);
-  auto headers = auth_headers(target_);
-  if (!idempotency_key.empty())
-    headers.emplace("Idempotency-Key", idempotency_key);
-  return to_result(target_, cli->Post(url_of(target_, path), headers, body.dump(),
-                                      "application/json"));
+                                     std::chrono::seconds timeout) const {
+  return send("POST", path, body, idempotency_key, timeout);
+}
+
+caf::expected<json> api_client::patch(const std::string& path, const json& body) const {
+  return send("PATCH", path, body);
 }
 
 caf::expected<json> api_client::del(const std::string& path) const {
-  auto cli = make_client(target_, read_timeout_s);
-  return to_result(target_, cli->Delete(url_of(target_, path), auth_headers(target_)));
+  http_call call;
+  call.method = "DELETE";
+  call.path = path;
+  call.timeout = read_timeout;
+  return to_result(target_, perform(target_, call));
+}
+
+caf::expected<json> api_client::send(const std::string& method, const std::string& path,
+                                     const json& body, const std::string& idempotency_key,
+                                     std::chrono::seconds timeout) const {
+  http_call call;
+  call.method = method;
+  call.path = path;
+  call.body = body.dump(-1, ' ', false, json::error_handler_t::replace);
+  call.timeout = timeout.count() > 0 ? timeout : read_timeout;
+  if (!idempotency_key.empty())
+    call.headers.push_back("Idempotency-Key: " + idempotency_key);
+  return to_result(target_, perform(target_, call));
 }
 
 caf::expected<std::vector<json>> api_client::get_all(const std::string& path) const {
@@ -189,17 +173,9 @@ caf::expected<std::string> api_client::follow_log(const std::string& deployment_
                                                   const line_handler& on_line,
                                                   const reconnect_handler& on_reconnect,
                                                   int max_retries) const {
-  auto path = url_of(target_, "/api/deployments/" + path_segment(deployment_id)
-                                + "/logs?follow=1");
+  auto path = "/api/deployments/" + path_segment(deployment_id) + "/logs?follow=1";
   int failures = 0;
   for (;;) {
-    auto headers = auth_headers(target_);
-    headers.erase("Accept");
-    headers.emplace("Accept", "text/event-stream");
-    if (last_seq > 0)
-      headers.emplace("Last-Event-ID", std::to_string(last_seq));
-    int status = 0;
-    std::string error_body;
     bool ended = false;
     bool progressed = false;
     std::string end_status;
@@ -232,29 +208,24 @@ caf::expected<std::string> api_client::follow_log(const std::string& deployment_
       progressed = true;
       return true;
     }};
-    auto cli = make_client(target_, follow_read_timeout_s);
-    auto res = cli->Get(
-      path, headers,
-      [&](const httplib::Response& r) {
-        status = r.status;
-        return true;
-      },
-      [&](const char* data, size_t size) {
-        if (status != 200) {
-          error_body.append(data, size);
-          return true;
-        }
-        return parser.feed(data, size);
-      });
+    http_call call;
+    call.path = path;
+    call.timeout = std::chrono::seconds{0};
+    call.idle_timeout = follow_idle_timeout;
+    call.headers.push_back("Accept: text/event-stream");
+    if (last_seq > 0)
+      call.headers.push_back("Last-Event-ID: " + std::to_string(last_seq));
+    call.on_data = [&](std::string_view data) { return parser.feed(data.data(), data.size()); };
+    auto res = perform(target_, call);
     if (ended)
       return end_status.empty() ? std::string{"unknown"} : end_status;
     std::string why;
-    if (status >= 400 && status < 500)
-      return api_error(status, error_body);
-    if (status >= 500)
-      why = "the server answered HTTP " + std::to_string(status);
-    else if (!res && res.error() != httplib::Error::Canceled)
-      why = error_text(unreachable(target_, res.error()));
+    if (res && res->status >= 400 && res->status < 500)
+      return api_error(static_cast<int>(res->status), res->body);
+    if (res && res->status >= 500)
+      why = "the server answered HTTP " + std::to_string(res->status);
+    else if (!res)
+      why = error_text(res.error());
     else
       why = "the log stream ended early";
     if (progressed)

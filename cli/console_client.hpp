@@ -1,7 +1,8 @@
-// The operator console's HTTP client of the Gilgal API: JSON requests with the
-// bearer token, the server's error messages as errors, name-or-id resolution
-// of projects and environments, and a live log follower over Server-Sent
-// Events that reconnects with Last-Event-ID.
+// The operator console's client of the Gilgal API (over cli/console_http:
+// libcurl, http or https): JSON requests with the bearer token, the server's
+// error messages as errors, name-or-id resolution of projects and
+// environments, and a live log follower over Server-Sent Events that
+// reconnects with Last-Event-ID.
 //
 // Errors are gilgal errors: the API's {"error":{"code","message"}} becomes
 // make_error(code of the HTTP status, message); a server that cannot be
@@ -39,8 +40,16 @@ public:
                            const std::string& idempotency_key = {},
                            std::chrono::seconds read_timeout = std::chrono::seconds{0}) const;
 
+  /// PATCH `path` with a JSON body.
+  caf::expected<json> patch(const std::string& path, const json& body) const;
+
   /// DELETE `path`.
   caf::expected<json> del(const std::string& path) const;
+
+  /// Any method with a JSON body (`read_timeout` 0: the default, 60 s).
+  caf::expected<json> send(const std::string& method, const std::string& path, const json& body,
+                           const std::string& idempotency_key = {},
+                           std::chrono::seconds read_timeout = std::chrono::seconds{0}) const;
 
   /// Every item of a paginated list (pages of 100).
   caf::expected<std::vector<json>> get_all(const std::string& path) const;

@@ -5,9 +5,10 @@
 namespace gilgal::cli {
 
 const char* const console_help_footer =
-  "Server and token: --url/--token, else GILGAL_URL/GILGAL_TOKEN, else url/token in "
-  "$XDG_CONFIG_HOME/gilgal/config.toml (~/.config/gilgal/config.toml); default URL "
-  "http://127.0.0.1:8080.\nExit codes: 0 ok, 1 failed or refused by the server, 2 bad "
+  "Server and token: --url/--token/--cacert, else GILGAL_URL/GILGAL_TOKEN/GILGAL_CACERT, "
+  "else url/token/cacert in $XDG_CONFIG_HOME/gilgal/config.toml "
+  "(~/.config/gilgal/config.toml); default URL http://127.0.0.1:8080; https:// URLs are "
+  "checked against the system CA bundle unless --cacert names a CA file.\nExit codes: 0 ok, 1 failed or refused by the server, 2 bad "
   "configuration (e.g. no token), 3 deployment cancelled, 4 server unreachable.";
 
 void add_console_commands(CLI::App& app, int& exit_code) {
@@ -15,6 +16,7 @@ void add_console_commands(CLI::App& app, int& exit_code) {
   add_console_list_commands(app, exit_code);
   add_console_deployment_commands(app, exit_code);
   add_console_node_commands(app, exit_code);
+  add_console_status_commands(app, exit_code);
 }
 
 CLI::App* add_console_command(CLI::App& app, int& exit_code, const char* name,
@@ -23,7 +25,9 @@ CLI::App* add_console_command(CLI::App& app, int& exit_code, const char* name,
   auto* cmd = app.add_subcommand(name, description);
   cmd->footer(console_help_footer);
   auto opts = std::make_shared<console_options>(*cmd);
-  cmd->callback([&exit_code, opts, body = std::move(body)] {
+  cmd->callback([&exit_code, cmd, opts, body = std::move(body)] {
+    if (!cmd->get_subcommands().empty())
+      return; // `gilgal projects create ...`: the chosen subcommand did the work
     auto target = opts->resolve();
     if (!target) {
       std::cerr << "error: " << error_text(target.error()) << std::endl;

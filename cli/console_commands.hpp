@@ -1,6 +1,7 @@
-// The operator console: `gilgal deploy`, `deployments`, `logs`, `projects`,
-// `envs`, `cancel`, `rollback`, `nodes` — clients of the HTTP API (cli/console_client.hpp).
-// Every command takes --url, --token and --json (cli/console_options.hpp).
+// The operator console: `gilgal deploy`, `deployments`, `logs`, `projects
+// [create]`, `envs [create]`, `status`, `open`, `cancel`, `rollback`, `nodes` —
+// clients of the HTTP API (cli/console_client.hpp). Every command takes
+// --url, --token, --cacert and --json (cli/console_options.hpp).
 #pragma once
 
 #include <functional>
@@ -23,9 +24,11 @@ void add_console_commands(CLI::App& app, int& exit_code);
 /// The footer of every console command's --help (server, token, exit codes).
 extern const char* const console_help_footer;
 
-/// A console subcommand with --url/--token/--json whose callback runs `body`
-/// with a client of the configured server; a configuration error (no token,
-/// bad URL) prints `error: ...` and exits with console_exit::usage.
+/// A console subcommand of `app` with --url/--token/--cacert/--json whose
+/// callback runs `body` with a client of the configured server (unless one of
+/// its own subcommands was chosen: that one runs instead); a configuration
+/// error (no token, bad URL) prints `error: ...` and exits with
+/// console_exit::usage.
 CLI::App* add_console_command(CLI::App& app, int& exit_code, const char* name,
                               const std::string& description,
                               std::function<int(const api_client&)> body);
@@ -43,5 +46,8 @@ void add_console_list_commands(CLI::App& app, int& exit_code);
 void add_console_deployment_commands(CLI::App& app, int& exit_code);
 void add_console_deploy_command(CLI::App& app, int& exit_code);
 void add_console_node_commands(CLI::App& app, int& exit_code);
+void add_console_status_commands(CLI::App& app, int& exit_code);
+/// `gilgal projects create` and `gilgal envs create`, under those commands.
+void add_console_create_commands(CLI::App& projects, CLI::App& envs, int& exit_code);
 
 } // namespace gilgal::cli

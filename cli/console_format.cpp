@@ -1,7 +1,12 @@
 #include "cli/console_format.hpp"
 
 #include <algorithm>
+#include <cstdint>
 #include <cstdio>
+#include <cstdlib>
+
+#include <sys/ioctl.h>
+#include <unistd.h>
 
 #include "protocol/ids.hpp"
 
@@ -21,20 +26,70 @@ size_t width_of(const std::string& s) {
 } // namespace
 
 void text_table::print(std::ostream& out) const {
-  std::vector<size_t> widths(headers_.size(), 0);
+  print(out, terminal_width());
+}
+
+void text_table::print(std::ostream& out, size_t width) const {
+  auto n = headers_.size();
+  std::vector<size_t> natural(n, 0);
   auto measure = [&](const std::vector<std::string>& row) {
-    for (size_t i = 0; i < row.size() && i < widths.size(); ++i)
-      widths[i] = std::max(widths[i], width_of(row[i]));
+    for (size_t i = 0; i < row.size() && i < n; ++i)
+      natural[i] = std::max(natural[i], width_of(one_line(row[i], SIZE_MAX)));
   };
   measure(headers_);
   for (auto& row : rows_)
     measure(row);
+  auto widths = natural;
+  std::vector<bool> shown(n, true);
+  auto total = [&] {
+    size_t sum = 0;
+    size_t count = 0;
+    for (size_t i = 0; i < n; ++i)
+      if (shown[i]) {
+        sum += widths[i];
+        ++count;
+      }
+    return sum + (count > 0 ? 2 * (count - 1) : 0);
+  };
+  // 1. Cut flexible columns down, widest first.
+  for (;;) {
+    if (total() <= width)
+      break;
+    size_t widest = n;
+    for (size_t i = 0; i < n; ++i)
+      if (shown[i] && flex_min_[i] > 0 && widths[i] > flex_min_[i]
+          && (widest == n || widths[i] > widths[widest]))
+        widest = i;
+    if (widest == n)
+      break;
+    widths[widest] -= std::min(total() - width, widths[widest] - flex_min_[widest]);
+  }
+  // 2. Leave out droppable columns, highest rank first.
+  while (total() > width) {
+    size_t drop = n;
+    for (size_t i = 0; i < n; ++i)
+      if (shown[i] && drop_rank_[i] > 0 && (drop == n || drop_rank_[i] > drop_rank_[drop]))
+        drop = i;
+    if (drop == n)
+      break;
+    shown[drop] = false;
+  }
+  // 3. Give the room left back to the cut columns.
+  for (size_t i = 0; i < n; ++i)
+    if (shown[i] && widths[i] < natural[i] && total() < width)
+      widths[i] += std::min(natural[i] - widths[i], width - total());
+  size_t last = n;
+  for (size_t i = 0; i < n; ++i)
+    if (shown[i])
+      last = i;
   auto print_row = [&](const std::vector<std::string>& row) {
     std::string line;
-    for (size_t i = 0; i < widths.size(); ++i) {
-      auto cell = i < row.size() ? row[i] : std::string{};
+    for (size_t i = 0; i < n; ++i) {
+      if (!shown[i])
+        continue;
+      auto cell = one_line(i < row.size() ? row[i] : std::string{}, widths[i]);
       line += cell;
-      if (i + 1 < widths.size())
+      if (i != last)
         line += std::string(widths[i] - width_of(cell) + 2, ' ');
     }
     while (!line.empty() && line.back() == ' ')
@@ -45,6 +100,19 @@ void text_table::print(std::ostream& out) const {
   for (auto& row : rows_)
     print_row(row);
   out.flush();
+}
+
+size_t terminal_width() {
+  struct winsize ws {};
+  if (::isatty(STDOUT_FILENO) && ::ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0)
+    return ws.ws_col;
+  if (const char* columns = std::getenv("COLUMNS")) {
+    char* end = nullptr;
+    auto value = std::strtol(columns, &end, 10);
+    if (end && *end == '\0' && value >= 20 && value <= 1000)
+      return static_cast<size_t>(value);
+  }
+  return 80;
 }
 
 std::string str_of(const nlohmann::json& j, const char* key, const std::string& fallback) {

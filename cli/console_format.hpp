@@ -12,22 +12,49 @@
 namespace gilgal::cli {
 
 /// A table printed with columns padded to their widest cell (two spaces apart;
-/// the last column is not padded).
+/// the last column is not padded), fitted to a terminal width: flexible
+/// columns are first cut down (cells end in "...") to their minimum width,
+/// then droppable columns are left out (highest rank first), then the
+/// flexible ones take back what room is left. Columns that are neither
+/// (ids) are always printed whole.
 class text_table {
 public:
   explicit text_table(std::vector<std::string> headers) : headers_(std::move(headers)) {
+    flex_min_.assign(headers_.size(), 0);
+    drop_rank_.assign(headers_.size(), 0);
+  }
+
+  /// Column `i` may be cut down to `min_width` (at least 4) characters.
+  text_table& flexible(size_t i, size_t min_width) {
+    flex_min_.at(i) = min_width < 4 ? 4 : min_width;
+    return *this;
+  }
+
+  /// Column `i` may be left out; a higher `rank` is left out first.
+  text_table& droppable(size_t i, int rank) {
+    drop_rank_.at(i) = rank;
+    return *this;
   }
 
   void add(std::vector<std::string> row) { rows_.push_back(std::move(row)); }
 
   bool empty() const { return rows_.empty(); }
 
+  void print(std::ostream& out, size_t width) const;
+
+  /// Prints for the console's terminal (terminal_width()).
   void print(std::ostream& out) const;
 
 private:
   std::vector<std::string> headers_;
+  std::vector<size_t> flex_min_; // 0: never cut
+  std::vector<int> drop_rank_;   // 0: never left out
   std::vector<std::vector<std::string>> rows_;
 };
+
+/// The width tables are fitted to: the terminal's when stdout is one, else
+/// $COLUMNS when it is a number, else 80.
+size_t terminal_width();
 
 /// A string member of `j`, or `fallback` if absent or null.
 std::string str_of(const nlohmann::json& j, const char* key, const std::string& fallback = "-");

@@ -42,16 +42,24 @@ int list_projects(const api_client& api, const page_options& p) {
     return console_exit::ok;
   }
   text_table table{{"ID", "NAME", "BRANCH", "FRAMEWORK", "REPOSITORY", "CREATED"}};
+  table.flexible(1, 12).flexible(2, 8).flexible(4, 16);
+  table.droppable(3, 4).droppable(2, 3).droppable(5, 2).droppable(4, 1);
   for (auto& x : page->value("items", json::array()))
     table.add({str_of(x, "id"), str_of(x, "name"), str_of(x, "branch"),
                str_of(x, "framework", "auto"), one_line(str_of(x, "repositoryUrl"), 60),
                age_of(str_of(x, "createdAt", ""))});
-  print_page(*page, table, "no projects (create one with POST /api/projects)");
+  print_page(*page, table, "no projects (create one with gilgal projects create NAME REPO)");
   return console_exit::ok;
 }
 
 int list_environments(const api_client& api, const std::string& project_arg,
                       const page_options& p) {
+  if (project_arg.empty()) { // not required by CLI11: `gilgal envs create` needs none
+    std::cerr << "error: envs: PROJECT is required (gilgal envs PROJECT, or gilgal envs "
+                 "create PROJECT NAME --type TYPE)"
+              << std::endl;
+    return console_exit::usage;
+  }
   auto project = api.resolve_project(project_arg);
   if (!project)
     return report(project.error());
@@ -65,6 +73,8 @@ int list_environments(const api_client& api, const std::string& project_arg,
     return console_exit::ok;
   }
   text_table table{{"ID", "NAME", "TYPE", "DOMAIN", "VARIABLES", "CREATED"}};
+  table.flexible(1, 12).flexible(3, 12);
+  table.droppable(5, 4).droppable(4, 3).droppable(3, 2).droppable(2, 1);
   for (auto& x : page->value("items", json::array())) {
     auto vars = x.value("environmentVariables", json::object());
     table.add({str_of(x, "id"), str_of(x, "name"), str_of(x, "type"), str_of(x, "domain"),
@@ -95,6 +105,8 @@ int list_deployments(const api_client& api, const std::string& project_arg,
       env_names[e.value("id", "")] = e.value("name", "");
   text_table table{
     {"ID", "STATUS", "ENVIRONMENT", "COMMIT", "CREATED", "DURATION", "MESSAGE"}};
+  table.flexible(2, 11).flexible(6, 12);
+  table.droppable(6, 5).droppable(5, 4).droppable(3, 3).droppable(4, 2).droppable(2, 1);
   for (auto& x : page->value("items", json::array())) {
     auto env_id = str_of(x, "environmentId");
     auto env = env_names.count(env_id) ? env_names[env_id] : env_id;
@@ -118,19 +130,24 @@ int list_deployments(const api_client& api, const std::string& project_arg,
 void add_console_list_commands(CLI::App& app, int& exit_code) {
   auto projects_page = std::make_shared<page_options>();
   auto* projects = add_console_command(
-    app, exit_code, "projects", "List your projects (id, name, branch, repository, age).",
+    app, exit_code, "projects",
+    "List your projects (id, name, branch, repository, age); `gilgal projects create` "
+    "creates one.",
     [projects_page](const api_client& api) { return list_projects(api, *projects_page); });
   add_page_options(projects, *projects_page);
 
   auto envs_project = std::make_shared<std::string>();
   auto envs_page = std::make_shared<page_options>();
   auto* envs = add_console_command(
-    app, exit_code, "envs", "List the environments of PROJECT (a project name or id).",
+    app, exit_code, "envs",
+    "List the environments of PROJECT (a project name or id); `gilgal envs create` "
+    "creates one.",
     [envs_project, envs_page](const api_client& api) {
       return list_environments(api, *envs_project, *envs_page);
     });
-  envs->add_option("PROJECT", *envs_project, "project name or id")->required();
+  envs->add_option("PROJECT", *envs_project, "project name or id");
   add_page_options(envs, *envs_page);
+  add_console_create_commands(*projects, *envs, exit_code);
 
   auto deps_project = std::make_shared<std::string>();
   auto deps_page = std::make_shared<page_options>();

@@ -36,6 +36,7 @@ int list_nodes(const api_client& api) {
   }
   text_table table{
     {"NAME", "STATE", "CAPACITY", "BUILDS", "RUNS", "LAST-HEARTBEAT", "LABELS"}};
+  table.flexible(0, 12).flexible(6, 12);
   for (auto& x : body->value("nodes", json::array())) {
     auto heartbeat = str_of(x, "lastHeartbeat", "");
     table.add({str_of(x, "name"), str_of(x, "state"), int_text(x, "capacity"), int_text(x, "runningBuilds"),

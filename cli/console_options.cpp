@@ -3,6 +3,7 @@
 #include <cstdlib>
 #include <iostream>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <toml.hpp>
 
@@ -26,9 +27,10 @@ caf::error bad(const std::string& message) {
 struct file_values {
   std::string url;
   std::string token;
+  std::string cacert;
 };
 
-/// Reads `url` and `token` from the config file, if it exists. Unknown keys
+/// Reads `url`, `token` and `cacert` from the config file, if it exists. Unknown keys
 /// are errors (a typo must not silently fall back to the defaults).
 caf::expected<file_values> read_config_file(const std::string& path) {
   file_values out;
@@ -46,12 +48,12 @@ caf::expected<file_values> read_config_file(const std::string& path) {
   if (!data.is_table())
     return bad("config file " + path + ": not a table");
   for (auto& [key, value] : data.as_table()) {
-    if (key != "url" && key != "token")
+    if (key != "url" && key != "token" && key != "cacert")
       return bad("config file " + path + ": unknown key '" + key
-                 + "' (the console reads only url and token)");
+                 + "' (the console reads only url, token and cacert)");
     if (!value.is_string())
       return bad("config file " + path + ": '" + key + "' must be a string");
-    (key == "url" ? out.url : out.token) = value.as_string().str;
+    (key == "url" ? out.url : key == "token" ? out.token : out.cacert) = value.as_string().str;
   }
   if (!out.token.empty() && (st.st_mode & 077) != 0)
     std::cerr << "warning: " << path
@@ -77,13 +79,15 @@ std::string console_config_path() {
 
 caf::expected<console_target> parse_console_url(const std::string& url) {
   console_target t;
-  const std::string http = "http://";
-  if (url.rfind("https://", 0) == 0)
-    return bad("url " + url + ": https is not supported by this console; reach the server "
-               "over http (e.g. through an SSH tunnel to its loopback address)");
-  if (url.rfind(http, 0) != 0)
-    return bad("url '" + url + "': must start with http://");
-  auto rest = url.substr(http.size());
+  std::string scheme;
+  for (const char* s : {"http://", "https://"})
+    if (url.rfind(s, 0) == 0)
+      scheme = s;
+  if (scheme.empty())
+    return bad("url '" + url + "': must start with http:// or https://");
+  t.https = scheme == "https://";
+  t.port = t.https ? 443 : 80;
+  auto rest = url.substr(scheme.size());
   auto slash = rest.find('/');
   auto authority = rest.substr(0, slash);
   t.base_path = slash == std::string::npos ? std::string{} : rest.substr(slash);
@@ -120,7 +124,7 @@ caf::expected<console_target> parse_console_url(const std::string& url) {
     t.port = std::stoi(port_text);
   }
   t.url = url;
-  while (t.url.size() > http.size() && t.url.back() == '/')
+  while (t.url.size() > scheme.size() && t.url.back() == '/')
     t.url.pop_back();
   return t;
 }
@@ -133,6 +137,10 @@ console_options::console_options(CLI::App& cmd) {
                  "API token (else GILGAL_TOKEN, else `token` in "
                  "$XDG_CONFIG_HOME/gilgal/config.toml or ~/.config/gilgal/config.toml); "
                  "get one with `gilgal admin create-user NAME`");
+  cmd.add_option("--cacert", cacert_,
+                 "PEM file of the CA(s) an https server's certificate must be signed by "
+                 "(else GILGAL_CACERT, else `cacert` in the config file, else the system "
+                 "CA bundle)");
   cmd.add_flag("--json", json_, "machine output: the API's JSON");
 }
 
@@ -163,6 +171,11 @@ caf::expected<console_target> console_options::resolve() const {
   for (unsigned char c : target->token)
     if (c < 0x21 || c > 0x7e)
       return bad("the API token contains spaces or control characters");
+  target->cacert = !cacert_.empty() ? cacert_ : env_or_empty("GILGAL_CACERT");
+  if (target->cacert.empty())
+    target->cacert = file->cacert;
+  if (!target->cacert.empty() && ::access(target->cacert.c_str(), R_OK) != 0)
+    return bad("cacert " + target->cacert + ": cannot be read");
   target->json = json_;
   return target;
 }

@@ -16,6 +16,7 @@ namespace {
 using nlohmann::json;
 
 constexpr int64_t store_batch = 500;
+constexpr int64_t whole_log_limit = 1000;
 constexpr auto keepalive_interval = std::chrono::seconds(15);
 
 /// Lines are valid UTF-8 since the logger cleans them; lines stored before
@@ -180,7 +181,11 @@ caf::error get_logs(request_context& ctx) {
   }
   if (!follow.empty() && follow != "0" && follow != "false")
     return make_error(errc::invalid_argument, "follow: must be 1 or 0");
-  auto req = ctx.page();
+  // Without paging parameters the whole log, as the seed's getDeploymentLogs,
+  // up to whole_log_limit lines.
+  auto req = ctx.req.has_param("page") || ctx.req.has_param("limit")
+               ? ctx.page()
+               : caf::expected<page_request>{page_request{1, whole_log_limit}};
   if (!req)
     return std::move(req.error());
   auto result = ctx.db().list_logs(d->id, *req);

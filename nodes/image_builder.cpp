@@ -14,13 +14,37 @@
 #include "nodes/image_pusher.hpp"
 #include "nodes/recipe.hpp"
 #include "nodes/source_fetcher.hpp"
+#include "config/api_token.hpp"
 #include "protocol/error.hpp"
 #include "protocol/utf8.hpp"
+#include "protocol/validation.hpp"
 
 namespace gilgal {
 
-std::string image_name_for(const std::string& project_id, const std::string& commit_sha) {
-  return "gilgal-" + project_id.substr(0, 8) + "-" + commit_sha.substr(0, 8);
+namespace {
+
+/// Hex SHA-256 over the names and values (length-prefixed: unambiguous).
+std::string build_variables_digest(const std::map<std::string, std::string>& build_variables) {
+  std::string text = "gilgal-build-variables-v1";
+  for (auto& [name, value] : build_variables)
+    text += "\n" + std::to_string(name.size()) + ":" + name + "=" + std::to_string(value.size())
+            + ":" + value;
+  return sha256_hex(text);
+}
+
+} // namespace
+
+std::string build_variables_tag(const std::map<std::string, std::string>& build_variables) {
+  if (build_variables.empty())
+    return {};
+  return build_variables_digest(build_variables).substr(0, 8);
+}
+
+std::string image_name_for(const std::string& project_id, const std::string& commit_sha,
+                           const std::map<std::string, std::string>& build_variables) {
+  auto tag = build_variables_tag(build_variables);
+  return "gilgal-" + project_id.substr(0, 8) + "-" + commit_sha.substr(0, 8)
+         + (tag.empty() ? "" : "-" + tag);
 }
 
 namespace {
@@ -117,8 +141,11 @@ caf::error push_if_configured(docker_client& docker, const build_job& job,
   opts.abort = abort;
   auto host = registry_host_of(opts.registry_url);
   log("info", "Pushing " + result.image_name + " to " + host + "...");
+  auto vars_tag = build_variables_tag(job.build_variables);
   auto ref = push_to_registry(docker, result.image_name + ":latest", job.source.id,
-                              result.commit_sha.substr(0, 8), opts, log);
+                              result.commit_sha.substr(0, 8)
+                                + (vars_tag.empty() ? "" : "-" + vars_tag),
+                              opts, log);
   if (!ref) {
     if (code_of(ref.error()) != errc::cancelled)
       log("error", message_of(ref.error()));
@@ -183,13 +210,31 @@ caf::expected<build_result> build(const build_job& job, const node_settings& nod
   if (!detected)
     return detected.error();
   log("info", "Framework: " + detected->framework + " (" + detected->reason + ")");
+  // Build variables: declared as ARGs by the generated recipes, passed as
+  // build args. Their names only are logged.
+  std::vector<std::string> arg_names;
+  for (auto& [name, value] : job.build_variables) {
+    if (auto err = validate_variable_name("buildVariables", name))
+      return err;
+    arg_names.push_back(name);
+  }
+  if (!arg_names.empty()) {
+    std::string names;
+    for (auto& name : arg_names)
+      names += (names.empty() ? "" : ", ") + name;
+    log("info", "Build variables: " + names);
+  }
   auto recipes_dir = cfg.recipes_dir.empty() ? default_recipes_dir() : cfg.recipes_dir;
-  auto recipe = render_recipe(*detected, cfg.images, recipes_dir, work->path());
+  auto recipe = render_recipe(*detected, cfg.images, recipes_dir, work->path(), arg_names);
   if (!recipe)
     return recipe.error();
+  // Another set of build variable values is another build of the same recipe.
+  if (!job.build_variables.empty())
+    recipe->fingerprint = sha256_hex(recipe->fingerprint + "\n"
+                                     + build_variables_digest(job.build_variables));
 
   build_result result;
-  result.image_name = image_name_for(src.id, fetched->sha);
+  result.image_name = image_name_for(src.id, fetched->sha, job.build_variables);
   result.commit_sha = fetched->sha;
   result.commit_message = fetched->message;
   result.framework = recipe->framework;
@@ -235,6 +280,7 @@ caf::expected<build_result> build(const build_job& job, const node_settings& nod
   build_options bopts;
   bopts.tags = {result.image_name + ":latest"};
   bopts.dockerfile = recipe->dockerfile_name;
+  bopts.build_args = job.build_variables;
   bopts.timeout = std::chrono::seconds(cfg.build_timeout_seconds);
   bopts.abort = abort;
   bopts.memory_bytes = cfg.build_memory_mb << 20;

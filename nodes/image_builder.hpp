@@ -5,6 +5,7 @@
 #pragma once
 
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 
@@ -19,8 +20,15 @@ namespace gilgal {
 /// Receives (level, message) lines for the deployment log.
 using log_function = std::function<void(const std::string&, const std::string&)>;
 
-/// "gilgal-<first 8 of project id>-<first 8 of commit>".
-std::string image_name_for(const std::string& project_id, const std::string& commit_sha);
+/// "gilgal-<first 8 of project id>-<first 8 of commit>", plus
+/// "-<build_variables_tag>" when the build has build variables (another set of
+/// values is another image of the same commit).
+std::string image_name_for(const std::string& project_id, const std::string& commit_sha,
+                           const std::map<std::string, std::string>& build_variables = {});
+
+/// The first 8 hex digits of a digest of the build variables (names and
+/// values), or "" when there are none.
+std::string build_variables_tag(const std::map<std::string, std::string>& build_variables);
 
 /// Runs the whole build. Errors: build_failed (with Docker's output already
 /// logged), unavailable (git remote or Docker unreachable), not_found (branch

@@ -100,9 +100,17 @@ std::string start_command_for_cmd(const std::string& command) {
   return "exec " + command;
 }
 
+std::string build_arg_lines(const std::vector<std::string>& names) {
+  std::string out;
+  for (auto& name : names)
+    out += (out.empty() ? "" : "\n") + std::string{"ARG "} + name;
+  return out;
+}
+
 caf::expected<rendered_recipe> render_recipe(const detection& d, const base_images& images,
                                              const std::string& recipes_dir,
-                                             const std::string& source_dir) {
+                                             const std::string& source_dir,
+                                             const std::vector<std::string>& build_arg_names) {
   rendered_recipe result;
   result.framework = d.framework;
   if (d.framework == "dockerfile") {
@@ -134,6 +142,7 @@ caf::expected<rendered_recipe> render_recipe(const detection& d, const base_imag
     {"NODE_IMAGE", images.node},
     {"PYTHON_IMAGE", images.python},
     {"NGINX_IMAGE", images.nginx},
+    {"BUILD_ARGS", build_arg_lines(build_arg_names)},
     // A JSON string literal: quotes, backslashes and control characters escaped.
     {"START_COMMAND", nlohmann::json(start_command_for_cmd(d.start_command))
                          .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)},

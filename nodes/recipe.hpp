@@ -3,13 +3,17 @@
 // placeholders filled from the base-image settings and the detection.
 //
 // Placeholders: {{NODE_IMAGE}}, {{PYTHON_IMAGE}}, {{NGINX_IMAGE}} (image
-// references, replaced as they are) and {{START_COMMAND}} (replaced by a JSON
-// string literal, for CMD ["/bin/sh", "-c", {{START_COMMAND}}]). Comment lines
+// references, replaced as they are), {{START_COMMAND}} (replaced by a JSON
+// string literal, for CMD ["/bin/sh", "-c", {{START_COMMAND}}]) and
+// {{BUILD_ARGS}} (one `ARG NAME` line per build variable of the environment,
+// or nothing: placed in a build stage, it makes the values Docker passes as
+// build args visible to that stage's RUN steps, e.g. VITE_* to `npm run build`). Comment lines
 // ('#' first) are left as they are.
 #pragma once
 
 #include <map>
 #include <string>
+#include <vector>
 
 #include <caf/expected.hpp>
 
@@ -46,13 +50,19 @@ std::string recipe_fingerprint(const std::string& framework, const std::string& 
 /// simple command (so the app, not /bin/sh, receives signals).
 std::string start_command_for_cmd(const std::string& command);
 
+/// `ARG NAME` lines for {{BUILD_ARGS}} ("" for none). Names are variable
+/// names ([A-Za-z_][A-Za-z0-9_]*, validated by the API).
+std::string build_arg_lines(const std::vector<std::string>& names);
+
 /// Renders the Dockerfile for `d`. `recipes_dir` holds <framework>.Dockerfile
 /// templates; `source_dir` is the checkout (for the repository's own
-/// Dockerfile). Errors: errc::invalid_argument for a bad base-image reference,
+/// Dockerfile, which is used as it is: it declares its own ARGs).
+/// `build_arg_names` fill {{BUILD_ARGS}}. Errors: errc::invalid_argument for a bad base-image reference,
 /// errc::internal for a missing template or placeholder, errc::build_failed
 /// when the repository's Dockerfile cannot be read.
 caf::expected<rendered_recipe> render_recipe(const detection& d, const base_images& images,
                                              const std::string& recipes_dir,
-                                             const std::string& source_dir);
+                                             const std::string& source_dir,
+                                             const std::vector<std::string>& build_arg_names = {});
 
 } // namespace gilgal

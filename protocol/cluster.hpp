@@ -14,7 +14,7 @@ namespace gilgal {
 /// Version of the control-plane <-> node protocol. Checked at join; a node
 /// and a control plane of different versions refuse each other. Raise it with
 /// every change to a message that crosses the wire.
-constexpr int64_t cluster_protocol_version = 1;
+constexpr int64_t cluster_protocol_version = 2; // 2: build_job carries build variables
 
 /// A node's offer: who it is and what it can take.
 struct node_info {

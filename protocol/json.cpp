@@ -1,5 +1,6 @@
 #include "protocol/json.hpp"
 
+#include <cmath>
 #include <cstring>
 #include <limits>
 
@@ -11,6 +12,8 @@ using nlohmann::json;
 namespace gilgal {
 
 namespace {
+
+constexpr size_t max_build_variables_bytes = 64 * 1024;
 
 caf::error bad(const std::string& field, const std::string& why) {
   return make_error(errc::invalid_argument, field + ": " + why);
@@ -169,14 +172,16 @@ caf::error read_labels(const json& body, const char* field,
   return {};
 }
 
-caf::error read_variables(const json& body, environment& target, bool creating) {
-  auto it = body.find("environmentVariables");
+/// environmentVariables / buildVariables: an object of NAME -> string; in a
+/// PATCH it merges and a null value deletes that variable.
+caf::error read_variables(const json& body, const char* field,
+                          std::map<std::string, std::string>& target, bool creating) {
+  auto it = body.find(field);
   if (it == body.end())
     return {};
-  const char* field = "environmentVariables";
   if (!it->is_object())
     return bad(field, "must be an object of string values");
-  auto vars = creating ? std::map<std::string, std::string>{} : target.variables;
+  auto vars = creating ? std::map<std::string, std::string>{} : target;
   for (auto v = it->begin(); v != it->end(); ++v) {
     if (auto err = validate_variable_name(field, v.key()))
       return err;
@@ -191,7 +196,7 @@ caf::error read_variables(const json& body, environment& target, bool creating) 
   }
   if (auto err = validate_variables(field, vars))
     return err;
-  target.variables = std::move(vars);
+  target = std::move(vars);
   return {};
 }
 
@@ -249,6 +254,7 @@ json to_json(const environment& x, bool show_values) {
               {"type", x.type},
               {"domain", str_or_null(x.domain)},
               {"environmentVariables", std::move(vars)},
+              {"buildVariables", labels_json(x.build_variables)},
               {"resources",
                {{"memoryMb", num_or_null(x.settings.memory_mb)},
                 {"cpus", num_or_null(x.settings.cpus)},
@@ -281,7 +287,13 @@ json to_json(const deployment& x) {
               {"buildNode", str_or_null(x.build_node)},
               {"runNode", str_or_null(x.run_node)},
               {"createdAt", x.created_at},
-              {"updatedAt", x.updated_at}};
+              {"updatedAt", x.updated_at},
+              // The seed's own names, for API clients written from it.
+              {"duration_seconds", x.duration_seconds
+                                     ? json(static_cast<int64_t>(std::llround(*x.duration_seconds)))
+                                     : json(nullptr)},
+              {"container_id", str_or_null(x.container_id)},
+              {"deployed_at", str_or_null(x.deployed_at)}};
 }
 
 json to_json(const log_line& x) {
@@ -382,8 +394,8 @@ caf::error apply_environment_json(const json& body, environment& target, bool cr
   if (!body.is_object())
     return bad("body", "must be a JSON object");
   if (auto err = reject_unknown(body, "", {"name", "type", "domain", "environmentVariables",
-                                           "resources", "healthCheck", "buildNodeLabels",
-                                           "runNodeLabels"}))
+                                           "buildVariables", "resources", "healthCheck",
+                                           "buildNodeLabels", "runNodeLabels"}))
     return err;
   if (creating)
     for (auto key : {"name", "type"})
@@ -407,8 +419,16 @@ caf::error apply_environment_json(const json& body, environment& target, bool cr
       e.domain = std::move(d);
     }
   }
-  if (auto err = read_variables(body, e, creating))
+  if (auto err = read_variables(body, "environmentVariables", e.variables, creating))
     return err;
+  if (auto err = read_variables(body, "buildVariables", e.build_variables, creating))
+    return err;
+  // They travel in the query string of Docker's build call: keep them small.
+  size_t build_bytes = 0;
+  for (auto& [name, value] : e.build_variables)
+    build_bytes += name.size() + value.size();
+  if (build_bytes > max_build_variables_bytes)
+    return bad("buildVariables", "at most 64 KiB of names and values in all");
   if (auto err = read_labels(body, "buildNodeLabels", e.settings.build_labels, creating))
     return err;
   if (auto err = read_labels(body, "runNodeLabels", e.settings.run_labels, creating))
@@ -446,6 +466,7 @@ caf::expected<environment> environment_from_json(const json& j) {
     if (auto it = j.find("environmentVariables"); it != j.end() && it->is_object())
       for (auto v = it->begin(); v != it->end(); ++v)
         x.variables[v.key()] = v->get<std::string>();
+    get_labels(j, "buildVariables", x.build_variables);
     if (auto it = j.find("resources"); it != j.end() && it->is_object()) {
       get_num(*it, "memoryMb", x.settings.memory_mb);
       get_num(*it, "cpus", x.settings.cpus);

@@ -27,6 +27,8 @@ nlohmann::json to_json(const project& x);
 /// `show_values`: false replaces every variable value with masked_value.
 nlohmann::json to_json(const environment& x, bool show_values);
 
+/// camelCase fields plus the seed's snake_case `duration_seconds` (whole
+/// seconds), `container_id` and `deployed_at` (null until known).
 nlohmann::json to_json(const deployment& x);
 
 nlohmann::json to_json(const log_line& x);
@@ -68,8 +70,9 @@ caf::error apply_project_json(const nlohmann::json& body, project& target, bool 
 
 /// Applies a create (`creating` = true: name and type required) or PATCH body
 /// to `target`. Fields: name, type, domain (string or null), environmentVariables
-/// (object of string -> string; in a PATCH the object MERGES into the existing
-/// variables and a null value deletes that variable), resources {memoryMb,
+/// and buildVariables (objects of NAME -> string; in a PATCH the object MERGES
+/// into the existing variables and a null value deletes that variable;
+/// buildVariables are not secret and are always shown in full), resources {memoryMb,
 /// cpus, pids} and healthCheck {path, timeoutSeconds} (a null member resets
 /// it to the server default; in a PATCH absent members stay as they are),
 /// buildNodeLabels and runNodeLabels (objects of string -> string: the labels

@@ -18,6 +18,8 @@ struct build_job {
   project source;           // repository_url, branch, framework
   std::string environment_id;
   std::string commit_sha;   // 7..40 hex, or empty: resolve the head of source.branch
+  /// The environment's build variables: Docker build args (not secret).
+  std::map<std::string, std::string> build_variables;
 };
 
 struct build_result {
@@ -65,7 +67,7 @@ struct container_health {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, build_job& x) {
   return f(caf::meta::type_name("build_job"), x.deployment_id, x.source, x.environment_id,
-           x.commit_sha);
+           x.commit_sha, x.build_variables);
 }
 
 template <class Inspector>

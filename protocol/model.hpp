@@ -60,6 +60,9 @@ struct environment {
   std::string type = "development"; // production | staging | development
   std::string domain;               // may be empty
   std::map<std::string, std::string> variables; // plaintext in memory; encrypted at rest
+  /// Build-time variables: passed to the image build as Docker build args.
+  /// Not secret: stored as they are, shown in full, visible in the image history.
+  std::map<std::string, std::string> build_variables;
   environment_settings settings;
   std::string created_at;
   std::string updated_at;
@@ -138,7 +141,7 @@ typename Inspector::result_type inspect(Inspector& f, project& x) {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, environment& x) {
   return f(caf::meta::type_name("environment"), x.id, x.project_id, x.name, x.type,
-           x.domain, x.variables, x.settings, x.created_at, x.updated_at);
+           x.domain, x.variables, x.build_variables, x.settings, x.created_at, x.updated_at);
 }
 
 template <class Inspector>

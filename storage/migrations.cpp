@@ -108,6 +108,12 @@ const std::vector<migration_text>& migration_texts() {
             timestamp TEXT NOT NULL,
             CONSTRAINT deployment_logs_seq_unique UNIQUE (deployment_id, seq)))",
      }},
+    {2,
+     "build variables of environments",
+     {
+       // A JSON object of NAME -> value, stored as it is (not secret).
+       R"(ALTER TABLE environments ADD COLUMN build_variables TEXT NOT NULL DEFAULT '{}')",
+     }},
   };
   return texts;
 }

@@ -51,8 +51,9 @@ project project_of(const sql_row& r) {
 
 #define GILGAL_PROJECT_COLS \
   "id, owner_id, name, repository_url, branch, framework, created_at, updated_at"
-#define GILGAL_ENV_COLS \
-  "id, project_id, name, type, domain, variables, settings, created_at, updated_at"
+#define GILGAL_ENV_COLS                                                                  \
+  "id, project_id, name, type, domain, variables, settings, created_at, updated_at, " \
+  "build_variables"
 #define GILGAL_DEP_COLS                                                                     \
   "id, project_id, environment_id, commit_sha, commit_message, status, duration_seconds, " \
   "deployed_at, container_id, image_name, port, error_message, idempotency_key, kind, "    \
@@ -103,6 +104,11 @@ std::string encode_settings(const environment_settings& s) {
                       {"buildLabels", s.build_labels},
                       {"runLabels", s.run_labels}};
   return j.dump();
+}
+
+/// Build variables as they are: a JSON object of strings (not secret).
+std::string encode_build_variables(const std::map<std::string, std::string>& vars) {
+  return nlohmann::json(vars).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 environment_settings decode_settings(const std::string& text) {
@@ -330,6 +336,11 @@ environment sql_store::environment_of(const sql_row& r, bool decrypt) const {
   e.settings = decode_settings(text_at(r, 6));
   e.created_at = text_at(r, 7);
   e.updated_at = text_at(r, 8);
+  auto build = parse_string_object(text_at(r, 9));
+  if (!build)
+    throw db_error(errc::internal, "build variables of environment " + e.id
+                                     + " are not a JSON object of strings");
+  e.build_variables.insert(build->begin(), build->end());
   return e;
 }
 
@@ -496,9 +507,10 @@ caf::expected<environment> sql_store::create_environment(const environment& in) 
       throw db_error(errc::not_found, "project not found");
     on_conflict("environment name already exists in this project", [&] {
       return s.exec(q("INSERT INTO environments (" GILGAL_ENV_COLS ") "
-                      "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"),
+                      "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"),
                     {e.id, e.project_id, e.name, e.type, e.domain, encode_variables(e.variables),
-                     encode_settings(e.settings), e.created_at, e.updated_at});
+                     encode_settings(e.settings), e.created_at, e.updated_at,
+                     encode_build_variables(e.build_variables)});
     });
     return e;
   });
@@ -551,10 +563,11 @@ caf::expected<environment> sql_store::update_environment(const environment& e) {
   return run<environment>(true, [&](sql_session& s) {
     auto res = on_conflict("environment name already exists in this project", [&] {
       return s.exec(q("UPDATE environments SET name = $2, type = $3, domain = $4, "
-                      "variables = $5, settings = $6, updated_at = $7 "
+                      "variables = $5, settings = $6, updated_at = $7, build_variables = $8 "
                       "WHERE id = $1 AND deleted_at IS NULL"),
                     {e.id, e.name, e.type, e.domain, encode_variables(e.variables),
-                     encode_settings(e.settings), now_rfc3339()});
+                     encode_settings(e.settings), now_rfc3339(),
+                     encode_build_variables(e.build_variables)});
     });
     if (res.affected == 0)
       throw db_error(errc::not_found, "environment not found");

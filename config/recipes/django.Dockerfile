@@ -5,6 +5,8 @@
 #   {{START_COMMAND}}  JSON string: the start command, run by /bin/sh -c (Procfile
 #                      web: line, else gunicorn on <project>.wsgi when gunicorn is
 #                      required, else `manage.py runserver 0.0.0.0:$PORT --noreload`)
+#   {{BUILD_ARGS}}   `ARG NAME` for each build variable of the environment (the build
+#                    stage's RUN steps see their values; not in the final image)
 # Dependencies go into a virtualenv (/opt/venv) built in the first stage:
 # `pip install -r requirements.txt`, else `pip install .` for pyproject.toml.
 # Static files are collected when the settings allow it (failure is ignored).
@@ -14,6 +16,7 @@ FROM {{PYTHON_IMAGE}} AS build
 WORKDIR /app
 ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1 PYTHONDONTWRITEBYTECODE=1
 RUN python3 -m venv /opt/venv
+{{BUILD_ARGS}}
 COPY . .
 RUN if [ -f requirements.txt ]; then /opt/venv/bin/pip install -r requirements.txt; \
     elif [ -f pyproject.toml ]; then /opt/venv/bin/pip install .; fi \

@@ -4,6 +4,8 @@
 #   {{NODE_IMAGE}}     base image providing node and npm (settings [images] node)
 #   {{START_COMMAND}}  JSON string: the start command, run by /bin/sh -c (Procfile
 #                      web: line, else `npm start`, else `node <main>`)
+#   {{BUILD_ARGS}}   `ARG NAME` for each build variable of the environment (the build
+#                    stage's RUN steps see their values; not in the final image)
 # Dependencies: `npm ci` when package-lock.json exists, else `npm install`;
 # `npm run build` when package.json has a build script; dev dependencies are
 # pruned before the app is copied into the final stage.
@@ -16,6 +18,7 @@ COPY package*.json ./
 RUN if [ -f package-lock.json ]; then npm ci --cache /tmp/npm-cache; \
     else npm install --cache /tmp/npm-cache; fi \
  && rm -rf /tmp/npm-cache
+{{BUILD_ARGS}}
 COPY . .
 RUN if node -e "const p=require('./package.json'); process.exit(p.scripts && p.scripts.build ? 0 : 1)"; \
     then npm run build; fi \

@@ -4,6 +4,8 @@
 #   {{PYTHON_IMAGE}}   base image providing python3 with venv (settings [images] python)
 #   {{START_COMMAND}}  JSON string: the start command, run by /bin/sh -c (Procfile
 #                      web: line, else `python main.py`, else `python app.py`)
+#   {{BUILD_ARGS}}   `ARG NAME` for each build variable of the environment (the build
+#                    stage's RUN steps see their values; not in the final image)
 # Dependencies go into a virtualenv (/opt/venv) built in the first stage:
 # `pip install -r requirements.txt`, else `pip install .` for pyproject.toml.
 # The app runs as the non-root user gilgal (uid 10001) and must listen on
@@ -12,6 +14,7 @@ FROM {{PYTHON_IMAGE}} AS build
 WORKDIR /app
 ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1 PYTHONDONTWRITEBYTECODE=1
 RUN python3 -m venv /opt/venv
+{{BUILD_ARGS}}
 COPY . .
 RUN if [ -f requirements.txt ]; then /opt/venv/bin/pip install -r requirements.txt; \
     elif [ -f pyproject.toml ]; then /opt/venv/bin/pip install .; fi \

@@ -4,6 +4,8 @@
 # Placeholders (filled by nodes/recipe.cpp):
 #   {{NODE_IMAGE}}   base image providing node and npm (settings [images] node)
 #   {{NGINX_IMAGE}}  base image providing nginx and /bin/sh (settings [images] nginx)
+#   {{BUILD_ARGS}}   `ARG NAME` for each build variable of the environment (the build
+#                    stage's RUN steps see their values; not in the final image)
 # Build: `npm ci` when package-lock.json exists, else `npm install`; then
 # `npm run build`; the first of dist/ (Vite), build/ (react-scripts), out/
 # holding index.html is served. Unknown paths fall back to /index.html.
@@ -17,6 +19,7 @@ COPY package*.json ./
 RUN if [ -f package-lock.json ]; then npm ci --cache /tmp/npm-cache; \
     else npm install --cache /tmp/npm-cache; fi \
  && rm -rf /tmp/npm-cache
+{{BUILD_ARGS}}
 COPY . .
 RUN npm run build
 RUN mkdir -p /out \

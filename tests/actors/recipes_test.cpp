@@ -405,4 +405,54 @@ CAF_TEST(a Procfile web line is the start command) {
   check_deployed(d, sha, "python");
 }
 
+CAF_TEST(a build variable reaches a Vite style build and only the build) {
+  if (!ready())
+    return;
+  test::git_repo repo;
+  // What Vite does with import.meta.env.VITE_*: the value read from the
+  // build's environment is written into the static bundle. No npm
+  // dependencies, so no registry traffic.
+  auto sha = repo.commit(
+    {{"package.json", R"({"name":"vite-style","version":"1.0.0","private":true,)"
+                      R"("scripts":{"build":"node build.js"}})"},
+     {"build.js", R"(const fs = require('fs');
+const url = process.env.VITE_API_URL;
+if (!url) { console.error('VITE_API_URL is not set at build time'); process.exit(1); }
+fs.mkdirSync('dist', {recursive: true});
+fs.writeFileSync('dist/index.html', 'api=' + url + ' greeting=' + process.env.GREETING + '\n');
+)"}});
+  proj.framework = "react";
+  env.build_variables = {{"VITE_API_URL", "https://api.example.test/v1?a=1&b='2'"}};
+  create(repo);
+  auto d = deploy();
+  CAF_REQUIRE_EQUAL(d.status, status::success);
+  // The build saw the build variable, not the runtime variables.
+  CAF_CHECK_EQUAL(http_get(d.port, "/").body,
+                  "api=https://api.example.test/v1?a=1&b='2' greeting=undefined\n");
+  check_deployed(d, sha, "react");
+  auto log = log_of(d.id);
+  CAF_CHECK(contains(log, "Build variables: VITE_API_URL"));
+  // The final image does not carry it in its environment.
+  auto image = docker.inspect_image(d.image_name);
+  CAF_REQUIRE(image);
+  docker_client::request req;
+  req.path = "/images/" + docker_client::escape(d.image_name) + "/json";
+  auto res = docker.perform(req);
+  CAF_REQUIRE(res && res->status == 200);
+  CAF_CHECK_EQUAL(res->body.find("VITE_API_URL"), std::string::npos);
+
+  // Another value is another build of the same commit, under another name.
+  env.build_variables["VITE_API_URL"] = "https://staging.example.test";
+  auto updated = db->update_environment(env);
+  CAF_REQUIRE(updated);
+  env = *updated;
+  auto again = deploy();
+  CAF_REQUIRE_EQUAL(again.status, status::success);
+  CAF_CHECK_EQUAL(again.commit_sha, sha);
+  CAF_CHECK_NOT_EQUAL(again.image_name, d.image_name);
+  CAF_CHECK(!contains(log_of(again.id), "Build cache hit"));
+  CAF_CHECK_EQUAL(http_get(again.port, "/").body,
+                  "api=https://staging.example.test greeting=undefined\n");
+}
+
 CAF_TEST_FIXTURE_SCOPE_END()

@@ -22,7 +22,9 @@
 #include "tests/fixtures/gilgal_server.hpp"
 #include "tests/fixtures/git_repo.hpp"
 #include "tests/fixtures/services.hpp"
+#include "tests/fixtures/test_certs.hpp"
 #include "tests/fixtures/test_images.hpp"
+#include "tests/fixtures/tls_relay.hpp"
 
 using namespace gilgal;
 using namespace gilgal::test;
@@ -120,6 +122,7 @@ struct deploy_fixture {
 
   command_result run(const std::vector<std::string>& args) {
     process_options p;
+    p.env = {{"COLUMNS", "80"}}; // stdout is a pipe: tables fit 80 columns
     p.deadline = std::chrono::seconds{300};
     return srv.run(args, p);
   }
@@ -242,8 +245,14 @@ CAF_TEST(console urls) {
   auto plain = cli::parse_console_url("http://localhost");
   CAF_REQUIRE(plain);
   CAF_CHECK_EQUAL(plain->port, 80);
-  for (auto* bad : {"127.0.0.1:8080", "https://x", "http://:80", "http://h:0", "http://h:x",
-                    "http://u:p@h", "ftp://h"})
+  CAF_CHECK(!plain->https);
+  auto tls = cli::parse_console_url("https://gilgal.example.com/");
+  CAF_REQUIRE(tls);
+  CAF_CHECK(tls->https);
+  CAF_CHECK_EQUAL(tls->port, 443);
+  CAF_CHECK_EQUAL(tls->url, "https://gilgal.example.com");
+  for (auto* bad : {"127.0.0.1:8080", "https://", "http://:80", "http://h:0", "http://h:x",
+                    "http://u:p@h", "ftp://h", "https://h:99999"})
     CAF_CHECK(!cli::parse_console_url(bad));
 }
 
@@ -265,8 +274,39 @@ CAF_TEST(console formatting) {
   cli::text_table table{{"ID", "NAME"}};
   table.add({"1", "short"});
   table.add({"12345", "x"});
-  table.print(out);
+  table.print(out, 80);
   CAF_CHECK_EQUAL(out.str(), "ID     NAME\n1      short\n12345  x\n");
+}
+
+CAF_TEST(tables fit the terminal width) {
+  cli::text_table table{{"ID", "NAME", "NOTE", "EXTRA"}};
+  table.flexible(1, 6).droppable(2, 2).droppable(3, 1);
+  table.add({"0123456789", "a-rather-long-name", "note text", "x"});
+  auto printed = [&](size_t width) {
+    std::ostringstream out;
+    table.print(out, width);
+    return lines_of(out.str());
+  };
+  // Wide enough: everything, whole.
+  auto wide = printed(80);
+  CAF_CHECK_EQUAL(wide[1], "0123456789  a-rather-long-name  note text  x");
+  // Narrower: the flexible column is cut first ("..."), then NOTE (rank 2)
+  // is left out before EXTRA (rank 1); the id is never cut.
+  auto cut = printed(40);
+  CAF_CHECK_EQUAL(cut[0].substr(0, 12), "ID          ");
+  for (auto& line : cut)
+    CAF_CHECK_LESS_OR_EQUAL(line.size(), 40u);
+  CAF_CHECK(contains(cut[1], "note text"));
+  CAF_CHECK(contains(cut[1], "..."));
+  auto narrow = printed(28);
+  for (auto& line : narrow)
+    CAF_CHECK_LESS_OR_EQUAL(line.size(), 28u);
+  CAF_CHECK(!contains(narrow[0], "NOTE"));
+  CAF_CHECK(contains(narrow[0], "EXTRA"));
+  CAF_CHECK(contains(narrow[1], "0123456789"));
+  // Narrower than the columns that cannot shrink: those are printed whole.
+  auto tiny = printed(5);
+  CAF_CHECK_EQUAL(tiny[1].substr(0, 10), "0123456789");
 }
 
 // -- against a real server -----------------------------------------------------------
@@ -277,7 +317,8 @@ CAF_TEST(help says that ctrl-c only stops following) {
   CAF_CHECK(contains(res.out, "Ctrl-C"));
   CAF_CHECK(contains(res.out, "--commit"));
   CAF_CHECK(contains(res.out, "--token"));
-  for (auto* cmd : {"deployments", "logs", "projects", "envs", "cancel", "rollback"})
+  for (auto* cmd : {"deployments", "logs", "projects", "envs", "cancel", "rollback", "status",
+                    "open"})
     CAF_CHECK_EQUAL(run_gilgal({cmd, "--help"}).exit_code, 0);
 }
 
@@ -384,6 +425,112 @@ CAF_TEST(projects and environments by name and by id) {
   res = srv.run({"deployments", "shop"});
   CAF_CHECK_EQUAL(res.exit_code, 0);
   CAF_CHECK(contains(res.out, "no deployments"));
+}
+
+CAF_TEST(create projects and environments over https with cacert) {
+  gilgal_server srv;
+  test_certs certs;
+  tls_relay relay{certs.file("control-plane.pem"), certs.file("control-plane.key"),
+                  srv.port()};
+  auto https = [&](const std::vector<std::string>& args, std::map<std::string, std::string> env =
+                                                            {}) {
+    process_options p;
+    p.env = {{"GILGAL_URL", relay.url()}, {"COLUMNS", "80"}};
+    for (auto& [k, v] : env)
+      p.env[k] = v;
+    return srv.run(args, p);
+  };
+  auto ca = certs.file("ca.pem");
+
+  // Without the CA: refused, clearly, and nothing was sent past the handshake.
+  auto res = https({"projects"});
+  CAF_CHECK_EQUAL(res.exit_code, 4);
+  CAF_CHECK(contains(res.err, "cannot reach Gilgal at " + relay.url()));
+  CAF_CHECK(contains(res.err, "certificate is not trusted"));
+  CAF_CHECK(contains(res.err, "--cacert"));
+  CAF_CHECK_EQUAL(relay.relayed(), 0);
+  // An unreadable CA file is a configuration error.
+  res = https({"projects", "--cacert", "/nonexistent/ca.pem"});
+  CAF_CHECK_EQUAL(res.exit_code, 2);
+  CAF_CHECK(contains(res.err, "cacert /nonexistent/ca.pem: cannot be read"));
+  // The wrong CA (the certificate itself is not a CA): refused.
+  res = https({"projects", "--cacert", certs.file("node.pem")});
+  CAF_CHECK_EQUAL(res.exit_code, 4);
+  CAF_CHECK(contains(res.err, "not signed by the CA in"));
+
+  // With --cacert: a project is created and listed over https.
+  res = https({"projects", "create", "shop", "https://git.example.com/acme/shop.git",
+               "--branch", "release", "--cacert", ca});
+  CAF_REQUIRE_EQUAL(res.exit_code, 0);
+  CAF_CHECK(contains(res.out, "Project shop created: "));
+  auto projects = api(srv, "GET", "/api/projects");
+  CAF_REQUIRE_EQUAL(projects.at("total"), 1);
+  auto shop = projects["items"][0];
+  CAF_CHECK_EQUAL(shop.at("branch"), "release");
+  CAF_CHECK(contains(res.out, shop.at("id").get<std::string>()));
+  CAF_CHECK_GREATER(relay.relayed(), 0);
+  // GILGAL_CACERT works as well as the flag; --json gives the API's JSON.
+  res = https({"projects", "--json"}, {{"GILGAL_CACERT", ca}});
+  CAF_REQUIRE_EQUAL(res.exit_code, 0);
+  CAF_CHECK_EQUAL(json::parse(res.out).at("items").at(0).at("name"), "shop");
+  // The server's refusal is printed, naming the field.
+  res = https({"projects", "create", "bad name!", "https://git.example.com/x.git", "--cacert",
+               ca});
+  CAF_CHECK_EQUAL(res.exit_code, 1);
+  CAF_CHECK(contains(res.err, "error: name"));
+  res = https({"projects", "create", "--json", "blog", "https://git.example.com/acme/blog.git",
+               "--cacert", ca});
+  CAF_REQUIRE_EQUAL(res.exit_code, 0);
+  CAF_CHECK_EQUAL(json::parse(res.out).at("branch"), "main");
+
+  // An environment with runtime and build variables.
+  res = https({"envs", "create", "shop", "production", "--type", "production", "--domain",
+               "shop.example.com", "--var", "API_KEY=s3cret-value", "--build-var",
+               "VITE_API_URL=https://api.example.com", "--cacert", ca});
+  CAF_REQUIRE_EQUAL(res.exit_code, 0);
+  CAF_CHECK(contains(res.out, "Environment production of shop created: "));
+  CAF_CHECK(!contains(res.out, "s3cret-value"));
+  res = https({"envs", "shop", "--json", "--cacert", ca});
+  CAF_REQUIRE_EQUAL(res.exit_code, 0);
+  auto env = json::parse(res.out).at("items").at(0);
+  CAF_CHECK_EQUAL(env.at("domain"), "shop.example.com");
+  CAF_CHECK_EQUAL(env.at("buildVariables").at("VITE_API_URL"), "https://api.example.com");
+  CAF_CHECK_EQUAL(env.at("environmentVariables").size(), 1u);
+  res = https({"envs", "create", "shop", "qa", "--type", "nonsense", "--cacert", ca});
+  CAF_CHECK_EQUAL(res.exit_code, 1);
+  CAF_CHECK(contains(res.err, "error: type"));
+  res = https({"envs", "create", "shop", "qa", "--type", "staging", "--var", "NOEQUALS",
+               "--cacert", ca});
+  CAF_CHECK_EQUAL(res.exit_code, 1);
+  CAF_CHECK(contains(res.err, "--var: expected KEY=VALUE"));
+  res = https({"envs", "--cacert", ca});
+  CAF_CHECK_EQUAL(res.exit_code, 2);
+  CAF_CHECK(contains(res.err, "PROJECT is required"));
+  // Tables fit 80 columns.
+  res = https({"envs", "shop", "--cacert", ca});
+  CAF_REQUIRE_EQUAL(res.exit_code, 0);
+  CAF_CHECK(contains(res.out, env.at("id").get<std::string>()));
+  for (auto& line : lines_of(res.out))
+    CAF_CHECK_LESS_OR_EQUAL(line.size(), 80u);
+  res = https({"projects", "--cacert", ca});
+  CAF_REQUIRE_EQUAL(res.exit_code, 0);
+  for (auto& line : lines_of(res.out))
+    CAF_CHECK_LESS_OR_EQUAL(line.size(), 80u);
+
+  // Nothing deployed yet: status says so; open has no URL to give (unless
+  // the server publishes one).
+  res = https({"status", "shop", "production", "--cacert", ca});
+  CAF_REQUIRE_EQUAL(res.exit_code, 0);
+  CAF_CHECK(contains(res.out, "shop / production (production)"));
+  CAF_CHECK(contains(res.out, "not deployed"));
+  res = https({"open", "shop", "production", "--cacert", ca});
+  if (env.contains("url") && env["url"].is_string()) {
+    CAF_CHECK_EQUAL(res.exit_code, 0);
+    CAF_CHECK_EQUAL(res.out, env["url"].get<std::string>() + "\n");
+  } else {
+    CAF_CHECK_EQUAL(res.exit_code, 1);
+    CAF_CHECK(contains(res.err, "has no URL yet"));
+  }
 }
 
 CAF_TEST(nodes lists the in-process node) {
@@ -500,6 +647,29 @@ CAF_TEST(deploy follows the log to success and the other commands see it) {
   CAF_CHECK_EQUAL(again->body, "hello from the console\n");
   res = f.run({"logs", "00000000-0000-4000-8000-000000000000"});
   CAF_CHECK_EQUAL(res.exit_code, 1);
+
+  // status: the live deployment (the rollback), its container and its use.
+  res = f.run({"status", "demo", "production"});
+  CAF_REQUIRE_EQUAL(res.exit_code, 0);
+  CAF_CHECK(contains(res.out, "demo / production (production)"));
+  CAF_CHECK(contains(res.out, "Live       " + latest.value("id", "")));
+  CAF_CHECK(contains(res.out, "State      running"));
+  CAF_CHECK(contains(res.out, "Restarts   0"));
+  CAF_CHECK(contains(res.out, "port " + std::to_string(latest.value("port", 0))));
+  CAF_CHECK(contains(res.out, "MiB"));
+  CAF_CHECK(contains(res.out, "CPU"));
+  for (auto& line : lines_of(res.out))
+    CAF_CHECK_LESS_OR_EQUAL(line.size(), 80u);
+  res = f.run({"status", "demo", "production", "--json"});
+  CAF_REQUIRE_EQUAL(res.exit_code, 0);
+  auto st = json::parse(res.out);
+  CAF_CHECK_EQUAL(st.at("liveDeployment").at("id"), latest.at("id"));
+  CAF_CHECK_EQUAL(st.at("health").at("restartCount"), 0);
+  CAF_CHECK(st.at("health").at("memoryBytes").get<int64_t>() > 0);
+  CAF_CHECK_EQUAL(st.at("state"), "running");
+  res = f.run({"deployments", "demo"});
+  for (auto& line : lines_of(res.out))
+    CAF_CHECK_LESS_OR_EQUAL(line.size(), 80u);
 }
 
 CAF_TEST(a failing build exits non zero and json gives the final deployment) {

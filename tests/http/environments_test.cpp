@@ -202,6 +202,49 @@ CAF_TEST(bad node labels answer 400 naming the field) {
   CAF_CHECK_EQUAL(stored.body["runNodeLabels"], json::object());
 }
 
+CAF_TEST(build variables are shown in full and merge on patch) {
+  auto created = call(*cli, "POST", envs_path(), tok,
+                      json{{"name", "web"},
+                           {"type", "production"},
+                           {"environmentVariables", {{"SECRET", "hunter2"}}},
+                           {"buildVariables",
+                            {{"VITE_API_URL", "https://api.example.com"},
+                             {"NEXT_PUBLIC_MODE", "prod"}}}});
+  CAF_REQUIRE_EQUAL(created.status, 201);
+  auto id = created.body["id"].get<std::string>();
+  json both{{"VITE_API_URL", "https://api.example.com"}, {"NEXT_PUBLIC_MODE", "prod"}};
+  CAF_CHECK_EQUAL(created.body["buildVariables"], both);
+  // Not secret: the list, which masks runtime variables, shows them.
+  auto list = call(*cli, "GET", envs_path(), tok);
+  CAF_REQUIRE_EQUAL(list.status, 200);
+  CAF_CHECK_EQUAL(list.body["items"][0]["buildVariables"], both);
+  CAF_CHECK_EQUAL(list.body["items"][0]["environmentVariables"]["SECRET"], masked_value);
+  // A PATCH merges; null deletes one.
+  auto patched = call(*cli, "PATCH", "/api/environments/" + id, tok,
+                      json{{"buildVariables",
+                            {{"NEXT_PUBLIC_MODE", nullptr}, {"REACT_APP_X", "1"}}}});
+  CAF_REQUIRE_EQUAL(patched.status, 200);
+  CAF_CHECK_EQUAL(patched.body["buildVariables"],
+                  (json{{"VITE_API_URL", "https://api.example.com"}, {"REACT_APP_X", "1"}}));
+  auto got = call(*cli, "GET", "/api/environments/" + id, tok);
+  CAF_CHECK_EQUAL(got.body["buildVariables"], patched.body["buildVariables"]);
+  // Bad names and values answer 400 naming the field; nothing changes.
+  for (auto& bad : {json{{"buildVariables", {{"BAD NAME", "x"}}}},
+                    json{{"buildVariables", {{"1X", "x"}}}},
+                    json{{"buildVariables", {{"X", 1}}}},
+                    json{{"buildVariables", "X=1"}},
+                    json{{"buildVariables", {{"BIG", std::string(40 * 1024, 'z')}}}},
+                    json{{"buildVariables", {{"A", std::string(30 * 1024, 'a')},
+                                             {"B", std::string(30 * 1024, 'b')},
+                                             {"C", std::string(30 * 1024, 'c')}}}}}) {
+    auto r = call(*cli, "PATCH", "/api/environments/" + id, tok, bad);
+    CHECK_WHY(r.status == 400 && r.error_message().rfind("buildVariables", 0) == 0,
+              bad.dump().substr(0, 80) + " -> " + r.describe());
+  }
+  got = call(*cli, "GET", "/api/environments/" + id, tok);
+  CAF_CHECK_EQUAL(got.body["buildVariables"], patched.body["buildVariables"]);
+}
+
 CAF_TEST(soft delete frees the name and live names are unique per project) {
   auto id = make_environment(*cli, tok, project_id, "production");
   auto dup = call(*cli, "POST", envs_path(), tok, environment_body("production"));

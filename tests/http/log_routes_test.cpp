@@ -2,7 +2,8 @@
 // that prints invalid UTF-8 and terminal escapes while its log is followed
 // over SSE (the server stays up, the stream stays valid), and an app that
 // prints 100 MB at build and at run time (the stored log stops at its cap
-// with one "log truncated" line; Docker's log of the app is rotated).
+// with one "log truncated" line; Docker's log of the app is rotated). And what
+// a client written from the seed reads (the whole log, the seed's field names).
 #define CAF_SUITE http.log_routes
 #include <caf/test/unit_test.hpp>
 
@@ -196,6 +197,118 @@ CAF_TEST(an app printing 100 MB neither grows the database past the cap nor the 
   auto page = app.Get("/");
   CAF_REQUIRE(page);
   CAF_CHECK_EQUAL(page->body, "quiet now\n");
+}
+
+CAF_TEST_FIXTURE_SCOPE_END()
+
+// -- what a client written from the seed reads -----------------------------
+// Without paging parameters the whole log (up to 1,000 lines), with them one
+// page; GET /api/deployments/:id with the seed's own field names; the last
+// line names the container. A real deployment whose build prints 1,200 lines.
+
+namespace {
+
+server_options seed_server_options() {
+  server_options o;
+  o.allow_local_sources = true;
+  o.extra_args = {"--docker-host", docker_host_or_default()};
+  return o;
+}
+
+struct seed_fixture {
+  docker_client docker{docker_host_or_default()};
+  git_repo repo;
+  gilgal_server srv{seed_server_options()};
+  std::unique_ptr<httplib::Client> cli = srv.client();
+  std::string token = srv.token();
+  std::string project_id;
+
+  fixture() {
+    CAF_REQUIRE(ensure_busybox_image(docker));
+    // The salt defeats Docker's layer cache: the RUN step must print every time.
+    auto salt = std::to_string(::getpid()) + "-"
+                + std::to_string(std::chrono::steady_clock::now().time_since_epoch().count());
+    repo.commit({{"Dockerfile", "FROM gilgal-test/busybox:latest\n"
+                                "RUN echo salt " + salt + " && seq 1 1200\n"
+                                "COPY www /www\n"
+                                "CMD [\"/bin/sh\", \"-c\", \"exec httpd -f -p $PORT -h /www\"]\n"},
+                 {"www/index.html", "long log\n"}});
+    auto p = call(*cli, "POST", "/api/projects", token,
+                  json{{"name", "long-log"}, {"repositoryUrl", repo.path()}});
+    CAF_REQUIRE_EQUAL(p.status, 201);
+    project_id = p.body["id"];
+  }
+
+  ~fixture() {
+    if (auto list = docker.list_containers({"gilgal.project=" + project_id}, true))
+      for (auto& c : *list)
+        docker.remove_container(c.id, true, true);
+    if (auto images = docker.list_images({"gilgal.project=" + project_id}))
+      for (auto& img : *images)
+        docker.remove_image(img.id, true);
+  }
+
+  json deploy() {
+    auto env = make_environment(*cli, token, project_id, "production");
+    auto r = call(*cli, "POST", "/api/projects/" + project_id + "/deployments", token,
+                  json{{"environmentId", env}});
+    CAF_REQUIRE_EQUAL(r.status, 201);
+    auto id = r.body["id"].get<std::string>();
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::minutes(3);
+    for (;;) {
+      auto d = call(*cli, "GET", "/api/deployments/" + id, token);
+      CAF_REQUIRE_EQUAL(d.status, 200);
+      auto st = d.body["status"].get<std::string>();
+      if (st != "pending" && st != "building")
+        return d.body;
+      CAF_REQUIRE(std::chrono::steady_clock::now() < deadline);
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+  }
+};
+
+} // namespace
+
+CAF_TEST_FIXTURE_SCOPE(seed_log_routes, seed_fixture)
+
+CAF_TEST(the seed reads the whole log and its own field names) {
+  auto d = deploy();
+  CAF_REQUIRE_EQUAL(d["status"], "success");
+  auto id = d["id"].get<std::string>();
+
+  // The seed's names next to the camelCase ones, with the same values.
+  CAF_REQUIRE(d["duration_seconds"].is_number_integer());
+  CAF_CHECK_EQUAL(d["duration_seconds"].get<int64_t>(),
+                  static_cast<int64_t>(std::llround(d["durationSeconds"].get<double>())));
+  CAF_CHECK(d["container_id"].is_string());
+  CAF_CHECK_EQUAL(d["container_id"], d["containerId"]);
+  CAF_CHECK(d["deployed_at"].is_string());
+  CAF_CHECK_EQUAL(d["deployed_at"], d["deployedAt"]);
+
+  // Without paging parameters: the first 1,000 lines at once, in order.
+  auto whole = call(*cli, "GET", "/api/deployments/" + id + "/logs", token);
+  CAF_REQUIRE_EQUAL(whole.status, 200);
+  auto total = whole.body["total"].get<int64_t>();
+  CAF_CHECK_GREATER(total, 1200);
+  CAF_REQUIRE_EQUAL(whole.body["items"].size(), 1000u);
+  CAF_CHECK_EQUAL(whole.body["limit"], 1000);
+  CAF_CHECK_EQUAL(whole.body["hasMore"], true);
+  for (size_t i = 0; i < 1000; ++i)
+    CAF_CHECK_EQUAL(whole.body["items"][i]["seq"].get<int64_t>(), static_cast<int64_t>(i + 1));
+  CAF_CHECK_EQUAL(whole.body["items"][0]["message"], "Starting deployment pipeline...");
+
+  // Paging still works, and still caps a page at 100 lines.
+  auto second = call(*cli, "GET", "/api/deployments/" + id + "/logs?page=2&limit=100", token);
+  CAF_REQUIRE_EQUAL(second.status, 200);
+  CAF_REQUIRE_EQUAL(second.body["items"].size(), 100u);
+  CAF_CHECK_EQUAL(second.body["items"][0]["seq"], 101);
+  auto only_limit = call(*cli, "GET", "/api/deployments/" + id + "/logs?limit=5", token);
+  CAF_CHECK_EQUAL(only_limit.body["items"].size(), 5u);
+  auto only_page = call(*cli, "GET", "/api/deployments/" + id + "/logs?page=2", token);
+  CAF_REQUIRE_EQUAL(only_page.body["items"].size(), 20u); // the default page size
+  CAF_CHECK_EQUAL(only_page.body["items"][0]["seq"], 21);
+  auto too_many = call(*cli, "GET", "/api/deployments/" + id + "/logs?limit=1000", token);
+  CAF_CHECK_EQUAL(too_many.status, 400);
 }
 
 CAF_TEST_FIXTURE_SCOPE_END()

@@ -183,3 +183,30 @@ CAF_TEST(bad inputs are refused) {
   CAF_REQUIRE(!no_dir);
   CAF_CHECK_EQUAL(code_of(no_dir.error()), errc::internal);
 }
+
+CAF_TEST(build variables become ARGs of the build stage only) {
+  for (auto* fw : {"nextjs", "react", "nodejs", "python", "django"}) {
+    CAF_MESSAGE("recipe " << fw);
+    auto r = render_recipe(make(fw, "npm start"), {}, recipes_dir, "/nonexistent",
+                           {"NEXT_PUBLIC_API", "VITE_API_URL", "REACT_APP_MODE"});
+    CAF_REQUIRE(r);
+    auto text = instructions(r->dockerfile);
+    auto build_stage = text.find(" AS build\n");
+    CAF_REQUIRE(build_stage != std::string::npos);
+    auto final_stage = text.find("\nFROM ", build_stage);
+    CAF_REQUIRE(final_stage != std::string::npos);
+    for (auto* name : {"NEXT_PUBLIC_API", "VITE_API_URL", "REACT_APP_MODE"}) {
+      auto arg = text.find(std::string{"\nARG "} + name + "\n");
+      CAF_CHECK(arg > build_stage && arg < final_stage); // in the build stage
+      CAF_CHECK_EQUAL(text.find(std::string{"ARG "} + name, final_stage), std::string::npos);
+      // Declared before the source is copied and built.
+      CAF_CHECK(arg < text.find("\nCOPY . .\n", build_stage));
+    }
+    // Another set of names is another recipe (another fingerprint).
+    auto plain = render(make(fw, "npm start"));
+    CAF_CHECK(plain.fingerprint != r->fingerprint);
+    CAF_CHECK(!contains(instructions(plain.dockerfile), "ARG "));
+  }
+  CAF_CHECK_EQUAL(build_arg_lines({}), "");
+  CAF_CHECK_EQUAL(build_arg_lines({"A", "B_2"}), "ARG A\nARG B_2");
+}

@@ -178,6 +178,24 @@ CAF_TEST(deployments serialise camelCase with nulls) {
   CAF_CHECK_EQUAL(back->run_node, "edge-1");
 }
 
+CAF_TEST(deployments also carry the seeds field names) {
+  deployment d;
+  d.id = "d1";
+  auto pending = to_json(d);
+  CAF_CHECK(pending["duration_seconds"].is_null());
+  CAF_CHECK(pending["container_id"].is_null());
+  CAF_CHECK(pending["deployed_at"].is_null());
+  d.duration_seconds = 239.6;
+  d.container_id = "c0ffee";
+  d.deployed_at = "2025-12-30T10:35:00.000Z";
+  auto j = to_json(d);
+  CAF_CHECK(j["duration_seconds"].is_number_integer()); // whole seconds, as the seed shows
+  CAF_CHECK_EQUAL(j["duration_seconds"], 240);
+  CAF_CHECK_EQUAL(j["durationSeconds"], 239.6);
+  CAF_CHECK_EQUAL(j["container_id"], "c0ffee");
+  CAF_CHECK_EQUAL(j["deployed_at"], "2025-12-30T10:35:00.000Z");
+}
+
 CAF_TEST(body parsing) {
   CAF_CHECK(names(parse_json_object("").error(), "body"));
   CAF_CHECK(names(parse_json_object("{").error(), "body"));

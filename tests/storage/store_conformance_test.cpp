@@ -407,6 +407,53 @@ CAF_TEST(variables round trip) {
   }
 }
 
+CAF_TEST(build variables are stored as they are) {
+  std::map<std::string, std::string> build = {
+    {"VITE_API_URL", "https://api.example.com/v1?x=1&y=2"},
+    {"NEXT_PUBLIC_TITLE", "gr\xc3\xbc\xc3\x9f \"quoted\" \\ $HOME"},
+    {"EMPTY", ""},
+  };
+  for (auto& b : all) {
+    CAF_MESSAGE("backend " << b.name);
+    auto st = b.open();
+    auto alice = make_user(*st, "alice");
+    auto p = make_project(*st, alice.id, "web");
+    environment e;
+    e.project_id = p.id;
+    e.name = "prod";
+    e.type = "production";
+    e.variables = {{"SECRET", "runtime-only-value"}};
+    e.build_variables = build;
+    auto created = st->create_environment(e);
+    CAF_REQUIRE(created);
+    CAF_CHECK(created->build_variables == build);
+    auto found = st->find_environment(created->id);
+    CAF_REQUIRE(found);
+    CAF_CHECK(found->build_variables == build);
+    // Not secret: a masked list still carries them in full.
+    auto masked = st->list_environments_masked(p.id, {1, 20});
+    CAF_REQUIRE(masked);
+    CAF_REQUIRE_EQUAL(masked->items.size(), 1u);
+    CAF_CHECK(masked->items[0].build_variables == build);
+    // Stored as they are (the runtime variables are sealed).
+    auto rows = b.raw_query("SELECT build_variables, variables FROM environments");
+    CAF_REQUIRE_EQUAL(rows.size(), 1u);
+    CAF_CHECK(rows[0][0].find("https://api.example.com/v1?x=1&y=2") != std::string::npos);
+    CAF_CHECK(rows[0][1].find("runtime-only-value") == std::string::npos);
+    // An update replaces them; an environment without any has none.
+    auto change = *found;
+    change.build_variables = {{"VITE_MODE", "staging"}};
+    auto updated = st->update_environment(change);
+    CAF_REQUIRE(updated);
+    CAF_CHECK(updated->build_variables == change.build_variables);
+    CAF_CHECK(updated->variables == e.variables);
+    auto plain = make_env(*st, p.id, "plain");
+    auto reread = st->find_environment(plain.id);
+    CAF_REQUIRE(reread);
+    CAF_CHECK(reread->build_variables.empty());
+  }
+}
+
 CAF_TEST(deployments) {
   for (auto& b : all) {
     CAF_MESSAGE("backend " << b.name);
