@@ -472,7 +472,8 @@ CAF_TEST(create projects and environments over https with cacert) {
   // GILGAL_CACERT works as well as the flag; --json gives the API's JSON.
   res = https({"projects", "--json"}, {{"GILGAL_CACERT", ca}});
   CAF_REQUIRE_EQUAL(res.exit_code, 0);
-  CAF_CHECK_EQUAL(json::parse(res.out).at("items").at(0).at("name"), "shop");
+  auto listed = json::parse(res.out);
+  CAF_CHECK_EQUAL(listed.at("items").at(0).at("name"), "shop");
   // The server's refusal is printed, naming the field.
   res = https({"projects", "create", "bad name!", "https://git.example.com/x.git", "--cacert",
                ca});
@@ -481,7 +482,8 @@ CAF_TEST(create projects and environments over https with cacert) {
   res = https({"projects", "create", "--json", "blog", "https://git.example.com/acme/blog.git",
                "--cacert", ca});
   CAF_REQUIRE_EQUAL(res.exit_code, 0);
-  CAF_CHECK_EQUAL(json::parse(res.out).at("branch"), "main");
+  auto blog = json::parse(res.out);
+  CAF_CHECK_EQUAL(blog.at("branch"), "main");
 
   // An environment with runtime and build variables.
   res = https({"envs", "create", "shop", "production", "--type", "production", "--domain",
