@@ -215,6 +215,7 @@ void build(self_ptr self, node_actor node) {
   job.source = st.ctx.source;
   job.environment_id = st.ctx.record.environment_id;
   job.commit_sha = st.ctx.record.commit_sha;
+  job.build_variables = st.ctx.target.build_variables;
   log(self, "info", "Building Docker image...");
   self->request(node, st.ctx.replace_timeout, new_atom::value, build_atom::value)
     .then(

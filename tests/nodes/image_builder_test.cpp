@@ -5,7 +5,7 @@
 // process does not grow; a repository over the clone cap fails likewise, and
 // so does a build context over its cap. (A FIFO and a 2 GiB sparse file
 // cannot travel through git: tests/nodes/repo_file_test plants them in a
-// checkout directly.)
+// checkout directly.) And the names of the images it makes.
 #define CAF_SUITE nodes.image_builder
 #include <caf/test/unit_test.hpp>
 
@@ -157,3 +157,21 @@ CAF_TEST(a build context over its cap fails the build) {
 }
 
 CAF_TEST_FIXTURE_SCOPE_END()
+
+CAF_TEST(image names carry the build variables) {
+  auto project = std::string{"0123abcd-0000-4000-8000-000000000000"};
+  auto commit = std::string{"a1b2c3d4e5f60718293a4b5c6d7e8f9012345678"};
+  CAF_CHECK_EQUAL(image_name_for(project, commit), "gilgal-0123abcd-a1b2c3d4");
+  CAF_CHECK_EQUAL(build_variables_tag({}), "");
+  std::map<std::string, std::string> prod{{"VITE_API_URL", "https://api.example.com"}};
+  std::map<std::string, std::string> staging{{"VITE_API_URL", "https://staging.example.com"}};
+  auto tag = build_variables_tag(prod);
+  CAF_CHECK_EQUAL(tag.size(), 8u);
+  CAF_CHECK_EQUAL(image_name_for(project, commit, prod), "gilgal-0123abcd-a1b2c3d4-" + tag);
+  // Same values, same name (a cache hit); other values, another name.
+  CAF_CHECK_EQUAL(build_variables_tag(prod), tag);
+  CAF_CHECK_NOT_EQUAL(build_variables_tag(staging), tag);
+  // Names and values cannot be shifted into each other.
+  CAF_CHECK_NOT_EQUAL(build_variables_tag({{"A", "B=C"}}), build_variables_tag({{"A=B", "C"}}));
+  CAF_CHECK_NOT_EQUAL(build_variables_tag({{"A", ""}}), build_variables_tag({}));
+}
