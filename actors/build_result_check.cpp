@@ -41,7 +41,8 @@ caf::error refused(const std::string& what) {
 } // namespace
 
 caf::expected<void> check_build_result(const build_result& res, const std::string& project_id,
-                                       const std::string& requested) {
+                                       const std::string& requested,
+                                       const std::map<std::string, std::string>& build_variables) {
   auto& sha = res.commit_sha;
   if (sha.size() != 40 || !is_hex(sha))
     return refused("an invalid commit " + quoted(sha));
@@ -51,12 +52,13 @@ caf::expected<void> check_build_result(const build_result& res, const std::strin
   if (wanted.size() >= 7 && wanted.size() <= 40 && is_hex(wanted)
       && sha.compare(0, wanted.size(), wanted) != 0)
     return refused("commit " + sha + " instead of the requested " + quoted(requested));
-  auto expected_name = image_name_for(project_id, sha);
+  auto expected_name = image_name_for(project_id, sha, build_variables);
   if (res.image_name != expected_name)
     return refused("the image " + quoted(res.image_name) + " instead of " + expected_name);
   if (res.registry_image.empty())
     return caf::unit;
-  auto suffix = "/" + project_id + ":" + sha.substr(0, 8);
+  auto vars_tag = build_variables_tag(build_variables);
+  auto suffix = "/" + project_id + ":" + sha.substr(0, 8) + (vars_tag.empty() ? "" : "-" + vars_tag);
   auto& ref = res.registry_image;
   if (ref.size() <= suffix.size() || ref.compare(ref.size() - suffix.size(), suffix.size(), suffix) != 0
       || !valid_registry_host(ref.substr(0, ref.size() - suffix.size())))

@@ -202,7 +202,9 @@ void retain_images(self_ptr self) {
 
 void succeed(self_ptr self) {
   auto secs = static_cast<long long>(std::llround(elapsed_seconds(self)));
-  log(self, "info", "Deployment completed successfully in " + std::to_string(secs) + "s");
+  // As the seed's pipeline ends: "Log completion time and container ID".
+  log(self, "info", "Deployment completed successfully in " + std::to_string(secs)
+                      + "s: container " + self->state.ctx.record.container_id.substr(0, 12));
   retain_images(self);
   finish(self, status::success, "");
 }
@@ -235,7 +237,9 @@ void build(self_ptr self, node_actor node) {
               self->unlink_from(st.builder);
               st.builder = nullptr;
               // A node is trusted only with what it was given.
-              if (auto ok = check_build_result(res, rec.project_id, rec.commit_sha); !ok) {
+              if (auto ok = check_build_result(res, rec.project_id, rec.commit_sha,
+                                               st.ctx.target.build_variables);
+                  !ok) {
                 fail(self, "build image", ok.error());
                 return;
               }

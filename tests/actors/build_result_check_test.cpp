@@ -5,6 +5,7 @@
 #include <caf/test/unit_test.hpp>
 
 #include "actors/build_result_check.hpp"
+#include "nodes/image_builder.hpp"
 #include "protocol/error.hpp"
 
 using namespace gilgal;
@@ -79,4 +80,20 @@ CAF_TEST(a registry image outside the project repository is refused) {
     res.registry_image = ref;
     CAF_CHECK(refusal(res).find("the build node returned the registry image '") == 0);
   }
+}
+
+CAF_TEST(with build variables the image and registry tag carry their tag) {
+  std::map<std::string, std::string> vars{{"VITE_API_URL", "https://api.example.com"}};
+  auto tag = build_variables_tag(vars);
+  auto res = honest();
+  res.image_name = "gilgal-0f1e2d3c-abcdef12-" + tag;
+  res.registry_image = "127.0.0.1:5000/" + project + ":abcdef12-" + tag;
+  CAF_CHECK(check_build_result(res, project, "", vars));
+  // The image built without them (or with other values) is not this build.
+  CAF_CHECK(!check_build_result(honest(), project, "", vars));
+  CAF_CHECK(!check_build_result(res, project, "", {}));
+  CAF_CHECK(!check_build_result(res, project, "", {{"VITE_API_URL", "https://other"}}));
+  auto untagged_push = res;
+  untagged_push.registry_image = "127.0.0.1:5000/" + project + ":abcdef12";
+  CAF_CHECK(!check_build_result(untagged_push, project, "", vars));
 }

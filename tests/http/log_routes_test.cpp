@@ -296,6 +296,15 @@ CAF_TEST(the seed reads the whole log and its own field names) {
   for (size_t i = 0; i < 1000; ++i)
     CAF_CHECK_EQUAL(whole.body["items"][i]["seq"].get<int64_t>(), static_cast<int64_t>(i + 1));
   CAF_CHECK_EQUAL(whole.body["items"][0]["message"], "Starting deployment pipeline...");
+  // The last line names the container, as the seed's pipeline ends.
+  auto tail = call(*cli, "GET", "/api/deployments/" + id + "/logs?page=" + std::to_string(total)
+                                  + "&limit=1",
+                   token);
+  CAF_REQUIRE_EQUAL(tail.body["items"].size(), 1u);
+  auto last = tail.body["items"][0]["message"].get<std::string>();
+  CAF_CHECK_EQUAL(last.rfind("Deployment completed successfully in ", 0), 0u);
+  CAF_CHECK(last.find("container " + d["containerId"].get<std::string>().substr(0, 12))
+            != std::string::npos);
 
   // Paging still works, and still caps a page at 100 lines.
   auto second = call(*cli, "GET", "/api/deployments/" + id + "/logs?page=2&limit=100", token);
