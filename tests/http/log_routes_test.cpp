@@ -223,7 +223,7 @@ struct seed_fixture {
   std::string token = srv.token();
   std::string project_id;
 
-  fixture() {
+  seed_fixture() {
     CAF_REQUIRE(ensure_busybox_image(docker));
     // The salt defeats Docker's layer cache: the RUN step must print every time.
     auto salt = std::to_string(::getpid()) + "-"
@@ -239,7 +239,7 @@ struct seed_fixture {
     project_id = p.body["id"];
   }
 
-  ~fixture() {
+  ~seed_fixture() {
     if (auto list = docker.list_containers({"gilgal.project=" + project_id}, true))
       for (auto& c : *list)
         docker.remove_container(c.id, true, true);
