@@ -250,6 +250,11 @@ CAF_TEST(an image outside the registry of the node is never pulled and no creden
   });
   auto spy_port = spy.bind_to_any_port("127.0.0.1");
   std::thread serving{[&] { spy.listen_after_bind(); }};
+  // stop() before the listen loop runs would be lost and join() would hang.
+  auto ready_by = clock_type::now() + std::chrono::seconds(5);
+  while (!spy.is_running() && clock_type::now() < ready_by)
+    std::this_thread::yield();
+  CAF_REQUIRE(spy.is_running());
   push_options opts;
   opts.registry_url = "http://127.0.0.1:" + std::to_string(test::free_port()) + "/";
   opts.username = "deployer";
