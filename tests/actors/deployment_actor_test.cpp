@@ -35,6 +35,9 @@ struct recording {
   int builds_placed = 0;                   // build placements the scheduler gave
   std::vector<std::string> released;       // deployment ids released
   int64_t queue_position = 0;              // what the scheduler says while placing
+  std::vector<std::string> events;         // "put <status>" and "close", in order
+  std::map<std::string, std::string> containers; // what the nodes list: container -> deployment
+  std::vector<std::string> stopped;        // containers stopped through the scheduler
 };
 
 enum class outcome { succeed, fail, hang };
@@ -118,13 +121,14 @@ scheduler_actor::behavior_type fake_cluster(scheduler_actor::pointer self,
     [=](release_atom, const std::string& id) { rec->released.push_back(id); },
     [=](queue_atom, const std::string&) { return rec->queue_position; },
     [=](list_atom, node_atom) { return std::vector<node_status>{}; },
-    [=](stop_atom, const std::string& id) -> caf::result<bool> {
-      return self->delegate(node, stop_atom::value, id);
+    [=](stop_atom, const std::string& id) {
+      rec->stopped.push_back(id);
+      return rec->containers.erase(id) > 0;
     },
     [=](retire_atom, const std::string& env, const std::string& keep) -> caf::result<int64_t> {
       return self->delegate(node, retire_atom::value, env, keep);
     },
-    [=](list_atom) { return std::map<std::string, std::string>{}; },
+    [=](list_atom) { return rec->containers; },
     [=](health_atom, const std::string&) { return container_health{}; },
     [=](retain_atom, const std::string&, const std::set<std::string>&) { return int64_t{0}; },
     [=](tick_atom) {},
@@ -137,7 +141,10 @@ logger_actor::behavior_type fake_logger(logger_actor::pointer,
     [=](log_atom, const std::string&, const std::string&, const std::string& msg) {
       rec->log_messages.push_back(msg);
     },
-    [=](close_atom, const std::string&) { rec->log_closed = true; },
+    [=](close_atom, const std::string&) {
+      rec->log_closed = true;
+      rec->events.push_back("close");
+    },
     [=](subscribe_atom, const std::string&, int64_t,
         const caf::actor&) -> caf::result<std::vector<log_line>, bool> {
       return {std::vector<log_line>{}, false};
@@ -152,6 +159,7 @@ deployment_store_actor::behavior_type fake_store(deployment_store_actor::pointer
                                                  std::shared_ptr<recording> rec) {
   return {
     [=](put_atom, const deployment& d) {
+      rec->events.push_back("put " + d.status);
       rec->statuses.push_back(d.status);
       rec->last_record = d;
       return true;
@@ -203,6 +211,36 @@ struct fixture : test_coordinator_fixture<config> {
 
   void run_all() {
     sched.run();
+  }
+
+  using answer = std::pair<caf::optional<deployment>, caf::error>;
+
+  /// Sends `atom` to `d` as a request from a helper actor; the answer (a
+  /// deployment record) or the error lands in the result once it comes.
+  template <class Atom>
+  std::shared_ptr<answer> ask_later(deployment_actor d, Atom atom) {
+    auto result = std::make_shared<answer>();
+    sys.spawn([=](caf::event_based_actor* a) {
+      a->request(d, caf::infinite, atom)
+        .then([=](const deployment& x) { result->first = x; },
+              [=](const caf::error& err) { result->second = err; });
+    });
+    return result;
+  }
+
+  template <class Atom>
+  answer ask(deployment_actor d, Atom atom) {
+    auto result = ask_later(d, atom);
+    run_all();
+    return *result;
+  }
+
+  /// Index of `event` in the recorded order (events.size() if absent).
+  size_t position_of(const std::string& event) const {
+    for (size_t i = 0; i < rec->events.size(); ++i)
+      if (rec->events[i] == event)
+        return i;
+    return rec->events.size();
   }
 
   bool logged(const std::string& text) const {
@@ -299,6 +337,10 @@ CAF_TEST(cancel while the container starts stops the runner) {
   run_all();
   CAF_CHECK(rec->runner_done);
   CAF_CHECK_EQUAL(rec->runner_exit, caf::error{caf::exit_reason::user_shutdown});
+  // The stand-in runner never answers: the grace ends the deployment.
+  CAF_CHECK_EQUAL(rec->statuses.back(), status::building);
+  sched.trigger_timeouts();
+  run_all();
   CAF_CHECK_EQUAL(rec->statuses.back(), status::cancelled);
   CAF_CHECK(rec->retired_with.empty());
 }
@@ -361,10 +403,76 @@ CAF_TEST(a queued build logs its position and cancel releases it) {
 CAF_TEST(a second start is refused and places nothing) {
   auto d = start(outcome::hang, outcome::succeed);
   CAF_CHECK_EQUAL(rec->builds_placed, 1);
-  caf::anon_send(d, start_atom::value);
+  self->send(d, start_atom::value); // a local actor: refused all the same
   run_all();
   CAF_CHECK_EQUAL(rec->builds_placed, 1);
   CAF_CHECK_EQUAL(rec->statuses.back(), status::building);
+}
+
+CAF_TEST(a cancel request while building answers the stored record and closes the log after it) {
+  auto d = start(outcome::hang, outcome::succeed);
+  auto answer = ask(d, cancel_atom::value);
+  CAF_REQUIRE(answer.first);
+  CAF_CHECK_EQUAL(answer.first->status, status::cancelled);
+  CAF_CHECK_EQUAL(answer.first->error_message, "cancelled by user");
+  CAF_CHECK(rec->builder_done);
+  // The final record is stored before the log closes.
+  CAF_CHECK_LESS(position_of("put cancelled"), position_of("close"));
+  CAF_CHECK_LESS(position_of("close"), rec->events.size());
+}
+
+CAF_TEST(wait answers the final record once it is stored) {
+  auto d = start(outcome::hang, outcome::succeed);
+  auto result = ask_later(d, wait_atom::value);
+  run_all();
+  CAF_CHECK(!result->first); // still building
+  caf::anon_send_exit(rec->builder, caf::exit_reason::unhandled_exception);
+  run_all();
+  CAF_REQUIRE(result->first);
+  CAF_CHECK_EQUAL(result->first->status, status::failed);
+  CAF_CHECK_EQUAL(rec->statuses.back(), status::failed);
+}
+
+CAF_TEST(a cancel while the container starts removes it before answering) {
+  auto d = start(outcome::succeed, outcome::hang);
+  // The runner created the container; it is labelled with the deployment.
+  rec->containers["container-9"] = "d-1";
+  rec->containers["container-other"] = "d-0";
+  auto result = ask_later(d, cancel_atom::value);
+  run_all();
+  CAF_CHECK(rec->runner_done);
+  // The stand-in runner died holding the run request: only the grace ends it.
+  CAF_CHECK(!result->first);
+  sched.trigger_timeouts();
+  run_all();
+  CAF_REQUIRE(result->first);
+  CAF_CHECK_EQUAL(result->first->status, status::cancelled);
+  CAF_CHECK_EQUAL(rec->stopped, std::vector<std::string>{"container-9"});
+  CAF_CHECK_EQUAL(rec->containers.count("container-other"), 1u);
+  CAF_CHECK(rec->retired_with.empty());
+  CAF_CHECK_LESS(position_of("put cancelled"), position_of("close"));
+}
+
+CAF_TEST(a cancel after success is refused and the record stays success) {
+  auto d = start(outcome::succeed, outcome::succeed);
+  CAF_CHECK_EQUAL(rec->statuses.back(), status::success);
+  auto answer = ask(d, cancel_atom::value);
+  CAF_CHECK(!answer.first);
+  CAF_CHECK(answer.second); // finished (refused), or already gone
+  CAF_CHECK_EQUAL(rec->statuses.back(), status::success);
+  CAF_CHECK(rec->stopped.empty());
+}
+
+CAF_TEST(an interrupted deployment ends failed with the reason) {
+  auto d = start(outcome::hang, outcome::succeed);
+  caf::anon_send(caf::actor_cast<caf::actor>(d),
+                 caf::exit_msg{caf::actor_addr{}, make_error(errc::unavailable,
+                                                             "interrupted by server shutdown")});
+  run_all();
+  CAF_CHECK_EQUAL(rec->statuses.back(), status::failed);
+  CAF_CHECK_EQUAL(rec->last_record.error_message, "interrupted by server shutdown");
+  CAF_CHECK(logged("Deployment interrupted by server shutdown"));
+  CAF_CHECK_LESS(position_of("put failed"), position_of("close"));
 }
 
 CAF_TEST_FIXTURE_SCOPE_END()
