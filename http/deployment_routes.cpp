@@ -7,6 +7,7 @@
 #include "http/ownership.hpp"
 #include "protocol/error.hpp"
 #include "protocol/json.hpp"
+#include "protocol/validation.hpp"
 #include "protocol/timeouts.hpp"
 
 namespace gilgal {
@@ -15,65 +16,12 @@ namespace {
 
 using nlohmann::json;
 
-constexpr size_t max_commit_message = 1000;
-constexpr size_t max_idempotency_key = 255;
-
-caf::error bad(const std::string& field, const std::string& what) {
-  return make_error(errc::invalid_argument, field + ": " + what);
-}
-
-bool is_hex(const std::string& s) {
-  for (char c : s)
-    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F')))
-      return false;
-  return true;
-}
-
-/// Reads {environmentId, commitSha?, commitMessage?}; unknown fields are errors.
-caf::error read_trigger(const json& body, deployment& d) {
-  for (auto& item : body.items())
-    if (item.key() != "environmentId" && item.key() != "commitSha"
-        && item.key() != "commitMessage")
-      return bad(item.key(), "unknown field");
-  auto env = body.find("environmentId");
-  if (env == body.end())
-    return bad("environmentId", "is required");
-  if (!env->is_string())
-    return bad("environmentId", "must be a string");
-  d.environment_id = env->get<std::string>();
-  if (auto sha = body.find("commitSha"); sha != body.end() && !sha->is_null()) {
-    if (!sha->is_string())
-      return bad("commitSha", "must be a string");
-    auto s = sha->get<std::string>();
-    if (s.size() < 7 || s.size() > 40 || !is_hex(s))
-      return bad("commitSha", "must be 7 to 40 hexadecimal characters");
-    for (auto& c : s)
-      c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    d.commit_sha = s;
-  }
-  if (auto msg = body.find("commitMessage"); msg != body.end() && !msg->is_null()) {
-    if (!msg->is_string())
-      return bad("commitMessage", "must be a string");
-    auto s = msg->get<std::string>();
-    if (s.size() > max_commit_message)
-      return bad("commitMessage", "must be at most 1000 bytes");
-    for (unsigned char c : s)
-      if (c < 0x20 && c != '\t')
-        return bad("commitMessage", "must not contain control characters");
-    d.commit_message = s;
-  }
-  return {};
-}
-
 caf::expected<std::string> idempotency_key(const request_context& ctx) {
   if (!ctx.req.has_header("Idempotency-Key"))
     return std::string{};
   auto key = ctx.req.get_header_value("Idempotency-Key");
-  if (key.empty() || key.size() > max_idempotency_key)
-    return bad("Idempotency-Key", "must be 1 to 255 characters");
-  for (unsigned char c : key)
-    if (c < 0x21 || c > 0x7e)
-      return bad("Idempotency-Key", "must be printable ASCII without spaces");
+  if (auto err = validate_idempotency_key("Idempotency-Key", key))
+    return err;
   return key;
 }
 
@@ -106,7 +54,7 @@ caf::error create_deployment(request_context& ctx) {
   if (!body)
     return std::move(body.error());
   deployment d;
-  if (auto err = read_trigger(*body, d))
+  if (auto err = apply_trigger_json(*body, d))
     return err;
   auto key = idempotency_key(ctx);
   if (!key)
