@@ -25,11 +25,12 @@ constexpr seconds edge_deploy = pipeline_start + actor_question;
 constexpr seconds record_write{10};
 
 /// How long a cancelled deployment waits for its runner to stop the container
-/// it was starting; then it removes its containers itself.
+/// it was starting; then it removes its containers itself (listing them, then
+/// stopping them, each bounded by the same time).
 constexpr seconds cancel_grace{10};
 
 /// The edge's wait for a cancel: the grace, the clean-up and the final write.
-constexpr seconds edge_cancel = cancel_grace + actor_question + record_write + seconds{5};
+constexpr seconds edge_cancel = 3 * cancel_grace + record_write + seconds{5};
 
 /// Stopping the environment's previous container after a deployment went
 /// live (docker stop gives it 10 s to drain, then kills it).

@@ -217,14 +217,14 @@ struct fixture {
     }
   }
 
-  /// The ids of the environment's running containers once only `container`
-  /// runs (the previous one drains after a success), or at the deadline.
+  /// The ids of the environment's containers once only `container` is left
+  /// (the previous one drains after a success, then goes), or at the deadline.
   std::vector<std::string> await_only_live(const std::string& container,
                                            std::chrono::seconds limit = 15s) {
     auto deadline = clock_type::now() + limit;
     for (;;) {
       std::vector<std::string> ids;
-      if (auto live = docker.list_containers({"gilgal.environment=" + env_id}, false))
+      if (auto live = docker.list_containers({"gilgal.environment=" + env_id}, true))
         for (auto& c : *live)
           ids.push_back(c.id);
       if ((ids.size() == 1 && ids.front() == container) || clock_type::now() > deadline)
