@@ -46,7 +46,7 @@ struct fixture : test_coordinator_fixture<test::actor_test_config> {
       stand_ins.push_back(a);
     auto d = sys.spawn(deployment_pipeline, ctx);
     stand_ins.push_back(caf::actor_cast<caf::actor>(d));
-    caf::anon_send(d, start_atom::value);
+    self->send(d, start_atom::value); // from this process, as the manager
     run_all();
     return d;
   }
@@ -303,6 +303,15 @@ CAF_TEST(a cancel after success is refused and the record stays success) {
   CAF_CHECK(answer.second); // finished (refused), or already gone
   CAF_CHECK_EQUAL(rec->statuses.back(), status::success);
   CAF_CHECK(rec->stopped.empty());
+}
+
+CAF_TEST(start cancel and wait from no local actor are refused) {
+  auto d = start(outcome::hang, outcome::succeed);
+  caf::anon_send(d, cancel_atom::value);
+  caf::anon_send(d, tick_atom::value);
+  run_all();
+  CAF_CHECK_EQUAL(rec->statuses.back(), status::building);
+  CAF_CHECK(!rec->builder_done);
 }
 
 CAF_TEST(an interrupted deployment ends failed with the reason) {
