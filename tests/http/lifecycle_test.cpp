@@ -25,6 +25,13 @@ using clock_type = std::chrono::steady_clock;
 
 namespace {
 
+// Several tests wait for slow builds and drains: more than CAF test's default
+// 30 s watchdog on a loaded machine. The command line's -r still wins.
+const bool lifecycle_watchdog = [] {
+  caf::test::engine::max_runtime(120);
+  return true;
+}();
+
 /// A word no other build on this Docker host prints: marks this test's build
 /// containers (their command is `/bin/sh -c echo MARKER && sleep 120`).
 std::string make_marker() {
