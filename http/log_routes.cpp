@@ -1,5 +1,7 @@
 #include "http/log_routes.hpp"
 
+#include <thread>
+
 #include <caf/scoped_actor.hpp>
 #include <spdlog/spdlog.h>
 
@@ -94,9 +96,14 @@ public:
       .receive([](bool) {}, [](caf::error&) {});
     if (!drain_store(sink))
       return false;
-    // The deployment actor closes the log only once its final record is
-    // stored: one read gives the final status.
+    // The deployment's final record is written by another actor than the one
+    // that closed the log: wait (bounded) until the store has it.
     auto end = db_.find_deployment(id_);
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    while (end && !is_terminal(end->status) && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+      end = db_.find_deployment(id_);
+    }
     return finish(sink, end ? end->status : std::string{"unknown"});
   }
 
