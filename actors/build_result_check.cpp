@@ -3,18 +3,12 @@
 #include <cctype>
 
 #include "nodes/image_builder.hpp"
+#include "protocol/bytes.hpp"
 #include "protocol/error.hpp"
 
 namespace gilgal {
 
 namespace {
-
-bool is_hex(const std::string& text) {
-  for (char c : text)
-    if (!std::isdigit(static_cast<unsigned char>(c)) && (c < 'a' || c > 'f'))
-      return false;
-  return !text.empty();
-}
 
 // A node's text made safe to quote in an error message.
 std::string quoted(const std::string& text) {
@@ -44,12 +38,12 @@ caf::expected<void> check_build_result(const build_result& res, const std::strin
                                        const std::string& requested,
                                        const std::map<std::string, std::string>& build_variables) {
   auto& sha = res.commit_sha;
-  if (sha.size() != 40 || !is_hex(sha))
+  if (sha.size() != 40 || !is_lower_hex(sha))
     return refused("an invalid commit " + quoted(sha));
   auto wanted = requested;
   for (auto& c : wanted)
     c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  if (wanted.size() >= 7 && wanted.size() <= 40 && is_hex(wanted)
+  if (wanted.size() >= 7 && wanted.size() <= 40 && is_lower_hex(wanted)
       && sha.compare(0, wanted.size(), wanted) != 0)
     return refused("commit " + sha + " instead of the requested " + quoted(requested));
   auto expected_name = image_name_for(project_id, sha, build_variables);

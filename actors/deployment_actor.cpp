@@ -1,16 +1,18 @@
 #include "actors/deployment_actor.hpp"
 
 #include <cmath>
+#include <memory>
+#include <set>
 
 #include "actors/build_result_check.hpp"
 #include "actors/metrics.hpp"
-#include <set>
 
 #include <caf/event_based_actor.hpp>
 #include <spdlog/spdlog.h>
 
 #include "protocol/error.hpp"
 #include "protocol/ids.hpp"
+#include "protocol/timeouts.hpp"
 
 namespace gilgal {
 
@@ -28,29 +30,57 @@ double elapsed_seconds(self_ptr self) {
   return std::round(d.count() * 10) / 10;
 }
 
-/// Writes the record. Writes are ordered: the store actor handles its mailbox
-/// in order. A failed write is logged; the pipeline goes on.
+/// Writes the record (not the final one: see finish). Writes are ordered: the
+/// store actor handles its mailbox in order. A failed write is logged; the
+/// pipeline goes on.
 void save(self_ptr self) {
-  self->request(self->state.ctx.db, caf::infinite, put_atom::value, self->state.ctx.record)
+  self->request(self->state.ctx.db, timeouts::record_write, put_atom::value,
+                self->state.ctx.record)
     .then([](bool) {},
           [self](const caf::error& err) {
-            self->send(self->state.ctx.log, log_atom::value, self->state.ctx.record.id,
-                       std::string{"warning"},
-                       "Could not store the deployment's state: " + message_of(err));
+            log(self, "warning", "Could not store the deployment's state: " + message_of(err));
           });
 }
 
 /// Stops the builder and runner if they still work (a normal exit of ours
 /// would not reach them through the links).
 void stop_helpers(self_ptr self, const caf::error& reason) {
-  if (self->state.builder)
-    self->send_exit(self->state.builder, reason);
-  if (self->state.runner)
-    self->send_exit(self->state.runner, reason);
+  auto& st = self->state;
+  if (st.builder) {
+    self->unlink_from(st.builder);
+    self->send_exit(st.builder, reason);
+    st.builder = nullptr;
+  }
+  if (st.runner) {
+    self->unlink_from(st.runner);
+    self->send_exit(st.runner, reason);
+    st.runner = nullptr;
+  }
+}
+
+void quit_after_retiring(self_ptr self);
+void retain_images(self_ptr self);
+
+/// The final record is stored (or could not be): the log closes after its
+/// last line, waiters learn the outcome, and the actor quits.
+void ended(self_ptr self) {
+  auto& st = self->state;
+  st.stored = true;
+  self->send(st.ctx.log, close_atom::value, st.ctx.record.id);
+  for (auto& w : st.waiters)
+    w.deliver(st.ctx.record);
+  st.waiters.clear();
+  if (st.ctx.record.status == status::success) {
+    retain_images(self);
+    quit_after_retiring(self);
+  }
+  else
+    self->quit(st.exit_reason);
 }
 
 /// Ends the pipeline with a terminal status. `reason` is the actor's exit
-/// reason: normal for success/failure, user_shutdown for a cancel.
+/// reason once its final record is stored: normal for success/failure,
+/// user_shutdown for a cancel.
 void finish(self_ptr self, const char* status, std::string error_message,
             caf::error reason = caf::exit_reason::normal) {
   auto& st = self->state;
@@ -60,17 +90,97 @@ void finish(self_ptr self, const char* status, std::string error_message,
   auto& rec = st.ctx.record;
   rec.status = status;
   rec.error_message = std::move(error_message);
-  rec.duration_seconds = elapsed_seconds(self);
+  if (st.started_clock)
+    rec.duration_seconds = elapsed_seconds(self);
   if (rec.status == status::success) {
     rec.deployed_at = now_rfc3339();
     metrics::observe_deploy_seconds(*rec.duration_seconds);
   }
-  save(self);
-  self->send(st.ctx.log, close_atom::value, rec.id);
+  st.exit_reason = std::move(reason);
   // Frees the build slot, or the place in the queue of one never placed.
   self->send(st.ctx.cluster, release_atom::value, rec.id);
   stop_helpers(self, caf::exit_reason::user_shutdown);
-  self->quit(std::move(reason));
+  self->request(st.ctx.db, timeouts::record_write, put_atom::value, rec)
+    .then([self](bool) { ended(self); },
+          [self](const caf::error& err) {
+            log(self, "error", "Could not store the deployment's final state: "
+                                 + message_of(err));
+            ended(self);
+          });
+}
+
+/// Stops every container labelled with this deployment, on every node, then
+/// finishes as decided when the pipeline was abandoned.
+void remove_own_containers_and_end(self_ptr self) {
+  auto& st = self->state;
+  if (st.runner) {
+    self->unlink_from(st.runner);
+    st.runner = nullptr;
+  }
+  auto end = [self] {
+    auto& e = self->state.end;
+    finish(self, e.status.c_str(), e.message, e.reason);
+  };
+  self->request(st.ctx.cluster, timeouts::cancel_grace, list_atom::value)
+    .then(
+      [self, end](const std::map<std::string, std::string>& containers) {
+        auto left = std::make_shared<size_t>(0);
+        for (auto& [container, owner] : containers)
+          if (owner == self->state.ctx.record.id)
+            ++*left;
+        if (*left == 0) {
+          end();
+          return;
+        }
+        for (auto& [container, owner] : containers) {
+          if (owner != self->state.ctx.record.id)
+            continue;
+          self->request(self->state.ctx.cluster, timeouts::cancel_grace, stop_atom::value,
+                        container)
+            .then([left, end](bool) { if (--*left == 0) end(); },
+                  [self, left, end](const caf::error& err) {
+                    log(self, "warning", "Could not remove a container of this deployment: "
+                                           + message_of(err));
+                    if (--*left == 0)
+                      end();
+                  });
+        }
+      },
+      [self, end](const caf::error& err) {
+        log(self, "warning", "Could not list this deployment's containers: " + message_of(err));
+        end();
+      });
+}
+
+/// Ends the pipeline before it goes live (cancel, shutdown). A container that
+/// is starting is stopped first: the runner is told to stop, and once it has
+/// answered (or the grace has passed) every container of this deployment is
+/// removed. Nothing happens once the deployment is switching or done.
+void abandon(self_ptr self, const char* status, std::string message, caf::error reason) {
+  auto& st = self->state;
+  if (st.phase == deployment_phase::switching || st.phase == deployment_phase::done
+      || st.ending)
+    return;
+  if (status == status::cancelled)
+    log(self, "warning", "Deployment cancelled");
+  else
+    log(self, "error", "Deployment " + message);
+  if (st.phase == deployment_phase::running && st.runner) {
+    st.ending = true;
+    st.end = pending_end{status, std::move(message), std::move(reason)};
+    self->send_exit(st.runner, caf::exit_reason::user_shutdown);
+    self->delayed_send(self, timeouts::cancel_grace, tick_atom::value);
+    return;
+  }
+  finish(self, status, std::move(message), std::move(reason));
+}
+
+/// True if the current message comes from an actor of this process (the
+/// manager, a test): a deployment actor's handle travels to nodes, whose
+/// peers must not start, cancel or wait on it.
+bool from_this_process(self_ptr self) {
+  auto& sender = self->current_sender();
+  return sender && sender->node() == self->node();
 }
 
 void fail(self_ptr self, const std::string& step, const caf::error& err) {
@@ -86,7 +196,7 @@ void fail(self_ptr self, const std::string& step, const caf::error& err) {
 
 void place_build(self_ptr self, std::chrono::seconds timeout);
 void run(self_ptr self);
-void retire_previous(self_ptr self, const run_result& res);
+void go_live(self_ptr self, const run_result& res);
 void succeed(self_ptr self);
 
 void place_run(self_ptr self) {
@@ -102,6 +212,8 @@ void place_run(self_ptr self) {
     .then(
       [self](const placement& where) {
         auto& st = self->state;
+        if (st.phase != deployment_phase::running)
+          return; // ended meanwhile
         st.ctx.record.run_node = where.node_name;
         st.run_node = where.node;
         log(self, "info", "Container placed on node " + where.node_name);
@@ -128,46 +240,71 @@ void run(self_ptr self) {
     .then(
       [self, job](runner_actor runner) {
         auto& st = self->state;
-        if (st.phase != deployment_phase::running || st.runner)
-          return; // lost and placed again meanwhile
+        if (st.phase != deployment_phase::running || st.runner || st.ending) {
+          // Ended, or lost and placed again meanwhile: this runner never starts.
+          self->send_exit(runner, caf::exit_reason::user_shutdown);
+          return;
+        }
         st.runner = runner;
         self->link_to(runner);
         self->request(runner, st.ctx.run_timeout, run_atom::value, job)
           .then(
             [self, runner](const run_result& res) {
-              if (self->state.runner == runner)
-                retire_previous(self, res);
+              auto& st = self->state;
+              if (st.runner != runner)
+                return;
+              if (st.ending)
+                remove_own_containers_and_end(self);
+              else
+                go_live(self, res);
             },
             [self, runner](const caf::error& err) {
-              if (self->state.runner == runner)
+              auto& st = self->state;
+              if (st.runner != runner)
+                return;
+              if (st.ending)
+                remove_own_containers_and_end(self);
+              else
                 fail(self, "run container", err);
             });
       },
       [self](const caf::error& err) { fail(self, "run container", err); });
 }
 
-void retire_previous(self_ptr self, const run_result& res) {
+/// The point of no return: the new container is healthy and becomes the
+/// environment's live one. From here a cancel is refused ("already going
+/// live"); the proxy's route to the environment switches here.
+void go_live(self_ptr self, const run_result& res) {
   auto& st = self->state;
-  st.phase = deployment_phase::retiring;
+  st.phase = deployment_phase::switching;
   self->unlink_from(st.runner);
   st.runner = nullptr;
   st.ctx.record.container_id = res.container_id;
   st.ctx.record.port = res.port;
-  save(self);
   log(self, "info", "Container running on port " + std::to_string(res.port));
-  // Only now, with the new container healthy, is the previous one stopped
-  // (on whichever node it runs).
-  self->request(st.ctx.cluster, std::chrono::seconds(60), retire_atom::value,
-                st.ctx.record.environment_id, res.container_id)
+  succeed(self);
+}
+
+/// After a success is stored: the environment's previous container is stopped
+/// (on whichever node it runs; docker stop lets it drain) and the actor quits.
+/// The manager starts the environment's next deployment only then, so no
+/// deployment's container is retired by an older one.
+void quit_after_retiring(self_ptr self) {
+  auto& st = self->state;
+  auto id = st.ctx.record.id;
+  self->request(st.ctx.cluster, timeouts::drain, retire_atom::value,
+                st.ctx.record.environment_id, st.ctx.record.container_id)
     .then(
-      [self](int64_t removed) {
+      [self, id](int64_t removed) {
         if (removed > 0)
-          log(self, "info", "Stopped the environment's previous container");
-        succeed(self);
+          spdlog::info("deployment {}: stopped {} previous container(s) of its environment", id,
+                       removed);
+        self->quit(self->state.exit_reason);
       },
-      [self](const caf::error& err) {
-        log(self, "warning", "Could not stop the previous container: " + message_of(err));
-        succeed(self);
+      [self, id](const caf::error& err) {
+        spdlog::warn("deployment {}: could not stop the previous container: {}", id,
+                     message_of(err));
+        self->quit(self->state.exit_reason);
       });
 }
 
@@ -205,7 +342,6 @@ void succeed(self_ptr self) {
   // As the seed's pipeline ends: "Log completion time and container ID".
   log(self, "info", "Deployment completed successfully in " + std::to_string(secs)
                       + "s: container " + self->state.ctx.record.container_id.substr(0, 12));
-  retain_images(self);
   finish(self, status::success, "");
 }
 
@@ -223,8 +359,11 @@ void build(self_ptr self, node_actor node) {
     .then(
       [self, job](builder_actor builder) {
         auto& st = self->state;
-        if (st.phase != deployment_phase::building || st.builder)
-          return; // lost and placed again meanwhile
+        if (st.phase != deployment_phase::building || st.builder) {
+          // Ended, or lost and placed again meanwhile: this builder never starts.
+          self->send_exit(builder, caf::exit_reason::user_shutdown);
+          return;
+        }
         st.builder = builder;
         self->link_to(builder);
         self->request(builder, st.ctx.build_timeout, build_atom::value, job)
@@ -302,6 +441,10 @@ void node_lost(self_ptr self, const std::string& node_name) {
   if (!building && !running)
     return;
   log(self, "warning", "Node " + node_name + " was lost");
+  if (running && st.ending) {
+    remove_own_containers_and_end(self);
+    return;
+  }
   if (building && st.builder) {
     self->unlink_from(st.builder);
     st.builder = nullptr;
@@ -340,6 +483,9 @@ deployment_pipeline(deployment_actor::stateful_pointer<deployment_state> self,
     if (from_builder || from_runner) {
       if (!msg.reason)
         return;
+      // Told to stop by us: its answer, or the grace, ends the pipeline.
+      if (from_runner && st.ending)
+        return;
       auto& rec = st.ctx.record;
       if (msg.reason == caf::exit_reason::remote_link_unreachable) {
         node_lost(self, from_builder ? rec.build_node : rec.run_node);
@@ -352,27 +498,28 @@ deployment_pipeline(deployment_actor::stateful_pointer<deployment_state> self,
     }
     // A builder or runner already given up for its lost node: its link's
     // exit may still have been on its way.
-    if (msg.reason == caf::exit_reason::remote_link_unreachable)
+    if (msg.reason == caf::exit_reason::remote_link_unreachable || !msg.reason)
       return;
     if (msg.reason == caf::exit_reason::user_shutdown) {
-      log(self, "warning", "Deployment cancelled");
-      finish(self, status::cancelled, "cancelled by user", caf::exit_reason::user_shutdown);
+      abandon(self, status::cancelled, "cancelled by user", caf::exit_reason::user_shutdown);
       return;
     }
-    if (msg.reason) {
-      auto why = msg.reason.category() == error_category ? message_of(msg.reason)
-                                                         : self->system().render(msg.reason);
-      log(self, "error", "Deployment " + why);
-      finish(self, status::failed, why, msg.reason);
-    }
+    // Interrupted (server shutdown, restart recovery).
+    auto why = msg.reason.category() == error_category ? message_of(msg.reason)
+                                                       : self->system().render(msg.reason);
+    abandon(self, status::failed, why, msg.reason);
   });
   return {
     [self](start_atom) -> caf::result<int64_t> {
       auto& st = self->state;
-      // Once, by the manager: a start from anyone later (a peer that learned
-      // this actor's ID) would run the pipeline twice.
-      if (st.started != std::chrono::steady_clock::time_point{})
+      if (!from_this_process(self))
+        return make_error(errc::unauthorized, "start is for local actors only");
+      // Once, by the manager: a later start (or one after a cancel while
+      // queued) runs nothing.
+      if (st.phase != deployment_phase::queued)
         return make_error(errc::conflict, "the deployment pipeline runs already");
+      st.phase = deployment_phase::waiting;
+      st.started_clock = true;
       st.started = std::chrono::steady_clock::now();
       if (st.ctx.record.kind == "rollback") {
         // The image of an earlier deployment, retained: nothing to build.
@@ -388,7 +535,8 @@ deployment_pipeline(deployment_actor::stateful_pointer<deployment_state> self,
       // The scheduler handles its mailbox in order: this answer comes after it
       // has placed or queued the build request.
       auto rp = self->make_response_promise<int64_t>();
-      self->request(st.ctx.cluster, std::chrono::seconds(30), queue_atom::value, st.ctx.record.id)
+      self->request(st.ctx.cluster, timeouts::actor_question, queue_atom::value,
+                    st.ctx.record.id)
         .then(
           [self, rp](int64_t position) mutable {
             if (position > 0)
@@ -408,6 +556,48 @@ deployment_pipeline(deployment_actor::stateful_pointer<deployment_state> self,
         return;
       }
       node_lost(self, node_name);
+    },
+    [self](wait_atom) -> caf::result<deployment> {
+      auto& st = self->state;
+      if (!from_this_process(self))
+        return make_error(errc::unauthorized, "wait is for local actors only");
+      if (st.stored)
+        return st.ctx.record;
+      auto rp = self->make_response_promise<deployment>();
+      st.waiters.push_back(rp);
+      return rp;
+    },
+    [self](cancel_atom) -> caf::result<deployment> {
+      auto& st = self->state;
+      if (!from_this_process(self))
+        return make_error(errc::unauthorized, "cancel is for local actors only");
+      if (st.phase == deployment_phase::switching)
+        return make_error(errc::conflict, "deployment is already going live: its container "
+                                          "is becoming the environment's live one");
+      auto decided = st.phase == deployment_phase::done ? st.ctx.record.status
+                     : st.ending                         ? st.end.status
+                                                         : std::string{};
+      if (!decided.empty() && decided != status::cancelled)
+        return make_error(errc::conflict, "deployment already finished with status " + decided
+                                            + "; only pending or building deployments can "
+                                              "be cancelled");
+      if (st.stored)
+        return st.ctx.record;
+      auto rp = self->make_response_promise<deployment>();
+      st.waiters.push_back(rp);
+      abandon(self, status::cancelled, "cancelled by user", caf::exit_reason::user_shutdown);
+      return rp;
+    },
+    [self](tick_atom) {
+      auto& st = self->state;
+      if (caf::actor_cast<caf::actor_addr>(self->current_sender()) != self->address())
+        return; // its own grace timer only
+      if (!st.ending || st.phase == deployment_phase::done || !st.runner)
+        return;
+      log(self, "warning", "The container did not stop within "
+                             + std::to_string(timeouts::cancel_grace.count())
+                             + "s; removing it");
+      remove_own_containers_and_end(self);
     },
   };
 }

@@ -1,19 +1,27 @@
 // The pipeline of ONE deployment, as the seed draws it:
-//   pending (waiting for a build slot) -> building -> build image -> (read
-//   environment) -> run container -> success; any failure -> failed (logged,
-//   errorMessage names the step).
+//   queued (its environment busy) -> pending (waiting for a build slot) ->
+//   building -> build image -> (read environment) -> run container ->
+//   switching (the point of no return) -> success; any failure -> failed
+//   (logged, errorMessage names the step).
 // The scheduler places the build on a node (buildNode) and the container on a
 // node (runNode): the build node itself unless the image went to a registry.
 // It links to the builder and runner it uses, wherever they live: when it
 // exits with user_shutdown (cancel), the links carry that exit to them and
 // they abort their work. When a node it uses is lost, the step is placed once
 // more on another node, or the deployment fails with "node lost".
+//
+// It is the only writer of its record after the route created it. Its end:
+// the final record is written; once that write is acknowledged the log is
+// closed, waiters and cancels are answered, and the actor quits (after a
+// success, once the environment's previous container is stopped).
 #pragma once
 
 #include <chrono>
 #include <string>
+#include <vector>
 
 #include <caf/typed_event_based_actor.hpp>
+#include <caf/typed_response_promise.hpp>
 
 #include "protocol/interfaces.hpp"
 
@@ -33,17 +41,38 @@ struct deployment_context {
 };
 
 /// Where the pipeline is.
-enum class deployment_phase { waiting, building, running, retiring, done };
+enum class deployment_phase {
+  queued,    // spawned, not started: its environment has a deployment in progress
+  waiting,   // started, waiting for a build slot
+  building,
+  running,   // placing and starting the container, health check
+  switching, // going live: no cancel from here on
+  done,      // the final status is decided (its record being written, or written)
+};
+
+/// How the pipeline ends when it is abandoned while its container starts: the
+/// runner is stopped first, and nothing of it may keep running.
+struct pending_end {
+  std::string status;
+  std::string message;
+  caf::error reason;
+};
 
 struct deployment_state {
   deployment_context ctx;
-  deployment_phase phase = deployment_phase::waiting;
+  deployment_phase phase = deployment_phase::queued;
   builder_actor builder;
   runner_actor runner;
   node_actor run_node;        // where the container starts
   std::string registry_image; // of the build, when it was pushed (handoff)
   int replacements = 0;       // steps placed again after a node loss
+  bool started_clock = false;
   std::chrono::steady_clock::time_point started;
+  bool ending = false;        // abandoned while the container started (see pending_end)
+  pending_end end;
+  bool stored = false;        // the final record is written
+  caf::error exit_reason;     // the actor's exit once the final record is stored
+  std::vector<caf::typed_response_promise<deployment>> waiters; // wait and cancel requests
   static inline const char* name = "deployment";
 };
 

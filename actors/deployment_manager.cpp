@@ -6,8 +6,8 @@
 
 #include "actors/container_sweep.hpp"
 #include "actors/deployment_actor.hpp"
-#include "actors/metrics.hpp"
 #include "protocol/error.hpp"
+#include "protocol/timeouts.hpp"
 
 namespace gilgal {
 
@@ -15,11 +15,10 @@ namespace {
 
 using self_ptr = deployment_manager_actor::stateful_pointer<deployment_manager_state>;
 
-/// Spawns the pipeline of a deployment; replies (through rp) once the
-/// scheduler holds its build request, so a GET right after the POST sees its
-/// queue position.
-void launch(self_ptr self, deployment record, project source, environment target,
-            std::optional<caf::typed_response_promise<bool>> rp) {
+/// Spawns and monitors the actor of a deployment (not started yet) and asks
+/// it for its final record, which answers the waits on it.
+deployment_actor spawn_deployment(self_ptr self, deployment record, project source,
+                                  environment target) {
   auto& st = self->state;
   deployment_context ctx;
   ctx.record = std::move(record);
@@ -33,11 +32,36 @@ void launch(self_ptr self, deployment record, project source, environment target
   ctx.image_retention = st.cfg.image_retention;
   auto id = ctx.record.id;
   auto env = ctx.record.environment_id;
-  st.busy[env] = id;
-  auto worker = self->spawn(deployment_pipeline, std::move(ctx));
-  self->monitor(worker);
-  st.running.emplace(id, running_deployment{worker, env});
-  self->request(worker, std::chrono::seconds(60), start_atom::value)
+  auto actor = self->spawn(deployment_pipeline, std::move(ctx));
+  self->monitor(actor);
+  st.deployments.emplace(id, managed_deployment{actor, env, false, {}, {}});
+  self->request(actor, caf::infinite, wait_atom::value)
+    .then(
+      [self, id](const deployment& final_record) {
+        auto i = self->state.deployments.find(id);
+        if (i == self->state.deployments.end())
+          return;
+        i->second.reported = true;
+        i->second.final_record = final_record;
+        for (auto& w : i->second.waiters)
+          w.deliver(final_record);
+        i->second.waiters.clear();
+      },
+      [](const caf::error&) {}); // it died first: the down handler answers
+  return actor;
+}
+
+/// Starts a deployment's pipeline; replies (through rp) once the scheduler
+/// holds its build request, so a GET right after the POST sees its queue
+/// position.
+void start(self_ptr self, const std::string& id,
+           std::optional<caf::typed_response_promise<bool>> rp) {
+  auto& st = self->state;
+  auto i = st.deployments.find(id);
+  if (i == st.deployments.end())
+    return;
+  st.busy[i->second.environment_id] = id;
+  self->request(i->second.actor, timeouts::pipeline_start, start_atom::value)
     .then(
       [rp](int64_t) mutable {
         if (rp)
@@ -49,28 +73,18 @@ void launch(self_ptr self, deployment record, project source, environment target
       });
 }
 
-/// Ends a deployment that has no actor (queued, or left by a crash).
-void end_without_actor(self_ptr self, deployment d, const char* status,
-                       const std::string& reason, const char* level) {
-  auto& st = self->state;
-  d.status = status;
-  d.error_message = reason;
-  self->send(st.cfg.log, log_atom::value, d.id, std::string{level},
-             status == status::cancelled ? std::string{"Deployment cancelled"}
-                                         : "Deployment " + reason);
-  self->send(st.cfg.log, close_atom::value, d.id);
-  self->request(st.cfg.db, caf::infinite, put_atom::value, d)
-    .then([](bool) {},
-          [id = d.id](const caf::error& err) {
-            spdlog::error("could not record the end of deployment {}: {}", id,
-                          message_of(err));
-          });
-}
-
 /// The deployment `id` of environment `env` has ended: the next one waiting
 /// for that environment starts.
 void environment_done(self_ptr self, const std::string& env, const std::string& id) {
   auto& st = self->state;
+  if (auto w = st.waiting.find(env); w != st.waiting.end()) {
+    auto& queue = w->second;
+    for (auto q = queue.begin(); q != queue.end(); ++q)
+      if (*q == id) {
+        queue.erase(q);
+        break;
+      }
+  }
   auto b = st.busy.find(env);
   if (b == st.busy.end() || b->second != id)
     return;
@@ -79,17 +93,16 @@ void environment_done(self_ptr self, const std::string& env, const std::string& 
   if (w == st.waiting.end())
     return;
   if (!w->second.empty() && !st.stopping) {
-    auto next = std::move(w->second.front());
+    auto next = w->second.front();
     w->second.pop_front();
-    launch(self, std::move(next.record), std::move(next.source), std::move(next.target),
-           std::nullopt);
+    start(self, next, std::nullopt);
   }
   if (w->second.empty())
     st.waiting.erase(w);
 }
 
 void quit_when_idle(self_ptr self) {
-  if (self->state.stopping && self->state.running.empty())
+  if (self->state.stopping && self->state.deployments.empty())
     self->quit(self->state.stopping);
 }
 
@@ -106,14 +119,17 @@ deployment_manager(deployment_manager_actor::stateful_pointer<deployment_manager
   self->state.cfg = std::move(cfg);
   self->set_down_handler([self](caf::down_msg& msg) {
     auto& st = self->state;
-    for (auto i = st.running.begin(); i != st.running.end(); ++i) {
-      if (i->second.actor.address() == msg.source) {
-        auto id = i->first;
-        auto env = i->second.environment_id;
-        st.running.erase(i);
-        environment_done(self, env, id);
-        break;
-      }
+    for (auto i = st.deployments.begin(); i != st.deployments.end(); ++i) {
+      if (i->second.actor.address() != msg.source)
+        continue;
+      auto id = i->first;
+      auto env = i->second.environment_id;
+      for (auto& w : i->second.waiters)
+        w.deliver(make_error(errc::internal, "deployment " + id
+                                               + " ended without reporting its final record"));
+      st.deployments.erase(i);
+      environment_done(self, env, id);
+      break;
     }
     quit_when_idle(self);
   });
@@ -122,30 +138,26 @@ deployment_manager(deployment_manager_actor::stateful_pointer<deployment_manager
     if (!msg.reason || st.stopping)
       return;
     st.stopping = msg.reason;
+    st.waiting.clear(); // queued actors end below, never started
     auto interrupted = make_error(errc::unavailable, "interrupted by server shutdown");
-    for (auto& [env, queue] : st.waiting)
-      for (auto& w : queue)
-        end_without_actor(self, w.record, status::failed, "interrupted by server shutdown",
-                          "error");
-    st.waiting.clear();
-    for (auto& [id, r] : st.running)
-      self->send_exit(r.actor, interrupted);
+    for (auto& [id, d] : st.deployments)
+      self->send_exit(d.actor, interrupted);
     quit_when_idle(self);
   });
   return {
     [self](deploy_atom, const deployment& d, const project& p,
            const environment& e) -> caf::result<bool> {
       auto& st = self->state;
-      if (st.stopping)
-        return make_error(errc::unavailable, "the server is shutting down");
-      if (st.running.count(d.id) > 0)
+      if (st.deployments.count(d.id) > 0)
         return false;
+      auto actor = spawn_deployment(self, d, p, e);
+      if (st.stopping) {
+        self->send_exit(actor, make_error(errc::unavailable, "the server is shutting down"));
+        return make_error(errc::unavailable, "the server is shutting down");
+      }
       if (auto b = st.busy.find(d.environment_id); b != st.busy.end()) {
         auto& queue = st.waiting[d.environment_id];
-        for (auto& w : queue)
-          if (w.record.id == d.id)
-            return false;
-        queue.push_back(waiting_deployment{d, p, e});
+        queue.push_back(d.id);
         self->send(st.cfg.log, log_atom::value, d.id, std::string{"info"},
                    "Queued at position " + std::to_string(queue.size())
                      + ": waiting for deployment " + b->second.substr(0, 8)
@@ -153,53 +165,59 @@ deployment_manager(deployment_manager_actor::stateful_pointer<deployment_manager
         return true;
       }
       auto rp = self->make_response_promise<bool>();
-      launch(self, d, p, e, rp);
+      start(self, d.id, rp);
       return rp;
     },
-    [self](cancel_atom, const std::string& id) -> caf::result<bool> {
-      auto& st = self->state;
-      if (auto i = st.running.find(id); i != st.running.end()) {
-        self->send_exit(i->second.actor, caf::exit_reason::user_shutdown);
-        return true;
-      }
-      for (auto& [env, queue] : st.waiting)
-        for (auto i = queue.begin(); i != queue.end(); ++i)
-          if (i->record.id == id) {
-            auto record = i->record;
-            queue.erase(i);
-            end_without_actor(self, record, status::cancelled, "cancelled by user", "warning");
-            return true;
-          }
-      return false;
+    [self](cancel_atom, const std::string& id) -> caf::result<deployment> {
+      auto i = self->state.deployments.find(id);
+      if (i == self->state.deployments.end())
+        return make_error(errc::not_found, "deployment " + id + " is not in progress");
+      return self->delegate(i->second.actor, cancel_atom::value);
+    },
+    [self](wait_atom, const std::string& id) -> caf::result<deployment> {
+      auto i = self->state.deployments.find(id);
+      if (i == self->state.deployments.end())
+        return make_error(errc::not_found, "deployment " + id + " is not in progress");
+      if (i->second.reported)
+        return i->second.final_record;
+      auto rp = self->make_response_promise<deployment>();
+      i->second.waiters.push_back(rp);
+      return rp;
     },
     [self](queue_atom, const std::string& id) -> caf::result<int64_t> {
       // Waiting for its environment, or (started) for a build slot.
       for (auto& [env, queue] : self->state.waiting)
         for (size_t i = 0; i < queue.size(); ++i)
-          if (queue[i].record.id == id)
+          if (queue[i] == id)
             return static_cast<int64_t>(i + 1);
       return self->delegate(self->state.cfg.cluster, queue_atom::value, id);
     },
     [self](recover_atom) -> caf::result<int64_t> {
       auto rp = self->make_response_promise<int64_t>();
-      self->request(self->state.cfg.db, std::chrono::seconds(60), recover_atom::value)
+      self->request(self->state.cfg.db, timeouts::record_write, recover_atom::value)
         .then(
           [self, rp](const std::vector<deployment>& unfinished) mutable {
-            // The logger continues each log after its last stored line.
-            for (auto& d : unfinished)
-              if (self->state.running.count(d.id) == 0)
-                end_without_actor(self, d, status::failed, "interrupted by restart", "error");
-            if (!unfinished.empty())
+            // Each ends through an actor of its own, interrupted at once (its
+            // log continues after its last stored line).
+            int64_t ended = 0;
+            for (auto& d : unfinished) {
+              if (self->state.deployments.count(d.id) > 0)
+                continue;
+              auto actor = spawn_deployment(self, d, project{}, environment{});
+              self->send_exit(actor, make_error(errc::unavailable, "interrupted by restart"));
+              ++ended;
+            }
+            if (ended > 0)
               spdlog::warn("{} deployment(s) were interrupted by a restart and marked failed",
-                           unfinished.size());
+                           ended);
             sweep_containers(self);
-            rp.deliver(static_cast<int64_t>(unfinished.size()));
+            rp.deliver(ended);
           },
           [rp](const caf::error& err) mutable { rp.deliver(err); });
       return rp;
     },
     [self](count_atom) -> int64_t {
-      return static_cast<int64_t>(self->state.running.size());
+      return static_cast<int64_t>(self->state.deployments.size());
     },
   };
 }

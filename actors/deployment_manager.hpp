@@ -1,21 +1,27 @@
 // The deployment manager: supervisor of deployment actors. It spawns one per
-// deployment (each waits, pending, for a build slot from the scheduler),
-// monitors them, and cancels by making one exit with user_shutdown. One
-// deployment of an environment runs at a time: later ones wait, in order,
-// for it to end (as Coolify does), so the newest deployment is the one left
-// running and no deployment retires a newer one's container.
-// At start (recover_atom) it ends deployments a crash left unfinished and
-// removes containers that belong to no live deployment. When it is stopped
-// itself, it interrupts its deployments (failed, "interrupted by server
-// shutdown") and waits for them before it quits.
+// deployment as soon as it is handed one, monitors them, and forwards cancels
+// to them. One deployment of an environment runs at a time: later ones wait,
+// in order, for it to end (as Coolify does), so the newest deployment is the
+// one left running and no deployment retires a newer one's container.
+// It writes no deployment record: each actor writes its own, also when it
+// ends while queued, interrupted or recovered. Waits are answered from the
+// final record each actor reports, or by the down handler if one dies
+// without reporting.
+// At start (recover_atom) it ends deployments a crash left unfinished (an
+// actor for each, interrupted at once) and removes containers that belong to
+// no live deployment. When it is stopped itself, it interrupts its
+// deployments (failed, "interrupted by server shutdown") and waits for them
+// before it quits.
 #pragma once
 
 #include <chrono>
 #include <deque>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 #include <caf/typed_event_based_actor.hpp>
+#include <caf/typed_response_promise.hpp>
 
 #include "protocol/interfaces.hpp"
 
@@ -30,24 +36,20 @@ struct deployment_manager_config {
   int64_t image_retention = 5;
 };
 
-/// A deployment waiting for the one in progress in its environment.
-struct waiting_deployment {
-  deployment record;
-  project source;
-  environment target;
-};
-
-/// A deployment whose actor runs.
-struct running_deployment {
+/// A deployment whose actor lives (queued, running, or ending).
+struct managed_deployment {
   deployment_actor actor;
   std::string environment_id;
+  bool reported = false;  // its final record arrived
+  deployment final_record;
+  std::vector<caf::typed_response_promise<deployment>> waiters;
 };
 
 struct deployment_manager_state {
   deployment_manager_config cfg;
-  std::unordered_map<std::string, running_deployment> running; // by deployment id
-  std::unordered_map<std::string, std::string> busy;          // environment -> deployment in progress
-  std::unordered_map<std::string, std::deque<waiting_deployment>> waiting; // by environment
+  std::unordered_map<std::string, managed_deployment> deployments; // by deployment id
+  std::unordered_map<std::string, std::string> busy; // environment -> deployment started
+  std::unordered_map<std::string, std::deque<std::string>> waiting; // environment -> queued ids
   caf::error stopping; // set once the manager itself was told to exit
   static inline const char* name = "deployment_manager";
 };

@@ -80,9 +80,9 @@ int cancel(const api_client& api, const std::string& id) {
 }
 
 int rollback(const api_client& api, const std::string& id) {
-  // The server answers once the rollback is healthy (or failed): wait long.
-  auto res = api.post(deployment_path(id) + "/rollback", json::object(), {},
-                      std::chrono::minutes{30});
+  // The server answers 202 at once; the rollback is a deployment of its own,
+  // followed here until it ends (its log on stderr).
+  auto res = api.post(deployment_path(id) + "/rollback", json::object());
   if (!res) {
     auto msg = message_of(res.error());
     if (code_of(res.error()) == errc::not_found && msg.rfind("no route for", 0) == 0) {
@@ -92,21 +92,44 @@ int rollback(const api_client& api, const std::string& id) {
     }
     return report(res.error());
   }
-  if (api.target().json) {
-    print_json(*res);
+  auto target = str_of(*res, "id");
+  auto rollback_id = str_of(*res, "rollbackDeploymentId");
+  if (rollback_id.empty()) { // a server that answered when it was done
+    if (api.target().json)
+      print_json(*res);
+    else
+      std::cout << res->value("message", "Rolled back") << ' ' << target << std::endl;
     return console_exit::ok;
   }
-  std::cout << res->value("message", "Rolled back") << ' ' << str_of(*res, "id") << " (status "
-            << str_of(*res, "status") << ")";
-  if (res->contains("rollbackDeploymentId"))
-    std::cout << "; the rollback is deployment " << str_of(*res, "rollbackDeploymentId");
-  if (res->contains("deployment") && (*res)["deployment"].is_object()) {
-    auto& d = (*res)["deployment"];
-    if (d.value("port", json{}).is_number())
-      std::cout << ", port " << str_of(d, "port");
+  std::cerr << "Rolling back to deployment " << target << " as deployment " << rollback_id
+            << std::endl;
+  auto status = follow_and_print(api, rollback_id, std::cerr, false);
+  if (!status) {
+    auto code = report(status.error());
+    std::cerr << "the rollback goes on; `gilgal logs " << rollback_id << " -f` follows it again"
+              << std::endl;
+    return code;
   }
-  std::cout << std::endl;
-  return console_exit::ok;
+  auto end = api.get(deployment_path(rollback_id));
+  if (!end)
+    return report(end.error());
+  auto final_status = str_of(*end, "status", *status);
+  if (api.target().json) {
+    print_json(json{{"id", target},
+                    {"status", final_status},
+                    {"rollbackDeploymentId", rollback_id},
+                    {"deployment", *end}});
+  } else if (final_status == "success") {
+    std::cout << "Rolled back to previous deployment " << target << " (status success)"
+              << "; the rollback is deployment " << rollback_id;
+    if (end->value("port", json{}).is_number())
+      std::cout << ", port " << str_of(*end, "port");
+    std::cout << std::endl;
+  } else {
+    std::cout << "Rollback " << rollback_id << " to " << target << " ended " << final_status
+              << ": " << str_of(*end, "errorMessage", "(no message)") << std::endl;
+  }
+  return exit_code_of_status(final_status);
 }
 
 } // namespace

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "protocol/model.hpp"
+#include "protocol/bytes.hpp" // sha256_hex of token texts
 
 namespace gilgal {
 
@@ -18,9 +19,6 @@ issued_token issue_token(const std::string& user_id);
 
 /// The token id inside `text`, or empty if `text` is not shaped like a token.
 std::string token_id_of(const std::string& text);
-
-/// Hex SHA-256 of `text`.
-std::string sha256_hex(const std::string& text);
 
 /// True if sha256(text) equals `record.secret_hash`, compared in constant time.
 bool token_matches(const std::string& text, const api_token& record);

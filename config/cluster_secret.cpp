@@ -6,6 +6,7 @@
 
 #include <sodium.h>
 
+#include "protocol/bytes.hpp"
 #include "protocol/error.hpp"
 
 namespace gilgal {
@@ -15,13 +16,6 @@ namespace {
 void ensure_sodium() {
   static const bool ok = sodium_init() >= 0;
   (void) ok;
-}
-
-std::string to_hex(const unsigned char* data, size_t size) {
-  std::string out(size * 2 + 1, '\0');
-  sodium_bin2hex(out.data(), out.size(), data, size);
-  out.pop_back();
-  return out;
 }
 
 } // namespace
@@ -52,13 +46,6 @@ caf::expected<std::string> load_cluster_secret(const settings& s) {
                       "the cluster secret from " + origin + " is too short (at least "
                         + std::to_string(min_cluster_secret_bytes) + " bytes)");
   return secret;
-}
-
-std::string random_hex(size_t bytes) {
-  ensure_sodium();
-  std::vector<unsigned char> buf(bytes);
-  randombytes_buf(buf.data(), buf.size());
-  return to_hex(buf.data(), buf.size());
 }
 
 std::string cluster_proof(const std::string& secret, const std::string& nonce) {

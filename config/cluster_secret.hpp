@@ -10,6 +10,8 @@
 
 #include "config/settings.hpp"
 
+#include "protocol/bytes.hpp" // random_hex for nonces and session tokens
+
 namespace gilgal {
 
 /// Shortest accepted cluster secret, in bytes.
@@ -21,9 +23,6 @@ constexpr size_t min_cluster_secret_bytes = 16;
 /// the secret is shorter than min_cluster_secret_bytes; the message never
 /// contains the secret.
 caf::expected<std::string> load_cluster_secret(const settings& s);
-
-/// Lower-case hex of `bytes` random bytes (libsodium's CSPRNG).
-std::string random_hex(size_t bytes);
 
 /// Hex HMAC-SHA256 of `nonce`, keyed by `secret`.
 std::string cluster_proof(const std::string& secret, const std::string& nonce);

@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "protocol/bytes.hpp"
 #include "protocol/error.hpp"
 
 namespace gilgal {
@@ -16,14 +17,6 @@ namespace {
 bool sodium_ready() {
   static const bool ok = sodium_init() >= 0;
   return ok;
-}
-
-std::string to_hex(const std::string& bin) {
-  std::string out(bin.size() * 2 + 1, '\0');
-  sodium_bin2hex(out.data(), out.size(), reinterpret_cast<const unsigned char*>(bin.data()),
-                 bin.size());
-  out.pop_back();
-  return out;
 }
 
 } // namespace
@@ -55,7 +48,7 @@ caf::expected<secret_box> secret_box::from_environment_or_file(const std::string
     return from_hex(hex);
   }
   std::string key(key_size, '\0');
-  randombytes_buf(key.data(), key.size());
+  random_bytes(key.data(), key.size());
   auto hex = to_hex(key) + "\n";
   int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL, 0600);
   if (fd < 0)
@@ -71,7 +64,7 @@ std::string secret_box::seal(const std::string& plaintext) const {
   std::string buf(crypto_secretbox_NONCEBYTES + crypto_secretbox_MACBYTES + plaintext.size(),
                   '\0');
   auto* nonce = reinterpret_cast<unsigned char*>(buf.data());
-  randombytes_buf(nonce, crypto_secretbox_NONCEBYTES);
+  random_bytes(nonce, crypto_secretbox_NONCEBYTES);
   crypto_secretbox_easy(nonce + crypto_secretbox_NONCEBYTES,
                         reinterpret_cast<const unsigned char*>(plaintext.data()),
                         plaintext.size(), nonce,

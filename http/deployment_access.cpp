@@ -17,9 +17,4 @@ caf::expected<deployment> owned_deployment(request_context& ctx, const std::stri
   return d;
 }
 
-bool is_terminal(const std::string& status) {
-  return status == status::success || status == status::failed
-         || status == status::cancelled;
-}
-
 } // namespace gilgal

@@ -10,7 +10,4 @@ namespace gilgal {
 
 caf::expected<deployment> owned_deployment(request_context& ctx, const std::string& id);
 
-/// True for success, failed and cancelled.
-bool is_terminal(const std::string& status);
-
 } // namespace gilgal

@@ -1,7 +1,5 @@
 #include "http/deployment_routes.hpp"
 
-#include <thread>
-
 #include <caf/scoped_actor.hpp>
 #include <spdlog/spdlog.h>
 
@@ -9,6 +7,8 @@
 #include "http/ownership.hpp"
 #include "protocol/error.hpp"
 #include "protocol/json.hpp"
+#include "protocol/validation.hpp"
+#include "protocol/timeouts.hpp"
 
 namespace gilgal {
 
@@ -16,88 +16,34 @@ namespace {
 
 using nlohmann::json;
 
-constexpr auto actor_timeout = std::chrono::seconds(10);
-constexpr size_t max_commit_message = 1000;
-constexpr size_t max_idempotency_key = 255;
-
-caf::error bad(const std::string& field, const std::string& what) {
-  return make_error(errc::invalid_argument, field + ": " + what);
-}
-
-bool is_hex(const std::string& s) {
-  for (char c : s)
-    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F')))
-      return false;
-  return true;
-}
-
-/// Reads {environmentId, commitSha?, commitMessage?}; unknown fields are errors.
-caf::error read_trigger(const json& body, deployment& d) {
-  for (auto& item : body.items())
-    if (item.key() != "environmentId" && item.key() != "commitSha"
-        && item.key() != "commitMessage")
-      return bad(item.key(), "unknown field");
-  auto env = body.find("environmentId");
-  if (env == body.end())
-    return bad("environmentId", "is required");
-  if (!env->is_string())
-    return bad("environmentId", "must be a string");
-  d.environment_id = env->get<std::string>();
-  if (auto sha = body.find("commitSha"); sha != body.end() && !sha->is_null()) {
-    if (!sha->is_string())
-      return bad("commitSha", "must be a string");
-    auto s = sha->get<std::string>();
-    if (s.size() < 7 || s.size() > 40 || !is_hex(s))
-      return bad("commitSha", "must be 7 to 40 hexadecimal characters");
-    for (auto& c : s)
-      c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    d.commit_sha = s;
-  }
-  if (auto msg = body.find("commitMessage"); msg != body.end() && !msg->is_null()) {
-    if (!msg->is_string())
-      return bad("commitMessage", "must be a string");
-    auto s = msg->get<std::string>();
-    if (s.size() > max_commit_message)
-      return bad("commitMessage", "must be at most 1000 bytes");
-    for (unsigned char c : s)
-      if (c < 0x20 && c != '\t')
-        return bad("commitMessage", "must not contain control characters");
-    d.commit_message = s;
-  }
-  return {};
-}
-
 caf::expected<std::string> idempotency_key(const request_context& ctx) {
   if (!ctx.req.has_header("Idempotency-Key"))
     return std::string{};
   auto key = ctx.req.get_header_value("Idempotency-Key");
-  if (key.empty() || key.size() > max_idempotency_key)
-    return bad("Idempotency-Key", "must be 1 to 255 characters");
-  for (unsigned char c : key)
-    if (c < 0x21 || c > 0x7e)
-      return bad("Idempotency-Key", "must be printable ASCII without spaces");
+  if (auto err = validate_idempotency_key("Idempotency-Key", key))
+    return err;
   return key;
 }
 
-/// Hands a stored pending deployment to the manager. If that fails, the
-/// deployment is ended as failed, so that it never stays pending.
-caf::error start_pipeline(request_context& ctx, deployment& d, const project& p,
+/// Hands a stored pending deployment to the manager, which owns it from
+/// here on: this edge never writes it again. If the manager cannot take it,
+/// the record stays pending until the server's next start ends it.
+caf::error start_pipeline(request_context& ctx, const deployment& d, const project& p,
                           const environment& e) {
   auto& manager = ctx.env.services.deployment_manager;
+  if (!manager || !ctx.env.sys)
+    return make_error(errc::unavailable, "the deployment engine is not running");
   caf::error failure;
-  if (!manager || !ctx.env.sys) {
-    failure = make_error(errc::unavailable, "the deployment engine is not running");
-  } else {
-    caf::scoped_actor self{*ctx.env.sys};
-    self->request(manager, actor_timeout, deploy_atom::value, d, p, e)
-      .receive([](bool) {}, [&](caf::error& err) { failure = std::move(err); });
-  }
+  caf::scoped_actor self{*ctx.env.sys};
+  self->request(manager, timeouts::edge_deploy, deploy_atom::value, d, p, e)
+    .receive([](bool) {}, [&](caf::error& err) { failure = std::move(err); });
   if (!failure)
     return {};
-  d.status = status::failed;
-  d.error_message = "could not start the pipeline: " + message_of(failure);
-  ctx.db().update_deployment(d);
-  return make_error(errc::unavailable, d.error_message);
+  if (failure == caf::sec::request_timeout)
+    return make_error(errc::timeout, "the deployment engine did not take deployment " + d.id
+                                       + " in time; follow GET /api/deployments/" + d.id);
+  return make_error(errc::unavailable,
+                    "could not start the pipeline: " + message_of(failure));
 }
 
 caf::error create_deployment(request_context& ctx) {
@@ -108,7 +54,7 @@ caf::error create_deployment(request_context& ctx) {
   if (!body)
     return std::move(body.error());
   deployment d;
-  if (auto err = read_trigger(*body, d))
+  if (auto err = apply_trigger_json(*body, d))
     return err;
   auto key = idempotency_key(ctx);
   if (!key)
@@ -171,7 +117,7 @@ caf::error get_deployment(request_context& ctx) {
   if (d->status == status::pending)
     if (auto& manager = ctx.env.services.deployment_manager; manager && ctx.env.sys) {
       caf::scoped_actor self{*ctx.env.sys};
-      self->request(manager, actor_timeout, queue_atom::value, d->id)
+      self->request(manager, timeouts::actor_question, queue_atom::value, d->id)
         .receive([&](int64_t pos) { body["queuePosition"] = pos > 0 ? json(pos) : json(nullptr); },
                  [](caf::error&) {});
     }
@@ -179,52 +125,47 @@ caf::error get_deployment(request_context& ctx) {
   return {};
 }
 
-/// Waits (bounded) until the deployment reaches a terminal status.
-caf::expected<deployment> await_end(request_context& ctx, const std::string& id,
-                                    std::chrono::seconds limit) {
-  auto deadline = std::chrono::steady_clock::now() + limit;
-  for (;;) {
-    auto d = ctx.db().find_deployment(id);
-    if (!d || is_terminal(d->status))
-      return d;
-    if (std::chrono::steady_clock::now() > deadline)
-      return make_error(errc::timeout, "deployment " + id + " did not finish in time; follow "
-                                         "GET /api/deployments/" + id);
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-}
-
-/// Cancels a pending or building deployment: its actor exits with
-/// user_shutdown, which stops its builder and runner through their links.
+/// Cancels a pending or building deployment through its actor, which stops
+/// its build or container and answers with its final record once stored.
+/// Refused (409) once the deployment is going live or has ended.
 caf::error cancel_deployment(request_context& ctx) {
   auto d = owned_deployment(ctx, ctx.param("id"));
   if (!d)
     return std::move(d.error());
-  if (is_terminal(d->status))
-    return make_error(errc::conflict, "deployment already finished with status " + d->status
+  auto finished = [](const deployment& x) {
+    return make_error(errc::conflict, "deployment already finished with status " + x.status
                                         + "; only pending or building deployments can be "
                                           "cancelled");
-  bool running = false;
-  if (auto& manager = ctx.env.services.deployment_manager; manager && ctx.env.sys) {
-    caf::scoped_actor self{*ctx.env.sys};
-    self->request(manager, actor_timeout, cancel_atom::value, d->id)
-      .receive([&](bool r) { running = r; }, [](caf::error&) {});
-  }
-  if (running) {
-    // The deployment actor records "cancelled" as it exits; wait for it (bounded).
-    if (auto now = await_end(ctx, d->id, std::chrono::seconds(5)); now)
-      d = now;
-  }
-  if (!is_terminal(d->status)) {
-    // No actor owns it (e.g. it never started): end it here.
-    d->status = status::cancelled;
-    d->error_message = "cancelled by user";
-    if (auto res = ctx.db().update_deployment(*d); !res)
-      return std::move(res.error());
+  };
+  if (is_terminal(d->status))
+    return finished(*d);
+  auto& manager = ctx.env.services.deployment_manager;
+  if (!manager || !ctx.env.sys)
+    return make_error(errc::unavailable, "the deployment engine is not running");
+  caf::error failure;
+  caf::scoped_actor self{*ctx.env.sys};
+  self->request(manager, timeouts::edge_cancel, cancel_atom::value, d->id)
+    .receive([&](deployment& end) { *d = std::move(end); },
+             [&](caf::error& err) { failure = std::move(err); });
+  if (failure) {
+    if (failure == caf::sec::request_timeout)
+      return make_error(errc::timeout, "the cancel of deployment " + d->id
+                                         + " is still in progress; follow GET "
+                                           "/api/deployments/" + d->id);
+    if (code_of(failure) == errc::conflict)
+      return failure;
+    // Not in progress here: it has ended (its actor stored the final record
+    // before it quit), or no actor ever took it.
+    auto now = ctx.db().find_deployment(d->id);
+    if (!now)
+      return std::move(now.error());
+    if (!is_terminal(now->status))
+      return make_error(errc::unavailable, "deployment " + d->id
+                                             + " is not in progress on this server");
+    d = std::move(now);
   }
   if (d->status != status::cancelled)
-    return make_error(errc::conflict, "deployment finished with status " + d->status
-                                        + " before it could be cancelled");
+    return finished(*d);
   ctx.reply(200, {{"message", "Deployment cancelled"}, {"id", d->id}, {"status", d->status}});
   return {};
 }
@@ -232,7 +173,8 @@ caf::error cancel_deployment(request_context& ctx) {
 /// The seed's rollback: the newest successful deployment of the same
 /// environment created before :id is brought back from its retained image as a
 /// new deployment of kind "rollback"; once it is healthy, the current
-/// container is stopped. Answers when the rollback has finished.
+/// container is stopped. Answers 202 at once (Location: the rollback
+/// deployment); its outcome is followed like any deployment's.
 caf::error rollback_deployment(request_context& ctx) {
   auto current = owned_deployment(ctx, ctx.param("id"));
   if (!current)
@@ -269,18 +211,12 @@ caf::error rollback_deployment(request_context& ctx) {
     return std::move(created.error());
   if (auto err = start_pipeline(ctx, *created, p, *e))
     return err;
-  auto limit = std::chrono::seconds(ctx.env.cfg.health_check_timeout_seconds + 120);
-  auto end = await_end(ctx, created->id, limit);
-  if (!end)
-    return std::move(end.error());
-  if (end->status != status::success)
-    return make_error(errc::run_failed, "rollback " + end->id + " " + end->status + ": "
-                                          + end->error_message);
-  ctx.reply(200, {{"id", target->id},
-                  {"status", end->status},
-                  {"message", "Rolled back to previous deployment"},
-                  {"rollbackDeploymentId", end->id},
-                  {"deployment", to_json(*end)}});
+  ctx.res.set_header("Location", "/api/deployments/" + created->id);
+  ctx.reply(202, {{"id", target->id},
+                  {"status", created->status},
+                  {"message", "Rolling back to previous deployment"},
+                  {"rollbackDeploymentId", created->id},
+                  {"deployment", to_json(*created)}});
   return {};
 }
 

@@ -1,7 +1,5 @@
 #include "http/log_routes.hpp"
 
-#include <thread>
-
 #include <caf/scoped_actor.hpp>
 #include <spdlog/spdlog.h>
 
@@ -96,14 +94,9 @@ public:
       .receive([](bool) {}, [](caf::error&) {});
     if (!drain_store(sink))
       return false;
-    // The deployment's final record is written by another actor than the one
-    // that closed the log: wait (bounded) until the store has it.
+    // The deployment actor closes the log only once its final record is
+    // stored: one read gives the final status.
     auto end = db_.find_deployment(id_);
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
-    while (end && !is_terminal(end->status) && std::chrono::steady_clock::now() < deadline) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
-      end = db_.find_deployment(id_);
-    }
     return finish(sink, end ? end->status : std::string{"unknown"});
   }
 

@@ -1,6 +1,6 @@
 #include "nodes/container_runner.hpp"
 
-#include <thread>
+#include <algorithm>
 
 #include <nlohmann/json.hpp>
 
@@ -150,7 +150,11 @@ caf::expected<run_result> run(const run_job& job, const node_settings& node,
   log("info", "Waiting for the container to answer HTTP on " + path + "...");
   auto deadline = steady_clock::now() + limit;
   std::string failure;
-  for (int attempt = 0;; ++attempt) {
+  // Probes come quickly at first (most apps answer within a second) and back
+  // off to an external probe's pace.
+  auto pause = milliseconds(10);
+  auto next_inspect = steady_clock::now() + milliseconds(1000);
+  for (;;) {
     if (abort->triggered()) {
       discard(docker, *id, port, ports);
       return make_error(errc::cancelled, "cancelled");
@@ -158,7 +162,8 @@ caf::expected<run_result> run(const run_job& job, const node_settings& node,
     long status = probe_http(url, milliseconds(1000));
     if (status > 0 && status < 500)
       return run_result{*id, port};
-    if (attempt % 4 == 3) { // about once a second: has it died?
+    if (steady_clock::now() >= next_inspect) { // about once a second: has it died?
+      next_inspect = steady_clock::now() + milliseconds(1000);
       auto info = docker.inspect_container(*id);
       // A crash is "restarting" (Running stays true) under the restart policy.
       if (info && (!info->running || info->status == "restarting" || info->restart_count > 0)) {
@@ -173,7 +178,9 @@ caf::expected<run_result> run(const run_job& job, const node_settings& node,
                 + (status >= 500 ? " (last status " + std::to_string(status) + ")" : "");
       break;
     }
-    std::this_thread::sleep_for(milliseconds(250)); // poll interval of an external probe
+    if (wait_or_abort(pause, abort))
+      continue; // cancelled: handled at the top of the loop
+    pause = std::min(milliseconds(250), pause * 2);
   }
   if (auto lines = docker.container_logs(*id, log_lines_on_failure); lines && !lines->empty()) {
     log("error", "Last lines of the container's output:");

@@ -7,7 +7,7 @@
 
 #include "nodes/docker_events.hpp"
 #include "nodes/docker_refs.hpp"
-#include "protocol/ids.hpp"
+#include "protocol/bytes.hpp"
 
 namespace gilgal {
 
@@ -19,20 +19,12 @@ int64_t now_nanos() {
     .count();
 }
 
-std::string random_hex() {
-  std::string out;
-  for (char c : new_uuid())
-    if (c != '-')
-      out += c;
-  return out;
-}
-
 } // namespace
 
 docker_build_guard::docker_build_guard(const docker_client& docker, int64_t pids_limit)
   : docker_(docker),
     pids_limit_(pids_limit),
-    host_("gilgal-build-" + random_hex() + ".invalid"),
+    host_("gilgal-build-" + random_hex(16) + ".invalid"),
     started_nano_(now_nanos()),
     // Docker's "Created" has whole seconds; a container made in the second
     // the build started must count.

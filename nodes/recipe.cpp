@@ -9,8 +9,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "config/api_token.hpp"
 #include "nodes/repo_file.hpp"
+#include "protocol/bytes.hpp"
 #include "protocol/error.hpp"
 
 namespace gilgal {

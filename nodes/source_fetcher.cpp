@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "nodes/process.hpp"
+#include "protocol/bytes.hpp"
 #include "protocol/error.hpp"
 
 namespace gilgal {
@@ -28,12 +29,6 @@ bool has_control_or_space(const std::string& s) {
   return std::any_of(s.begin(), s.end(), [](char c) {
     auto u = static_cast<unsigned char>(c);
     return u < 0x20 || u == 0x7f || c == ' ';
-  });
-}
-
-bool is_hex(const std::string& s) {
-  return std::all_of(s.begin(), s.end(), [](char c) {
-    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
   });
 }
 

@@ -92,15 +92,23 @@ using deployment_store_actor = caf::typed_actor<
   // deployments of each of its environments.
   caf::replies_to<retain_atom, std::string, int64_t>::with<std::set<std::string>>>;
 
-/// The pipeline of ONE deployment. It receives its start signal and, from the
-/// scheduler, word that a node it uses was lost; everything else is
-/// responses, and an exit (user_shutdown) cancels it.
+/// The pipeline of ONE deployment, and the only writer of its record once the
+/// route has created it. It writes its final record, closes its log only
+/// after that write is acknowledged, then answers its waiters and quits.
 using deployment_actor = caf::typed_actor<
   // Starts the pipeline. Replies once the scheduler holds its build request:
   // the 1-based queue position while it waits for a build slot, else 0.
   caf::replies_to<start_atom>::with<int64_t>,
   // The named node went down while this deployment built or ran on it.
-  caf::reacts_to<lost_atom, std::string>>;
+  caf::reacts_to<lost_atom, std::string>,
+  // Replies the final record once it is stored (at once if it already is).
+  caf::replies_to<wait_atom>::with<deployment>,
+  // Cancels: replies the final record (status cancelled) once it is stored
+  // and nothing of the deployment runs any more. errc::conflict once the
+  // deployment is going live ("already going live") or has ended otherwise.
+  caf::replies_to<cancel_atom>::with<deployment>,
+  // Internal: the grace given to a runner stopping on cancel has passed.
+  caf::reacts_to<tick_atom>>;
 
 /// Where a job goes: the node's name (recorded as buildNode / runNode) and handle.
 struct placement {
@@ -173,13 +181,25 @@ using gatekeeper_actor = caf::typed_actor<
   // A joined node is alive (its session token). Unknown tokens are ignored.
   caf::reacts_to<heartbeat_atom, std::string>>;
 
-/// Supervisor of deployment actors.
+/// Supervisor of deployment actors: one per deployment from the moment it is
+/// handed over, started when its environment has no other deployment in
+/// progress. It writes no record itself; it forwards cancels and answers
+/// waits from what its deployment actors report.
 using deployment_manager_actor = caf::typed_actor<
-  // Starts (or queues) the pipeline of a stored pending deployment. A
-  // deployment of kind "rollback" skips the build and runs its image_name.
+  // Takes a stored pending deployment: spawns its actor and starts it, or
+  // queues it behind its environment's deployment in progress. A deployment
+  // of kind "rollback" skips the build and runs its image_name. Errors:
+  // errc::unavailable while the server shuts down (the deployment then ends
+  // failed).
   caf::replies_to<deploy_atom, deployment, project, environment>::with<bool>,
-  // Cancels a queued or running deployment: true if it was, false if not.
-  caf::replies_to<cancel_atom, std::string>::with<bool>,
+  // Cancels a queued or running deployment; replies its final record
+  // (status cancelled) once stored. errc::conflict when it is already going
+  // live or has ended; errc::not_found when it is not in progress here.
+  caf::replies_to<cancel_atom, std::string>::with<deployment>,
+  // Replies the final record of a deployment in progress once it is stored.
+  // errc::not_found when it is not in progress here (it has ended: the store
+  // holds its final record).
+  caf::replies_to<wait_atom, std::string>::with<deployment>,
   // 1-based position of a queued deployment, 0 if it is not queued.
   caf::replies_to<queue_atom, std::string>::with<int64_t>,
   // After a restart: fails deployments left unfinished and removes containers

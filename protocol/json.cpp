@@ -1,8 +1,10 @@
 #include "protocol/json.hpp"
 
+#include <cctype>
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <tuple>
 
 #include "protocol/error.hpp"
 #include "protocol/validation.hpp"
@@ -387,6 +389,31 @@ caf::error apply_project_json(const json& body, project& target, bool creating,
   if (auto err = read_string(body, "framework", p.framework, validate_framework))
     return err;
   target = std::move(p);
+  return {};
+}
+
+caf::error apply_trigger_json(const json& body, deployment& target) {
+  if (!body.is_object())
+    return bad("body", "must be a JSON object");
+  if (auto err = reject_unknown(body, "", {"environmentId", "commitSha", "commitMessage"}))
+    return err;
+  if (!body.contains("environmentId"))
+    return bad("environmentId", "is required");
+  auto d = target;
+  auto any = [](const std::string&, const std::string&) { return caf::error{}; };
+  if (auto err = read_string(body, "environmentId", d.environment_id, any))
+    return err;
+  for (auto [key, out, check] :
+       {std::make_tuple("commitSha", &d.commit_sha, &validate_commit_sha),
+        std::make_tuple("commitMessage", &d.commit_message, &validate_commit_message)}) {
+    if (auto it = body.find(key); it != body.end() && it->is_null())
+      continue;
+    if (auto err = read_string(body, key, *out, check))
+      return err;
+  }
+  for (auto& c : d.commit_sha)
+    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  target = std::move(d);
   return {};
 }
 

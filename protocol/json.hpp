@@ -82,6 +82,11 @@ caf::error apply_project_json(const nlohmann::json& body, project& target, bool 
 caf::error apply_environment_json(const nlohmann::json& body, environment& target,
                                   bool creating);
 
+/// Reads a deployment trigger {environmentId, commitSha?, commitMessage?}
+/// into `target` (unknown fields are errors; null means absent). The commit
+/// SHA is stored in lower case.
+caf::error apply_trigger_json(const nlohmann::json& body, deployment& target);
+
 // -- response JSON -> records (for API clients such as the console) ----------
 
 caf::expected<project> project_from_json(const nlohmann::json& j);

@@ -77,6 +77,11 @@ constexpr const char* failed = "failed";
 constexpr const char* cancelled = "cancelled";
 } // namespace status
 
+/// True for success, failed and cancelled: the deployment has ended.
+inline bool is_terminal(const std::string& s) {
+  return s == status::success || s == status::failed || s == status::cancelled;
+}
+
 struct deployment {
   std::string id;
   std::string project_id;

@@ -237,6 +237,39 @@ caf::error validate_repository_url(const std::string& field, const std::string& 
                                 : "must be an https://, ssh:// or user@host:path URL");
 }
 
+caf::error validate_commit_sha(const std::string& field, const std::string& value) {
+  auto hex = [](char c) {
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+  };
+  bool ok = value.size() >= 7 && value.size() <= 40;
+  for (char c : value)
+    ok = ok && hex(c);
+  if (!ok)
+    return make_error(errc::invalid_argument,
+                      field + ": must be 7 to 40 hexadecimal characters");
+  return {};
+}
+
+caf::error validate_commit_message(const std::string& field, const std::string& value) {
+  if (value.size() > max_commit_message_length)
+    return make_error(errc::invalid_argument, field + ": must be at most 1000 bytes");
+  for (unsigned char c : value)
+    if (c < 0x20 && c != '\t')
+      return make_error(errc::invalid_argument,
+                        field + ": must not contain control characters");
+  return {};
+}
+
+caf::error validate_idempotency_key(const std::string& field, const std::string& value) {
+  if (value.empty() || value.size() > max_idempotency_key_length)
+    return make_error(errc::invalid_argument, field + ": must be 1 to 255 characters");
+  for (unsigned char c : value)
+    if (c < 0x21 || c > 0x7e)
+      return make_error(errc::invalid_argument,
+                        field + ": must be printable ASCII without spaces");
+  return {};
+}
+
 caf::error validate_branch(const std::string& field, const std::string& value) {
   if (value.size() > max_branch_length)
     return bad(field, "must be at most 255 characters");

@@ -34,6 +34,8 @@ constexpr size_t max_variables = 200;
 constexpr int64_t max_page_limit = 100;
 constexpr size_t max_node_label_length = 63;
 constexpr size_t max_node_labels = 16;
+constexpr size_t max_commit_message_length = 1000;
+constexpr size_t max_idempotency_key_length = 255;
 
 /// A project or environment name: 1..100 ASCII characters, letters, digits,
 /// space, '.', '_' and '-'; starting with a letter or digit; no trailing space.
@@ -47,6 +49,16 @@ caf::error validate_repository_url(const std::string& field, const std::string& 
 /// A git branch name (git check-ref-format rules), restricted to letters,
 /// digits, '.', '_', '/', '-'.
 caf::error validate_branch(const std::string& field, const std::string& value);
+
+/// A commit SHA: 7 to 40 hexadecimal characters (either case).
+caf::error validate_commit_sha(const std::string& field, const std::string& value);
+
+/// A commit message given with a trigger: at most 1000 bytes, no control
+/// characters other than tab.
+caf::error validate_commit_message(const std::string& field, const std::string& value);
+
+/// An Idempotency-Key header: 1 to 255 printable ASCII characters, no space.
+caf::error validate_idempotency_key(const std::string& field, const std::string& value);
 
 /// One of known_frameworks.
 caf::error validate_framework(const std::string& field, const std::string& value);

@@ -8,164 +8,14 @@
 
 #include "actors/deployment_actor.hpp"
 #include "protocol/error.hpp"
+#include "tests/fixtures/pipeline_stand_ins.hpp"
 
 using namespace gilgal;
+using namespace gilgal::test;
 
 namespace {
 
-struct config : caf::actor_system_config {
-  config() {
-    gilgal::add_message_types(*this);
-  }
-};
-
-/// What the stand-ins saw.
-struct recording {
-  std::vector<std::string> statuses;       // status of every stored record
-  deployment last_record;
-  std::vector<std::string> log_messages;
-  bool log_closed = false;
-  std::vector<std::string> retired_with;   // container kept by each retire
-  int runners_requested = 0;
-  caf::error builder_exit = caf::sec::none; // reason the builder terminated with
-  bool builder_done = false;
-  builder_actor builder;
-  bool runner_done = false;
-  caf::error runner_exit = caf::sec::none;
-  int builds_placed = 0;                   // build placements the scheduler gave
-  std::vector<std::string> released;       // deployment ids released
-  int64_t queue_position = 0;              // what the scheduler says while placing
-};
-
-enum class outcome { succeed, fail, hang };
-
-builder_actor::behavior_type fake_builder(builder_actor::pointer self,
-                                          std::shared_ptr<recording> rec, outcome out) {
-  self->attach_functor([rec](const caf::error& reason) {
-    rec->builder_done = true;
-    rec->builder_exit = reason;
-  });
-  return {
-    [=](build_atom, const build_job& job) -> caf::result<build_result> {
-      if (out == outcome::fail)
-        return make_error(errc::build_failed, "RUN false returned 1");
-      if (out == outcome::hang)
-        return self->make_response_promise<build_result>(); // never delivered
-      build_result res;
-      res.image_name = "gilgal-" + job.source.id.substr(0, 8) + "-abcdef12";
-      res.commit_sha = "abcdef1234567890abcdef1234567890abcdef12";
-      res.commit_message = "initial";
-      return res;
-    },
-  };
-}
-
-runner_actor::behavior_type fake_runner(runner_actor::pointer self,
-                                        std::shared_ptr<recording> rec, outcome out) {
-  self->attach_functor([rec](const caf::error& reason) {
-    rec->runner_done = true;
-    rec->runner_exit = reason;
-  });
-  return {
-    [=](run_atom, const run_job& job) -> caf::result<run_result> {
-      if (out == outcome::fail)
-        return make_error(errc::run_failed, "health check timed out");
-      if (out == outcome::hang)
-        return self->make_response_promise<run_result>();
-      CAF_CHECK_EQUAL(job.variables.at("GREETING"), "hello");
-      return run_result{"container-1", 20001};
-    },
-  };
-}
-
-node_actor::behavior_type fake_node(node_actor::pointer self, std::shared_ptr<recording> rec,
-                                    outcome build, outcome run) {
-  return {
-    [=](new_atom, build_atom) -> builder_actor {
-      rec->builder = self->spawn(fake_builder, rec, build);
-      return rec->builder;
-    },
-    [=](new_atom, run_atom) -> runner_actor {
-      ++rec->runners_requested;
-      return self->spawn(fake_runner, rec, run);
-    },
-    [=](stop_atom, const std::string&) { return true; },
-    [=](retire_atom, const std::string&, const std::string& keep) -> int64_t {
-      rec->retired_with.push_back(keep);
-      return 1;
-    },
-    [=](list_atom) { return std::map<std::string, std::string>{}; },
-    [=](health_atom, const std::string&) { return container_health{}; },
-    [=](retain_atom, const std::string&, const std::set<std::string>&) { return int64_t{0}; },
-  };
-}
-
-/// A one-node scheduler: every placement is on `node`, named node-N for the
-/// N-th build placement.
-scheduler_actor::behavior_type fake_cluster(scheduler_actor::pointer self,
-                                            std::shared_ptr<recording> rec, node_actor node) {
-  return {
-    [=](join_atom, const node_info&, const node_actor&) { return true; },
-    [=](heartbeat_atom, const std::string&) {},
-    [=](place_atom, build_atom, const std::string&, const std::map<std::string, std::string>&) {
-      ++rec->builds_placed;
-      return placement{"node-" + std::to_string(rec->builds_placed), node};
-    },
-    [=](place_atom, run_atom, const std::string&, const std::string& pin,
-        const std::map<std::string, std::string>&) {
-      return placement{pin.empty() ? std::string{"node-run"} : pin, node};
-    },
-    [=](release_atom, const std::string& id) { rec->released.push_back(id); },
-    [=](queue_atom, const std::string&) { return rec->queue_position; },
-    [=](list_atom, node_atom) { return std::vector<node_status>{}; },
-    [=](stop_atom, const std::string& id) -> caf::result<bool> {
-      return self->delegate(node, stop_atom::value, id);
-    },
-    [=](retire_atom, const std::string& env, const std::string& keep) -> caf::result<int64_t> {
-      return self->delegate(node, retire_atom::value, env, keep);
-    },
-    [=](list_atom) { return std::map<std::string, std::string>{}; },
-    [=](health_atom, const std::string&) { return container_health{}; },
-    [=](retain_atom, const std::string&, const std::set<std::string>&) { return int64_t{0}; },
-    [=](tick_atom) {},
-  };
-}
-
-logger_actor::behavior_type fake_logger(logger_actor::pointer,
-                                        std::shared_ptr<recording> rec) {
-  return {
-    [=](log_atom, const std::string&, const std::string&, const std::string& msg) {
-      rec->log_messages.push_back(msg);
-    },
-    [=](close_atom, const std::string&) { rec->log_closed = true; },
-    [=](subscribe_atom, const std::string&, int64_t,
-        const caf::actor&) -> caf::result<std::vector<log_line>, bool> {
-      return {std::vector<log_line>{}, false};
-    },
-    [=](unsub_atom, const std::string&, const caf::actor&) {},
-    [=](flush_atom) { return true; },
-    [=](tick_atom) {},
-  };
-}
-
-deployment_store_actor::behavior_type fake_store(deployment_store_actor::pointer,
-                                                 std::shared_ptr<recording> rec) {
-  return {
-    [=](put_atom, const deployment& d) {
-      rec->statuses.push_back(d.status);
-      rec->last_record = d;
-      return true;
-    },
-    [=](live_atom, const std::string&) { return std::vector<deployment>{}; },
-    [=](recover_atom) { return std::vector<deployment>{}; },
-    [=](keep_atom, const std::map<std::string, std::string>&) {
-      return std::vector<std::string>{};
-    },
-    [=](retain_atom, const std::string&, int64_t) { return std::set<std::string>{}; },
-  };
-}
-
-struct fixture : test_coordinator_fixture<config> {
+struct fixture : test_coordinator_fixture<test::actor_test_config> {
   std::shared_ptr<recording> rec = std::make_shared<recording>();
   std::vector<caf::actor> stand_ins;
   scheduler_actor cluster; // the stand-in scheduler of the latest start()
@@ -196,13 +46,43 @@ struct fixture : test_coordinator_fixture<config> {
       stand_ins.push_back(a);
     auto d = sys.spawn(deployment_pipeline, ctx);
     stand_ins.push_back(caf::actor_cast<caf::actor>(d));
-    caf::anon_send(d, start_atom::value);
+    self->send(d, start_atom::value); // from this process, as the manager
     run_all();
     return d;
   }
 
   void run_all() {
     sched.run();
+  }
+
+  using answer = std::pair<caf::optional<deployment>, caf::error>;
+
+  /// Sends `atom` to `d` as a request from a helper actor; the answer (a
+  /// deployment record) or the error lands in the result once it comes.
+  template <class Atom>
+  std::shared_ptr<answer> ask_later(deployment_actor d, Atom atom) {
+    auto result = std::make_shared<answer>();
+    sys.spawn([=](caf::event_based_actor* a) {
+      a->request(d, caf::infinite, atom)
+        .then([=](const deployment& x) { result->first = x; },
+              [=](const caf::error& err) { result->second = err; });
+    });
+    return result;
+  }
+
+  template <class Atom>
+  answer ask(deployment_actor d, Atom atom) {
+    auto result = ask_later(d, atom);
+    run_all();
+    return *result;
+  }
+
+  /// Index of `event` in the recorded order (events.size() if absent).
+  size_t position_of(const std::string& event) const {
+    for (size_t i = 0; i < rec->events.size(); ++i)
+      if (rec->events[i] == event)
+        return i;
+    return rec->events.size();
   }
 
   bool logged(const std::string& text) const {
@@ -299,6 +179,10 @@ CAF_TEST(cancel while the container starts stops the runner) {
   run_all();
   CAF_CHECK(rec->runner_done);
   CAF_CHECK_EQUAL(rec->runner_exit, caf::error{caf::exit_reason::user_shutdown});
+  // The stand-in runner never answers: the grace ends the deployment.
+  CAF_CHECK_EQUAL(rec->statuses.back(), status::building);
+  sched.trigger_timeouts();
+  run_all();
   CAF_CHECK_EQUAL(rec->statuses.back(), status::cancelled);
   CAF_CHECK(rec->retired_with.empty());
 }
@@ -361,10 +245,85 @@ CAF_TEST(a queued build logs its position and cancel releases it) {
 CAF_TEST(a second start is refused and places nothing) {
   auto d = start(outcome::hang, outcome::succeed);
   CAF_CHECK_EQUAL(rec->builds_placed, 1);
-  caf::anon_send(d, start_atom::value);
+  self->send(d, start_atom::value); // a local actor: refused all the same
   run_all();
   CAF_CHECK_EQUAL(rec->builds_placed, 1);
   CAF_CHECK_EQUAL(rec->statuses.back(), status::building);
+}
+
+CAF_TEST(a cancel request while building answers the stored record and closes the log after it) {
+  auto d = start(outcome::hang, outcome::succeed);
+  auto answer = ask(d, cancel_atom::value);
+  CAF_REQUIRE(answer.first);
+  CAF_CHECK_EQUAL(answer.first->status, status::cancelled);
+  CAF_CHECK_EQUAL(answer.first->error_message, "cancelled by user");
+  CAF_CHECK(rec->builder_done);
+  // The final record is stored before the log closes.
+  CAF_CHECK_LESS(position_of("put cancelled"), position_of("close"));
+  CAF_CHECK_LESS(position_of("close"), rec->events.size());
+}
+
+CAF_TEST(wait answers the final record once it is stored) {
+  auto d = start(outcome::hang, outcome::succeed);
+  auto result = ask_later(d, wait_atom::value);
+  run_all();
+  CAF_CHECK(!result->first); // still building
+  caf::anon_send_exit(rec->builder, caf::exit_reason::unhandled_exception);
+  run_all();
+  CAF_REQUIRE(result->first);
+  CAF_CHECK_EQUAL(result->first->status, status::failed);
+  CAF_CHECK_EQUAL(rec->statuses.back(), status::failed);
+}
+
+CAF_TEST(a cancel while the container starts removes it before answering) {
+  auto d = start(outcome::succeed, outcome::hang);
+  // The runner created the container; it is labelled with the deployment.
+  rec->containers["container-9"] = "d-1";
+  rec->containers["container-other"] = "d-0";
+  auto result = ask_later(d, cancel_atom::value);
+  run_all();
+  CAF_CHECK(rec->runner_done);
+  // The stand-in runner died holding the run request: only the grace ends it.
+  CAF_CHECK(!result->first);
+  sched.trigger_timeouts();
+  run_all();
+  CAF_REQUIRE(result->first);
+  CAF_CHECK_EQUAL(result->first->status, status::cancelled);
+  CAF_CHECK_EQUAL(rec->stopped, std::vector<std::string>{"container-9"});
+  CAF_CHECK_EQUAL(rec->containers.count("container-other"), 1u);
+  CAF_CHECK(rec->retired_with.empty());
+  CAF_CHECK_LESS(position_of("put cancelled"), position_of("close"));
+}
+
+CAF_TEST(a cancel after success is refused and the record stays success) {
+  auto d = start(outcome::succeed, outcome::succeed);
+  CAF_CHECK_EQUAL(rec->statuses.back(), status::success);
+  auto answer = ask(d, cancel_atom::value);
+  CAF_CHECK(!answer.first);
+  CAF_CHECK(answer.second); // finished (refused), or already gone
+  CAF_CHECK_EQUAL(rec->statuses.back(), status::success);
+  CAF_CHECK(rec->stopped.empty());
+}
+
+CAF_TEST(start cancel and wait from no local actor are refused) {
+  auto d = start(outcome::hang, outcome::succeed);
+  caf::anon_send(d, cancel_atom::value);
+  caf::anon_send(d, tick_atom::value);
+  run_all();
+  CAF_CHECK_EQUAL(rec->statuses.back(), status::building);
+  CAF_CHECK(!rec->builder_done);
+}
+
+CAF_TEST(an interrupted deployment ends failed with the reason) {
+  auto d = start(outcome::hang, outcome::succeed);
+  caf::anon_send(caf::actor_cast<caf::actor>(d),
+                 caf::exit_msg{caf::actor_addr{}, make_error(errc::unavailable,
+                                                             "interrupted by server shutdown")});
+  run_all();
+  CAF_CHECK_EQUAL(rec->statuses.back(), status::failed);
+  CAF_CHECK_EQUAL(rec->last_record.error_message, "interrupted by server shutdown");
+  CAF_CHECK(logged("Deployment interrupted by server shutdown"));
+  CAF_CHECK_LESS(position_of("put failed"), position_of("close"));
 }
 
 CAF_TEST_FIXTURE_SCOPE_END()

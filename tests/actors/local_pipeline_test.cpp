@@ -147,17 +147,27 @@ struct fixture {
   }
 
   /// Waits (deadline) until the deployment reaches a terminal status.
+  /// The final record, from the manager's wait (within `limit`); the store's
+  /// once the deployment is no longer in progress.
   deployment await_end(const std::string& id, std::chrono::seconds limit = 240s) {
-    auto deadline = std::chrono::steady_clock::now() + limit;
-    for (;;) {
+    caf::scoped_actor self{sys};
+    caf::optional<deployment> end;
+    self->request(manager, limit, wait_atom::value, id)
+      .receive([&](const deployment& d) { end = d; },
+               [&](const caf::error& err) {
+                 CAF_REQUIRE_EQUAL(code_of(err), errc::not_found);
+               });
+    if (!end) {
       auto d = db->find_deployment(id);
       CAF_REQUIRE(d);
-      if (d->status != status::pending && d->status != status::building)
-        return *d;
-      if (std::chrono::steady_clock::now() > deadline)
-        CAF_FAIL("deployment " << id << " still " << d->status << " after the deadline");
-      std::this_thread::sleep_for(50ms);
+      end = *d;
     }
+    CAF_REQUIRE(is_terminal(end->status));
+    // The record is stored before the wait is answered.
+    auto stored = db->find_deployment(id);
+    CAF_REQUIRE(stored);
+    CAF_CHECK_EQUAL(stored->status, end->status);
+    return *end;
   }
 
   std::vector<std::string> log_of(const std::string& id) {
@@ -220,7 +230,13 @@ CAF_TEST(a repository with its own Dockerfile deploys and answers HTTP) {
   CAF_CHECK(contains(log_of(second.id), "Build cache hit"));
   CAF_CHECK_NOT_EQUAL(second.container_id, first.container_id);
   CAF_CHECK_EQUAL(http_get(static_cast<int>(second.port), "/"), "hello, world\n");
+  // It goes after the success, within the drain time.
+  auto deadline = std::chrono::steady_clock::now() + 15s;
   auto old = docker.inspect_container(first.container_id);
+  while (old && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(50ms);
+    old = docker.inspect_container(first.container_id);
+  }
   CAF_CHECK(!old && code_of(old.error()) == errc::not_found);
 }
 
@@ -278,8 +294,9 @@ CAF_TEST(cancel during a slow build stops the build container) {
   }
   caf::scoped_actor self{sys};
   bool cancelled = false;
-  self->request(manager, 5s, cancel_atom::value, d.id)
-    .receive([&](bool ok) { cancelled = ok; }, [](caf::error&) {});
+  self->request(manager, 30s, cancel_atom::value, d.id)
+    .receive([&](const deployment& end) { cancelled = end.status == status::cancelled; },
+             [](caf::error&) {});
   CAF_REQUIRE(cancelled);
   auto end = await_end(d.id, 10s);
   CAF_CHECK_EQUAL(end.status, status::cancelled);

@@ -207,21 +207,22 @@ struct fixture {
       .receive([&](bool ok) { started = ok; },
                [&](const caf::error& err) { CAF_FAIL("deploy: " << sys.render(err)); });
     CAF_REQUIRE(started);
-    auto deadline = std::chrono::steady_clock::now() + 600s;
-    for (;;) {
-      auto cur = db->find_deployment(stored->id);
-      CAF_REQUIRE(cur);
-      if (cur->status != status::pending && cur->status != status::building) {
-        if (!cur->image_name.empty())
-          images.push_back(cur->image_name);
-        if (cur->status != status::success)
-          dump_log(cur->id);
-        return *cur;
-      }
-      if (std::chrono::steady_clock::now() > deadline)
-        CAF_FAIL("deployment " << cur->id << " still " << cur->status << " after the deadline");
-      std::this_thread::sleep_for(100ms);
-    }
+    // The manager answers once the final record is stored (not_found: it
+    // has ended already).
+    self->request(manager, 600s, wait_atom::value, stored->id)
+      .receive([&](const deployment&) {},
+               [&](const caf::error& err) {
+                 if (code_of(err) != errc::not_found)
+                   CAF_FAIL("wait: " << sys.render(err));
+               });
+    auto cur = db->find_deployment(stored->id);
+    CAF_REQUIRE(cur);
+    CAF_REQUIRE(is_terminal(cur->status));
+    if (!cur->image_name.empty())
+      images.push_back(cur->image_name);
+    if (cur->status != status::success)
+      dump_log(cur->id);
+    return *cur;
   }
 
   std::vector<std::string> log_of(const std::string& id) {

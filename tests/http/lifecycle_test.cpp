@@ -25,6 +25,13 @@ using clock_type = std::chrono::steady_clock;
 
 namespace {
 
+// Several tests wait for slow builds and drains: more than CAF test's default
+// 30 s watchdog on a loaded machine. The command line's -r still wins.
+const bool lifecycle_watchdog = [] {
+  caf::test::engine::max_runtime(120);
+  return true;
+}();
+
 /// A word no other build on this Docker host prints: marks this test's build
 /// containers (their command is `/bin/sh -c echo MARKER && sleep 120`).
 std::string make_marker() {
@@ -119,7 +126,7 @@ struct fixture {
 
   std::unique_ptr<httplib::Client> client() {
     auto cli = srv->client();
-    cli->set_read_timeout(180, 0); // rollback answers when it is done
+    cli->set_read_timeout(60, 0);
     return cli;
   }
 
@@ -214,6 +221,22 @@ struct fixture {
       if (clock_type::now() > deadline)
         CAF_FAIL("deployment " << id << " still " << d["status"] << " after the deadline");
       std::this_thread::sleep_for(100ms);
+    }
+  }
+
+  /// The ids of the environment's containers once only `container` is left
+  /// (the previous one drains after a success, then goes), or at the deadline.
+  std::vector<std::string> await_only_live(const std::string& container,
+                                           std::chrono::seconds limit = 15s) {
+    auto deadline = clock_type::now() + limit;
+    for (;;) {
+      std::vector<std::string> ids;
+      if (auto live = docker.list_containers({"gilgal.environment=" + env_id}, true))
+        for (auto& c : *live)
+          ids.push_back(c.id);
+      if ((ids.size() == 1 && ids.front() == container) || clock_type::now() > deadline)
+        return ids;
+      std::this_thread::sleep_for(50ms);
     }
   }
 
@@ -355,16 +378,23 @@ CAF_TEST(rollback brings back the previous deployment from its image) {
   CAF_REQUIRE_EQUAL(b["status"], "success");
   CAF_CHECK_EQUAL(get_text(b["port"].get<int>(), "/"), "version B\n");
   auto b_container = b["containerId"].get<std::string>();
-  // A's container was replaced by B's.
+  // A's container was replaced by B's (within the drain time).
+  CAF_CHECK_EQUAL(await_only_live(b_container).size(), 1u);
   CAF_CHECK(!docker.inspect_container(a["containerId"].get<std::string>()));
+  // The answer comes at once (202), not after the health check.
+  auto t0 = clock_type::now();
   auto r = api("POST", "/api/deployments/" + b["id"].get<std::string>() + "/rollback",
                json::object());
-  CAF_REQUIRE_EQUAL(r.status, 200);
+  auto answered = std::chrono::duration_cast<std::chrono::milliseconds>(clock_type::now() - t0);
+  CAF_REQUIRE_EQUAL(r.status, 202);
+  CAF_MESSAGE("rollback answered in " << answered.count() << " ms");
+  CAF_CHECK_LESS(answered.count(), 2000);
   CAF_CHECK_EQUAL(r.body["id"], a["id"]);
-  CAF_CHECK_EQUAL(r.body["status"], "success");
-  CAF_CHECK_EQUAL(r.body["message"], "Rolled back to previous deployment");
+  CAF_CHECK_EQUAL(r.body["message"], "Rolling back to previous deployment");
   auto rb_id = r.body["rollbackDeploymentId"].get<std::string>();
-  auto rb = get(rb_id);
+  CAF_CHECK_EQUAL(r.header("Location"), "/api/deployments/" + rb_id);
+  CAF_CHECK_EQUAL(r.body["deployment"]["kind"], "rollback");
+  auto rb = await_end(rb_id);
   CAF_CHECK_EQUAL(rb["status"], "success");
   CAF_CHECK_EQUAL(rb["kind"], "rollback");
   CAF_CHECK_EQUAL(rb["rollbackOf"], a["id"]);
@@ -372,15 +402,15 @@ CAF_TEST(rollback brings back the previous deployment from its image) {
   CAF_CHECK_EQUAL(rb["imageName"], a["imageName"]);
   CAF_REQUIRE(rb["port"].is_number());
   CAF_CHECK_EQUAL(get_text(rb["port"].get<int>(), "/"), "version A\n");
-  // B's container is gone (stopped and removed), the rollback's runs.
+  // B's container goes (stopped and removed after the rollback went live,
+  // within the drain time), the rollback's runs.
+  auto live = await_only_live(rb["containerId"].get<std::string>());
+  CAF_CHECK_EQUAL(live.size(), 1u);
   auto b_after = docker.inspect_container(b_container);
   CHECK_WHY(!b_after || !b_after->running, "B's container still runs");
   auto rb_container = docker.inspect_container(rb["containerId"].get<std::string>());
   CAF_REQUIRE(rb_container);
   CAF_CHECK(rb_container->running);
-  auto live = docker.list_containers({"gilgal.environment=" + env_id}, false);
-  CAF_REQUIRE(live);
-  CAF_CHECK_EQUAL(live->size(), 1u);
   CHECK_WHY(contains(log_lines(rb_id), "Rolling back to deployment " + a["id"].get<std::string>()),
             "no rollback line in the rollback's log");
   // The rollback is a deployment of its own, listed newest first.
@@ -505,10 +535,9 @@ CAF_TEST(an environment runs one deployment at a time and the newest stays live)
   CAF_CHECK_EQUAL(api("DELETE", "/api/deployments/" + first).status, 200);
   auto end = await_end(second);
   CAF_CHECK_EQUAL(end["status"], "success");
-  auto live = docker.list_containers({"gilgal.environment=" + env_id}, false);
-  CAF_REQUIRE(live);
-  CAF_REQUIRE_EQUAL(live->size(), 1u);
-  CAF_CHECK_EQUAL(live->front().id, end["containerId"].get<std::string>());
+  auto live = await_only_live(end["containerId"].get<std::string>());
+  CAF_REQUIRE_EQUAL(live.size(), 1u);
+  CAF_CHECK_EQUAL(live.front(), end["containerId"].get<std::string>());
 }
 
 CAF_TEST(a build beyond the slots waits for one in another environment) {

@@ -192,3 +192,20 @@ CAF_TEST(pagination parameters) {
   for (auto bad : {"0", "101", "-1", "abc", "1.5", ""})
     CHECK_WHY(names(parse(nullptr, bad).error(), "limit"), bad);
 }
+
+CAF_TEST(commit shas messages and idempotency keys) {
+  for (auto ok : {"abcdef1", "ABCDEF1234", "0123456789abcdef0123456789abcdef01234567"})
+    CHECK_WHY(!validate_commit_sha("commitSha", ok), ok);
+  for (auto bad : {"", "abc", "abcdefg", "0123456789abcdef0123456789abcdef012345678",
+                   "-abcdef1", "abcdef1 "})
+    CHECK_WHY(names(validate_commit_sha("commitSha", bad), "commitSha"), bad);
+  CAF_CHECK(!validate_commit_message("commitMessage", "Fix it\twell"));
+  CAF_CHECK(names(validate_commit_message("commitMessage", "a\nb"), "commitMessage"));
+  CAF_CHECK(names(validate_commit_message("commitMessage", std::string(1001, 'x')),
+                  "commitMessage"));
+  CAF_CHECK(!validate_idempotency_key("Idempotency-Key", "retry-42"));
+  for (auto bad : {"", "a b", "caf\xc3\xa9"})
+    CHECK_WHY(names(validate_idempotency_key("Idempotency-Key", bad), "Idempotency-Key"), bad);
+  CAF_CHECK(names(validate_idempotency_key("Idempotency-Key", std::string(256, 'k')),
+                  "Idempotency-Key"));
+}

@@ -1,0 +1,32 @@
+// Bytes as text, random bytes and digests: the one place for hex, randomness
+// and SHA-256 (libsodium). IDs, tokens, secrets and nonces take their
+// randomness from here; nothing else seeds a generator of its own.
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+
+namespace gilgal {
+
+/// Lower-case hex of `size` bytes.
+std::string to_hex(const void* data, size_t size);
+std::string to_hex(std::string_view bytes);
+
+/// Non-empty and only 0-9, a-f, A-F.
+bool is_hex(std::string_view s);
+
+/// Non-empty and only 0-9, a-f (what to_hex produces).
+bool is_lower_hex(std::string_view s);
+
+/// Fills `out` with bytes from the operating system's CSPRNG (libsodium's
+/// randombytes_buf). Aborts if libsodium cannot be initialised.
+void random_bytes(void* out, size_t size);
+
+/// `bytes` random bytes as lower-case hex (2 * bytes characters).
+std::string random_hex(size_t bytes);
+
+/// Lower-case hex SHA-256 of `data`.
+std::string sha256_hex(std::string_view data);
+
+} // namespace gilgal

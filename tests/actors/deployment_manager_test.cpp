@@ -1,0 +1,201 @@
+// The deployment manager's protocol on CAF's deterministic scheduler: real
+// deployment actors, stand-in node, scheduler, logger and store
+// (tests/fixtures/pipeline_stand_ins.hpp). Per-environment order, cancelling
+// a waiting deployment, waits, shutdown and recovery.
+#define CAF_SUITE actors.deployment_manager
+#include <caf/test/dsl.hpp>
+
+#include <memory>
+
+#include "actors/deployment_manager.hpp"
+#include "protocol/error.hpp"
+#include "tests/fixtures/pipeline_stand_ins.hpp"
+
+using namespace gilgal;
+using namespace gilgal::test;
+
+namespace {
+
+/// An answer of the manager: a value, or the error.
+template <class T>
+struct answer {
+  caf::optional<T> value;
+  caf::error error;
+  bool came() const { return value || error; }
+};
+
+struct fixture : test_coordinator_fixture<actor_test_config> {
+  std::shared_ptr<recording> rec = std::make_shared<recording>();
+  deployment_manager_actor manager;
+  std::vector<caf::actor> stand_ins;
+
+  void start_manager(outcome build, outcome run) {
+    auto node = sys.spawn(fake_node, rec, build, run);
+    deployment_manager_config cfg;
+    cfg.cluster = sys.spawn(fake_cluster, rec, node);
+    cfg.log = sys.spawn(fake_logger, rec);
+    cfg.db = sys.spawn(fake_store, rec);
+    cfg.image_retention = 0;
+    for (auto a : {caf::actor_cast<caf::actor>(node), caf::actor_cast<caf::actor>(cfg.cluster),
+                   caf::actor_cast<caf::actor>(cfg.log), caf::actor_cast<caf::actor>(cfg.db)})
+      stand_ins.push_back(a);
+    manager = sys.spawn(deployment_manager, cfg);
+    sched.run();
+  }
+
+  ~fixture() {
+    caf::anon_send_exit(manager, caf::exit_reason::user_shutdown);
+    sched.run();
+    for (auto& a : stand_ins)
+      caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
+    rec->builder = nullptr;
+    sched.run();
+  }
+
+  /// Sends a request from a helper actor; the answer lands in the result.
+  template <class T, class... Ts>
+  std::shared_ptr<answer<T>> ask_later(Ts... xs) {
+    auto result = std::make_shared<answer<T>>();
+    sys.spawn([=](caf::event_based_actor* a) {
+      a->request(manager, caf::infinite, xs...)
+        .then([=](const T& x) { result->value = x; },
+              [=](const caf::error& err) { result->error = err; });
+    });
+    return result;
+  }
+
+  template <class T, class... Ts>
+  answer<T> ask(Ts... xs) {
+    auto result = ask_later<T>(xs...);
+    sched.run();
+    return *result;
+  }
+
+  deployment make(const std::string& id, const std::string& env) {
+    deployment d;
+    d.id = id;
+    d.project_id = "p-1234567890";
+    d.environment_id = env;
+    return d;
+  }
+
+  void deploy(const std::string& id, const std::string& env) {
+    project p;
+    p.id = "p-1234567890";
+    environment e;
+    e.id = env;
+    e.variables["GREETING"] = "hello";
+    auto r = ask<bool>(deploy_atom::value, make(id, env), p, e);
+    CAF_REQUIRE(r.value);
+  }
+
+  int64_t queue_position(const std::string& id) {
+    auto r = ask<int64_t>(queue_atom::value, id);
+    CAF_REQUIRE(r.value);
+    return *r.value;
+  }
+
+  std::string stored_status(const std::string& id) {
+    auto i = rec->records.find(id);
+    return i == rec->records.end() ? std::string{} : i->second.status;
+  }
+};
+
+} // namespace
+
+CAF_TEST_FIXTURE_SCOPE(deployment_manager_tests, fixture)
+
+CAF_TEST(an environment runs its deployments one at a time in order) {
+  start_manager(outcome::hang, outcome::succeed);
+  deploy("d-1", "env-a");
+  deploy("d-2", "env-a");
+  deploy("d-3", "env-a");
+  deploy("d-4", "env-b"); // another environment starts at once
+  CAF_CHECK_EQUAL(rec->placed_builds, (std::vector<std::string>{"d-1", "d-4"}));
+  CAF_CHECK_EQUAL(queue_position("d-2"), 1);
+  CAF_CHECK_EQUAL(queue_position("d-3"), 2);
+  // The first ends: the second starts, the third moves up.
+  auto end = ask<deployment>(cancel_atom::value, std::string{"d-1"});
+  CAF_REQUIRE(end.value);
+  CAF_CHECK_EQUAL(end.value->status, status::cancelled);
+  CAF_CHECK_EQUAL(rec->placed_builds.back(), "d-2");
+  CAF_CHECK_EQUAL(queue_position("d-3"), 1);
+  auto count = ask<int64_t>(count_atom::value);
+  CAF_CHECK_EQUAL(count.value, int64_t{3});
+}
+
+CAF_TEST(cancelling a waiting deployment ends it without ever starting it) {
+  start_manager(outcome::hang, outcome::succeed);
+  deploy("d-1", "env-a");
+  deploy("d-2", "env-a");
+  auto end = ask<deployment>(cancel_atom::value, std::string{"d-2"});
+  CAF_REQUIRE(end.value);
+  CAF_CHECK_EQUAL(end.value->status, status::cancelled);
+  CAF_CHECK_EQUAL(stored_status("d-2"), status::cancelled);
+  CAF_CHECK_EQUAL(rec->closed_logs.count("d-2"), 1u);
+  CAF_CHECK(!rec->records["d-2"].duration_seconds); // it never ran
+  // The first goes on; when it ends, nothing else starts.
+  CAF_CHECK_EQUAL(stored_status("d-1"), status::building);
+  ask<deployment>(cancel_atom::value, std::string{"d-1"});
+  CAF_CHECK_EQUAL(rec->placed_builds, std::vector<std::string>{"d-1"});
+  // Both have ended: neither is in progress any more.
+  auto again = ask<deployment>(cancel_atom::value, std::string{"d-2"});
+  CAF_CHECK_EQUAL(code_of(again.error), errc::not_found);
+}
+
+CAF_TEST(a wait is answered with the final record once stored) {
+  start_manager(outcome::succeed, outcome::succeed);
+  deploy("d-1", "env-a");
+  // It ran to its end within the deploy: the wait finds it gone.
+  auto late = ask<deployment>(wait_atom::value, std::string{"d-1"});
+  CAF_CHECK_EQUAL(code_of(late.error), errc::not_found);
+  CAF_CHECK_EQUAL(stored_status("d-1"), status::success);
+}
+
+CAF_TEST(a wait on a running deployment comes when it ends) {
+  start_manager(outcome::hang, outcome::succeed);
+  deploy("d-1", "env-a");
+  auto waiting = ask_later<deployment>(wait_atom::value, std::string{"d-1"});
+  sched.run();
+  CAF_CHECK(!waiting->came());
+  caf::anon_send_exit(rec->builder, caf::exit_reason::unhandled_exception);
+  sched.run();
+  CAF_REQUIRE(waiting->value);
+  CAF_CHECK_EQUAL(waiting->value->status, status::failed);
+  CAF_CHECK_EQUAL(stored_status("d-1"), status::failed);
+}
+
+CAF_TEST(shutdown interrupts running and waiting deployments then quits) {
+  start_manager(outcome::hang, outcome::succeed);
+  deploy("d-1", "env-a");
+  deploy("d-2", "env-a");
+  caf::anon_send_exit(manager, caf::exit_reason::user_shutdown);
+  sched.run();
+  for (auto id : {"d-1", "d-2"}) {
+    CAF_CHECK_EQUAL(stored_status(id), status::failed);
+    CAF_CHECK_EQUAL(rec->records[id].error_message, "interrupted by server shutdown");
+    CAF_CHECK_EQUAL(rec->closed_logs.count(id), 1u);
+  }
+  // The waiting one never started.
+  CAF_CHECK_EQUAL(rec->placed_builds, std::vector<std::string>{"d-1"});
+  CAF_CHECK(rec->builder_done);
+  auto after = ask<int64_t>(count_atom::value);
+  CAF_CHECK(!after.value); // the manager is gone
+}
+
+CAF_TEST(recovery ends what a crash left unfinished through their own actors) {
+  rec->unfinished.push_back(make("d-9", "env-a"));
+  rec->unfinished.back().status = status::building;
+  start_manager(outcome::hang, outcome::succeed);
+  auto ended = ask<int64_t>(recover_atom::value);
+  CAF_CHECK_EQUAL(ended.value, int64_t{1});
+  sched.run();
+  CAF_CHECK_EQUAL(stored_status("d-9"), status::failed);
+  CAF_CHECK_EQUAL(rec->records["d-9"].error_message, "interrupted by restart");
+  CAF_CHECK_EQUAL(rec->closed_logs.count("d-9"), 1u);
+  CAF_CHECK(rec->placed_builds.empty());
+  auto count = ask<int64_t>(count_atom::value);
+  CAF_CHECK_EQUAL(count.value, int64_t{0});
+}
+
+CAF_TEST_FIXTURE_SCOPE_END()
