@@ -17,11 +17,13 @@
 #include "actors/local_cluster.hpp"
 #include "actors/local_node.hpp"
 #include "actors/logger.hpp"
+#include "actors/router.hpp"
 #include "actors/scheduler.hpp"
 #include "cli/actor_runtime.hpp"
 #include "cli/cluster_config.hpp"
 #include "cli/cluster_listener.hpp"
 #include "cli/logging.hpp"
+#include "cli/proxy_setup.hpp"
 #include "cli/settings_options.hpp"
 #include "cli/shutdown_signals.hpp"
 #include "cli/store_access.hpp"
@@ -98,6 +100,13 @@ int run_serve(const settings& s) {
     engine.build_timeout = std::chrono::seconds{s.build_timeout_seconds};
     engine.run_timeout = std::chrono::seconds{s.health_check_timeout_seconds + 120};
     engine.image_retention = s.image_retention;
+    // The proxy in front of apps (Caddy), owned by the router.
+    auto routing = router_settings(s, *db, scheduler, logger);
+    if (!routing) {
+      spdlog::error("{}", error_text(routing.error()));
+      return 2;
+    }
+    auto router = spawn_router(sys, *routing);
     auto manager = sys.spawn(deployment_manager, engine);
     // Node housekeeping: container restarts/OOM kills into deployment logs, image prune.
     auto watcher = spawn_container_watcher(sys, {s.docker_host, logger});
@@ -110,9 +119,12 @@ int run_serve(const settings& s) {
     services.logger = logger;
     services.node = node;
     services.scheduler = scheduler;
+    services.router = router;
     // Stops the engine in order: deployments first, the store writer last.
+    // Caddy keeps running: apps stay served while Gilgal is down.
     auto stop_engine = [&] {
       stop_actor(sys, caf::actor_cast<caf::actor>(manager), "deployment manager");
+      stop_actor(sys, caf::actor_cast<caf::actor>(router), "router");
       stop_actor(sys, caf::actor_cast<caf::actor>(node), "node");
       stop_actor(sys, caf::actor_cast<caf::actor>(scheduler), "scheduler");
       stop_actor(sys, watcher, "container watcher");
@@ -159,6 +171,19 @@ int run_serve(const settings& s) {
                  [](const caf::error& err) {
                    spdlog::warn("recovery incomplete: {}", message_of(err));
                  });
+    }
+    if (routing->enabled) {
+      // Adopts a running Caddy or starts one, and applies the routes.
+      caf::scoped_actor self{sys};
+      self->request(router, std::chrono::seconds(30), reconcile_atom::value)
+        .receive(
+          [&](int64_t n) {
+            spdlog::info("proxy: serving {} environment(s) at {}", n, proxy_address(s));
+          },
+          [&](const caf::error& err) {
+            spdlog::error("proxy: not serving yet ({}); retrying in the background",
+                          message_of(err));
+          });
     }
     spdlog::info("listening on http://{}", s.listen);
     spdlog::info("to get an API token: gilgal admin create-user NAME --data-dir {}{}", s.data_dir,

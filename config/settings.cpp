@@ -18,6 +18,7 @@
 #include <toml.hpp>
 
 #include "protocol/error.hpp"
+#include "protocol/validation.hpp"
 
 namespace gilgal {
 
@@ -278,6 +279,39 @@ const std::vector<field>& fields() {
               "most builds the control plane gives one node at once, whatever the node "
               "announces (default 64)",
               [](settings& s) { return &s.max_node_capacity; }, 1, 256),
+    str_field("proxy_listen", "GILGAL_PROXY_LISTEN", "proxy-listen",
+              "HOST:PORT Caddy serves apps on over HTTP, e.g. 127.0.0.1:8000 or :80 "
+              "(default: none, no proxy)",
+              [](settings& s) { return &s.proxy_listen; }),
+    str_field("proxy_https_listen", "GILGAL_PROXY_HTTPS_LISTEN", "proxy-https-listen",
+              "HOST:PORT Caddy serves apps on over HTTPS with --proxy-tls internal or acme, "
+              "e.g. :443",
+              [](settings& s) { return &s.proxy_https_listen; }),
+    str_field("proxy_admin", "GILGAL_PROXY_ADMIN", "proxy-admin",
+              "admin API (unix//PATH or HOST:PORT) of a Caddy the operator runs; default: "
+              "Gilgal starts and supervises its own",
+              [](settings& s) { return &s.proxy_admin; }),
+    str_field("proxy_tls", "GILGAL_PROXY_TLS", "proxy-tls",
+              "off, internal (Caddy's local CA) or acme (public certificates) (default off)",
+              [](settings& s) { return &s.proxy_tls; }),
+    str_field("acme_email", "GILGAL_ACME_EMAIL", "acme-email",
+              "contact address of the ACME account (--proxy-tls acme)",
+              [](settings& s) { return &s.acme_email; }),
+    str_field("apps_domain", "GILGAL_APPS_DOMAIN", "apps-domain",
+              "environments without a domain are served at ENVIRONMENT-PROJECT.<this> "
+              "(default localhost)",
+              [](settings& s) { return &s.apps_domain; }),
+    str_field("api_domain", "GILGAL_API_DOMAIN", "api-domain",
+              "host name that reaches the HTTP API through the proxy (default: none)",
+              [](settings& s) { return &s.api_domain; }),
+    i64_field("drain_timeout_seconds", "GILGAL_DRAIN_TIMEOUT_SECONDS", "drain-timeout",
+              "seconds a replaced container may finish its requests before it is stopped "
+              "(default 30)",
+              [](settings& s) { return &s.drain_timeout_seconds; }, 0, 3600),
+    str_field("advertise_address", "GILGAL_ADVERTISE_ADDRESS", "advertise-address",
+              "address the control plane's proxy reaches this node's apps on; containers "
+              "are published there (gilgal node; default: --bind-address)",
+              [](settings& s) { return &s.advertise_address; }),
   };
   return all;
 }
@@ -325,6 +359,8 @@ caf::expected<void> store_string(settings& out, const field& f, const std::strin
     if (!known)
       return bad(source, "must be one of trace, debug, info, warn, error, off");
   }
+  if (std::string{f.key} == "proxy_tls" && v != "off" && v != "internal" && v != "acme")
+    return bad(source, "must be one of off, internal, acme");
   *f.str(out) = v;
   return caf::unit;
 }
@@ -429,11 +465,13 @@ const std::vector<setting_info>& describe_settings() {
 std::vector<std::string> setting_keys_for(setting_command command) {
   // Only a build node joins; only the control plane serves HTTP and the store.
   static const std::vector<std::string> node_only = {"join", "node_name", "node_capacity",
-                                                     "node_labels"};
+                                                     "node_labels", "advertise_address"};
   static const std::vector<std::string> control_plane_only = {
     "listen",         "database_url",          "max_body_bytes",  "cluster_listen",
     "no_local_node",  "heartbeat_timeout_seconds", "image_retention", "max_node_capacity",
     "log_max_lines",  "log_max_mb",
+    "proxy_listen",   "proxy_https_listen",    "proxy_admin",     "proxy_tls",
+    "acme_email",     "apps_domain",           "api_domain",      "drain_timeout_seconds",
   };
   const auto& excluded = command == setting_command::serve ? node_only : control_plane_only;
   std::vector<std::string> keys;
@@ -569,6 +607,36 @@ bool valid_label_part(const std::string& x, bool key) {
   return !key || std::isalnum(static_cast<unsigned char>(x.front()));
 }
 
+// The proxy's addresses and names agree with each other.
+caf::expected<void> validate_proxy(const settings& s) {
+  if (s.proxy_listen.empty()) {
+    if (!s.proxy_admin.empty() || !s.proxy_https_listen.empty() || !s.api_domain.empty())
+      return make_error(errc::invalid_argument,
+                        "proxy_listen: --proxy-admin, --proxy-https-listen and --api-domain "
+                        "need --proxy-listen");
+    return caf::unit;
+  }
+  for (auto& [name, value] : {std::pair<const char*, const std::string&>{"proxy_listen",
+                                                                         s.proxy_listen},
+                              {"proxy_https_listen", s.proxy_https_listen}}) {
+    if (value.empty())
+      continue;
+    // ":80" (every address) is as good as "HOST:80".
+    if (auto res = check_host_port(name, value.front() == ':' ? "*" + value : value); !res)
+      return res;
+  }
+  if (s.proxy_tls != "off" && s.proxy_https_listen.empty())
+    return make_error(errc::invalid_argument,
+                      "proxy_https_listen: --proxy-tls " + s.proxy_tls
+                        + " needs the HTTPS address, e.g. --proxy-https-listen :443");
+  if (auto err = validate_domain("apps_domain", s.apps_domain))
+    return err;
+  if (!s.api_domain.empty())
+    if (auto err = validate_domain("api_domain", s.api_domain))
+      return err;
+  return caf::unit;
+}
+
 } // namespace
 
 bool settings::tls_enabled() const {
@@ -622,6 +690,8 @@ caf::expected<void> validate(const settings& s) {
     return make_error(errc::invalid_argument, "data_dir: must not be empty");
   if (!(s.build_cpus > 0 && s.build_cpus <= 1024))
     return make_error(errc::invalid_argument, "build_cpus: must be above 0 and at most 1024");
+  if (auto res = validate_proxy(s); !res)
+    return res;
   if (s.port_range_begin > s.port_range_end)
     return make_error(errc::invalid_argument,
                       "port_range_begin: must not exceed port_range_end");

@@ -82,6 +82,17 @@ struct settings {
   int64_t heartbeat_timeout_seconds = 6; // a node silent this long counts as down
   int max_node_capacity = 64;        // a joining node's announced capacity is capped to this
 
+  // -- the proxy in front of apps (see proxy/ and actors/router.hpp) ------------
+  std::string proxy_listen;          // HTTP address Caddy serves apps on; empty: no proxy
+  std::string proxy_https_listen;    // HTTPS address (with proxy_tls internal or acme)
+  std::string proxy_admin;           // an operator's Caddy ("unix//PATH"); empty: Gilgal's own
+  std::string proxy_tls = "off";     // off | internal | acme
+  std::string acme_email;            // ACME account contact (proxy_tls acme)
+  std::string apps_domain = "localhost"; // environments without a domain: ENV-PROJECT.<this>
+  std::string api_domain;            // host that reaches the API through the proxy; empty: none
+  int64_t drain_timeout_seconds = 30; // a replaced container is stopped at the latest after this
+  std::string advertise_address;     // `gilgal node`: address the control plane reaches its apps on
+
   /// True when certificate, key and CA are all set (validate() refuses a partial set).
   bool tls_enabled() const;
 

@@ -1,11 +1,101 @@
 #include "http/environment_routes.hpp"
 
+#include <caf/send.hpp>
+
 #include "http/ownership.hpp"
+#include "protocol/error.hpp"
 #include "protocol/json.hpp"
+#include "protocol/validation.hpp"
+#include "proxy/app_hosts.hpp"
 
 namespace gilgal {
 
 namespace {
+
+/// What the proxy makes of an environment.
+struct served_environment {
+  std::vector<std::string> hosts;
+  std::string url;                // empty without a proxy
+  std::string live_deployment_id; // empty when none is live
+};
+
+/// Every environment's hosts, URL and live deployment (the store's newest
+/// success; the router serves the same).
+caf::expected<std::map<std::string, served_environment>> served_environments(
+  request_context& ctx) {
+  auto rows = ctx.db().list_environment_routes();
+  if (!rows)
+    return std::move(rows.error());
+  auto& cfg = ctx.env.cfg;
+  std::vector<proxy::host_claim> claims;
+  for (auto& r : *rows)
+    claims.push_back({r.environment_id, r.environment_name, r.project_name, r.domain, r.aliases});
+  auto hosts = proxy::assign_hosts(claims, cfg.apps_domain);
+  bool https = cfg.proxy_tls != "off";
+  std::map<std::string, served_environment> out;
+  for (size_t i = 0; i < rows->size(); ++i) {
+    served_environment s;
+    s.hosts = hosts[i];
+    if (!cfg.proxy_listen.empty() && !hosts[i].empty())
+      s.url = proxy::app_url(hosts[i].front(), https,
+                             https ? cfg.proxy_https_listen : cfg.proxy_listen);
+    s.live_deployment_id = (*rows)[i].live_deployment_id;
+    out.emplace((*rows)[i].environment_id, std::move(s));
+  }
+  return out;
+}
+
+nlohmann::json environment_json(const environment& e, bool show_values,
+                                 const std::map<std::string, served_environment>& served) {
+  auto j = to_json(e, show_values);
+  auto i = served.find(e.id);
+  auto text_or_null = [](const std::string& s) {
+    return s.empty() ? nlohmann::json(nullptr) : nlohmann::json(s);
+  };
+  j["url"] = i == served.end() ? nlohmann::json(nullptr) : text_or_null(i->second.url);
+  j["liveDeploymentId"] =
+    i == served.end() ? nlohmann::json(nullptr) : text_or_null(i->second.live_deployment_id);
+  return j;
+}
+
+/// A domain or alias must not be the API's host nor a host Gilgal gives
+/// another environment. (Uniqueness among domains is the store's: a clash is
+/// errc::conflict from there.)
+caf::error check_hosts(request_context& ctx, const environment& e) {
+  if (e.domain.empty())
+    return {};
+  auto served = served_environments(ctx);
+  if (!served)
+    return std::move(served.error());
+  std::vector<std::string> wanted{e.domain};
+  wanted.insert(wanted.end(), e.aliases.begin(), e.aliases.end());
+  for (auto& host : wanted) {
+    auto field = host == e.domain ? "domain" : "aliases";
+    if (!ctx.env.cfg.api_domain.empty() && equal_hosts(host, ctx.env.cfg.api_domain))
+      return make_error(errc::conflict, std::string{field} + ": " + host + " is the API's host");
+    for (auto& [id, s] : *served)
+      if (id != e.id)
+        for (auto& taken : s.hosts)
+          if (equal_hosts(taken, host))
+            return make_error(errc::conflict, std::string{field} + ": " + host
+                                                + " is already used by another environment");
+  }
+  return {};
+}
+
+/// The router derives routes from the store: tell it the environments changed.
+void routes_changed(request_context& ctx) {
+  if (auto& r = ctx.env.services.router)
+    caf::anon_send(r, reconcile_atom::value);
+}
+
+caf::error reply_environment(request_context& ctx, int status, const environment& e) {
+  auto served = served_environments(ctx);
+  if (!served)
+    return std::move(served.error());
+  ctx.reply(status, environment_json(e, true, *served));
+  return {};
+}
 
 caf::error create_environment(request_context& ctx) {
   auto p = owned_project(ctx, ctx.param("projectId"));
@@ -18,12 +108,14 @@ caf::error create_environment(request_context& ctx) {
   e.project_id = p->id;
   if (auto err = apply_environment_json(*body, e, true))
     return err;
+  if (auto err = check_hosts(ctx, e))
+    return err;
   auto created = ctx.db().create_environment(e);
   if (!created)
     return std::move(created.error());
+  routes_changed(ctx);
   ctx.res.set_header("Location", "/api/environments/" + created->id);
-  ctx.reply(201, to_json(*created, true));
-  return {};
+  return reply_environment(ctx, 201, *created);
 }
 
 caf::error list_environments(request_context& ctx) {
@@ -36,8 +128,12 @@ caf::error list_environments(request_context& ctx) {
   auto result = ctx.db().list_environments_masked(p->id, *req); // values are masked anyway
   if (!result)
     return std::move(result.error());
-  ctx.reply(200,
-            page_to_json(*result, [](const environment& e) { return to_json(e, false); }));
+  auto served = served_environments(ctx);
+  if (!served)
+    return std::move(served.error());
+  ctx.reply(200, page_to_json(*result, [&](const environment& e) {
+              return environment_json(e, false, *served);
+            }));
   return {};
 }
 
@@ -45,8 +141,7 @@ caf::error get_environment(request_context& ctx) {
   auto e = owned_environment(ctx, ctx.param("id"));
   if (!e)
     return std::move(e.error());
-  ctx.reply(200, to_json(*e, true));
-  return {};
+  return reply_environment(ctx, 200, *e);
 }
 
 caf::error update_environment(request_context& ctx) {
@@ -58,11 +153,13 @@ caf::error update_environment(request_context& ctx) {
     return std::move(body.error());
   if (auto err = apply_environment_json(*body, *e, false))
     return err;
+  if (auto err = check_hosts(ctx, *e))
+    return err;
   auto updated = ctx.db().update_environment(*e);
   if (!updated)
     return std::move(updated.error());
-  ctx.reply(200, to_json(*updated, true));
-  return {};
+  routes_changed(ctx);
+  return reply_environment(ctx, 200, *updated);
 }
 
 caf::error delete_environment(request_context& ctx) {
@@ -71,6 +168,7 @@ caf::error delete_environment(request_context& ctx) {
     return std::move(e.error());
   if (auto res = ctx.db().delete_environment(e->id); !res)
     return std::move(res.error());
+  routes_changed(ctx);
   ctx.reply_empty(204);
   return {};
 }

@@ -23,6 +23,7 @@ struct http_services {
   logger_actor logger;
   node_actor node; // the node running the deployments' containers (health)
   scheduler_actor scheduler; // the build farm's node registry (GET /api/nodes)
+  router_actor router; // told when environments change (their routes)
 };
 
 /// Spawns the edge, binds `cfg.listen` ("HOST:PORT") and starts serving.

@@ -1,5 +1,7 @@
 #include "http/project_routes.hpp"
 
+#include <caf/send.hpp>
+
 #include "http/ownership.hpp"
 #include "protocol/json.hpp"
 
@@ -54,6 +56,8 @@ caf::error update_project(request_context& ctx) {
   auto updated = ctx.db().update_project(*p);
   if (!updated)
     return std::move(updated.error());
+  if (auto& r = ctx.env.services.router) // a new name: new generated hosts
+    caf::anon_send(r, reconcile_atom::value);
   ctx.reply(200, to_json(*updated));
   return {};
 }
@@ -64,6 +68,10 @@ caf::error delete_project(request_context& ctx) {
     return std::move(p.error());
   if (auto res = ctx.db().delete_project(p->id); !res)
     return std::move(res.error());
+  // Its environments are gone: so are their routes, and project renames
+  // change generated hosts.
+  if (auto& r = ctx.env.services.router)
+    caf::anon_send(r, reconcile_atom::value);
   ctx.reply_empty(204);
   return {};
 }

@@ -181,6 +181,28 @@ using gatekeeper_actor = caf::typed_actor<
   // A joined node is alive (its session token). Unknown tokens are ignored.
   caf::reacts_to<heartbeat_atom, std::string>>;
 
+/// Sole owner of the proxy's configuration (Caddy, driven through its admin
+/// API). The store is the truth: routes are derived from it and reapplied at
+/// start, when Caddy restarts and periodically. A deployment going live is the
+/// one change made in place. Without a configured proxy it only retires
+/// replaced containers.
+using router_actor = caf::typed_actor<
+  // The deployment's container (containerId, port, runNode) is healthy and
+  // becomes its environment's live one: one admin-API call moves the route's
+  // upstream. Replies true once Caddy serves it (false without a proxy). The
+  // previous container is drained afterwards (stopped once idle, at the latest
+  // after the drain timeout) and removed. An error leaves the live route as
+  // it was.
+  caf::replies_to<route_atom, deployment>::with<bool>,
+  // Derives the routes from the store and applies them when Caddy's differ.
+  // Replies how many environments are routed. Sent by the HTTP edge after
+  // environments change (the answer may be ignored).
+  caf::replies_to<reconcile_atom>::with<int64_t>,
+  // Internal: supervision of Caddy, its log, periodic reconciliation.
+  caf::reacts_to<tick_atom>,
+  // Internal: a look at the draining containers.
+  caf::reacts_to<drain_atom>>;
+
 /// Supervisor of deployment actors: one per deployment from the moment it is
 /// handed over, started when its environment has no other deployment in
 /// progress. It writes no record itself; it forwards cancels and answers

@@ -255,6 +255,7 @@ json to_json(const environment& x, bool show_values) {
               {"name", x.name},
               {"type", x.type},
               {"domain", str_or_null(x.domain)},
+              {"aliases", x.aliases},
               {"environmentVariables", std::move(vars)},
               {"buildVariables", labels_json(x.build_variables)},
               {"resources",
@@ -420,9 +421,9 @@ caf::error apply_trigger_json(const json& body, deployment& target) {
 caf::error apply_environment_json(const json& body, environment& target, bool creating) {
   if (!body.is_object())
     return bad("body", "must be a JSON object");
-  if (auto err = reject_unknown(body, "", {"name", "type", "domain", "environmentVariables",
-                                           "buildVariables", "resources", "healthCheck",
-                                           "buildNodeLabels", "runNodeLabels"}))
+  if (auto err = reject_unknown(body, "", {"name", "type", "domain", "aliases",
+                                           "environmentVariables", "buildVariables", "resources",
+                                           "healthCheck", "buildNodeLabels", "runNodeLabels"}))
     return err;
   if (creating)
     for (auto key : {"name", "type"})
@@ -446,6 +447,33 @@ caf::error apply_environment_json(const json& body, environment& target, bool cr
       e.domain = std::move(d);
     }
   }
+  if (auto it = body.find("aliases"); it != body.end()) {
+    if (it->is_null()) {
+      e.aliases.clear();
+    } else if (!it->is_array()) {
+      return bad("aliases", "must be an array of host names or null");
+    } else {
+      if (it->size() > max_aliases)
+        return bad("aliases", "at most " + std::to_string(max_aliases) + " host names");
+      std::vector<std::string> aliases;
+      for (auto& a : *it) {
+        if (!a.is_string())
+          return bad("aliases", "must be an array of host names or null");
+        auto host = a.get<std::string>();
+        if (auto err = validate_domain("aliases", host))
+          return err;
+        for (auto& seen : aliases)
+          if (equal_hosts(seen, host))
+            return bad("aliases", host + " is given twice");
+        if (equal_hosts(host, e.domain))
+          return bad("aliases", host + " is the domain itself");
+        aliases.push_back(std::move(host));
+      }
+      e.aliases = std::move(aliases);
+    }
+  }
+  if (!e.aliases.empty() && e.domain.empty())
+    return bad("aliases", "need a domain");
   if (auto err = read_variables(body, "environmentVariables", e.variables, creating))
     return err;
   if (auto err = read_variables(body, "buildVariables", e.build_variables, creating))
@@ -490,6 +518,9 @@ caf::expected<environment> environment_from_json(const json& j) {
     get_to(j, "name", x.name);
     get_to(j, "type", x.type);
     get_to(j, "domain", x.domain);
+    if (auto it = j.find("aliases"); it != j.end() && it->is_array())
+      for (auto& a : *it)
+        x.aliases.push_back(a.get<std::string>());
     if (auto it = j.find("environmentVariables"); it != j.end() && it->is_object())
       for (auto v = it->begin(); v != it->end(); ++v)
         x.variables[v.key()] = v->get<std::string>();

@@ -59,6 +59,7 @@ struct environment {
   std::string name;
   std::string type = "development"; // production | staging | development
   std::string domain;               // may be empty
+  std::vector<std::string> aliases; // more hosts of the same app; only with a domain
   std::map<std::string, std::string> variables; // plaintext in memory; encrypted at rest
   /// Build-time variables: passed to the image build as Docker build args.
   /// Not secret: stored as they are, shown in full, visible in the image history.
@@ -66,6 +67,23 @@ struct environment {
   environment_settings settings;
   std::string created_at;
   std::string updated_at;
+};
+
+/// An environment as the proxy sees it: its names, its hosts and the container
+/// of its live deployment (the newest successful one; empty when none).
+struct environment_route {
+  std::string environment_id;
+  std::string environment_name;
+  std::string project_id;
+  std::string project_name;
+  std::string domain;
+  std::vector<std::string> aliases;
+  std::string created_at; // of the environment
+  std::string live_deployment_id;
+  std::string live_created_at; // of that deployment
+  std::string container_id;
+  int64_t port = 0;
+  std::string run_node;
 };
 
 /// Deployment status values, as stored and on the wire.
@@ -146,7 +164,8 @@ typename Inspector::result_type inspect(Inspector& f, project& x) {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, environment& x) {
   return f(caf::meta::type_name("environment"), x.id, x.project_id, x.name, x.type,
-           x.domain, x.variables, x.build_variables, x.settings, x.created_at, x.updated_at);
+           x.domain, x.aliases, x.variables, x.build_variables, x.settings, x.created_at,
+           x.updated_at);
 }
 
 template <class Inspector>

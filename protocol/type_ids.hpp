@@ -68,6 +68,10 @@ CAF_ADD_ATOM(gilgal, gilgal, place_atom, "place")
 CAF_ADD_ATOM(gilgal, gilgal, release_atom, "release")
 CAF_ADD_ATOM(gilgal, gilgal, lost_atom, "lost")
 CAF_ADD_ATOM(gilgal, gilgal, node_atom, "node")
+// The proxy (router).
+CAF_ADD_ATOM(gilgal, gilgal, route_atom, "route")
+CAF_ADD_ATOM(gilgal, gilgal, reconcile_atom, "reconcile")
+CAF_ADD_ATOM(gilgal, gilgal, drain_atom, "drain")
 
 CAF_END_TYPE_ID_BLOCK(gilgal)
 

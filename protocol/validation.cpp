@@ -316,9 +316,27 @@ caf::error validate_environment_type(const std::string& field, const std::string
 caf::error validate_domain(const std::string& field, const std::string& value) {
   if (has_control(value))
     return bad(field, "must not contain control characters");
+  if (value.find('*') != std::string::npos)
+    return bad(field, "must be one host name, not a wildcard");
   if (!is_hostname(value))
     return bad(field, "must be a valid hostname");
+  auto last = value.substr(value.rfind('.') == std::string::npos ? 0 : value.rfind('.') + 1);
+  bool digits_only = true;
+  for (char c : last)
+    digits_only = digits_only && is_digit(c);
+  if (digits_only)
+    return bad(field, "must be a host name, not an IP address");
   return {};
+}
+
+bool equal_hosts(const std::string& a, const std::string& b) {
+  if (a.size() != b.size())
+    return false;
+  for (size_t i = 0; i < a.size(); ++i)
+    if (std::tolower(static_cast<unsigned char>(a[i]))
+        != std::tolower(static_cast<unsigned char>(b[i])))
+      return false;
+  return true;
 }
 
 caf::error validate_variable_name(const std::string& field, const std::string& value) {

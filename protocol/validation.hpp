@@ -36,6 +36,7 @@ constexpr size_t max_node_label_length = 63;
 constexpr size_t max_node_labels = 16;
 constexpr size_t max_commit_message_length = 1000;
 constexpr size_t max_idempotency_key_length = 255;
+constexpr size_t max_aliases = 20;
 
 /// A project or environment name: 1..100 ASCII characters, letters, digits,
 /// space, '.', '_' and '-'; starting with a letter or digit; no trailing space.
@@ -67,8 +68,12 @@ caf::error validate_framework(const std::string& field, const std::string& value
 caf::error validate_environment_type(const std::string& field, const std::string& value);
 
 /// A DNS hostname: labels of 1..63 letters, digits and '-' (not at either
-/// end of a label), dot-separated, at most 253 characters.
+/// end of a label), dot-separated, at most 253 characters. No wildcard and
+/// no IP address (a last label of digits only).
 caf::error validate_domain(const std::string& field, const std::string& value);
+
+/// Host names compare without regard to case.
+bool equal_hosts(const std::string& a, const std::string& b);
 
 /// `[A-Za-z_][A-Za-z0-9_]*`, at most 256 characters.
 caf::error validate_variable_name(const std::string& field, const std::string& value);

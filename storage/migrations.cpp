@@ -114,6 +114,23 @@ const std::vector<migration_text>& migration_texts() {
        // A JSON object of NAME -> value, stored as it is (not secret).
        R"(ALTER TABLE environments ADD COLUMN build_variables TEXT NOT NULL DEFAULT '{}')",
      }},
+    {3,
+     "environment hosts: aliases, and domains unique across all owners",
+     {
+       R"(ALTER TABLE environments ADD COLUMN aliases TEXT NOT NULL DEFAULT '[]')",
+       // One row per host an environment claims (its domain and aliases,
+       // lower-case): the primary key keeps a host to one environment.
+       R"(CREATE TABLE environment_hosts (
+            host TEXT PRIMARY KEY,
+            environment_id TEXT NOT NULL REFERENCES environments(id)))",
+       R"(CREATE INDEX environment_hosts_environment ON environment_hosts (environment_id))",
+       // Domains set before: the oldest environment keeps a shared one.
+       R"(INSERT INTO environment_hosts (host, environment_id)
+            SELECT LOWER(domain), id FROM environments
+            WHERE deleted_at IS NULL AND domain <> ''
+            ORDER BY created_at
+            ON CONFLICT DO NOTHING)",
+     }},
   };
   return texts;
 }

@@ -53,7 +53,7 @@ project project_of(const sql_row& r) {
   "id, owner_id, name, repository_url, branch, framework, created_at, updated_at"
 #define GILGAL_ENV_COLS                                                                  \
   "id, project_id, name, type, domain, variables, settings, created_at, updated_at, " \
-  "build_variables"
+  "build_variables, aliases"
 #define GILGAL_DEP_COLS                                                                     \
   "id, project_id, environment_id, commit_sha, commit_message, status, duration_seconds, " \
   "deployed_at, container_id, image_name, port, error_message, idempotency_key, kind, "    \
@@ -233,6 +233,27 @@ void check_page(page_request req) {
     throw db_error(errc::invalid_argument, "limit must be at least 1");
 }
 
+std::string encode_hosts(const std::vector<std::string>& hosts) {
+  return nlohmann::json(hosts).dump();
+}
+
+std::vector<std::string> decode_hosts(const std::string& text) {
+  std::vector<std::string> out;
+  auto j = nlohmann::json::parse(text, nullptr, false);
+  if (j.is_array())
+    for (auto& h : j)
+      if (h.is_string())
+        out.push_back(h.get<std::string>());
+  return out;
+}
+
+std::string lower_case(std::string s) {
+  for (auto& c : s)
+    if (c >= 'A' && c <= 'Z')
+      c = static_cast<char>(c - 'A' + 'a');
+  return s;
+}
+
 /// Runs `f`; a conflict thrown by it gets `message` (naming the field).
 template <class F>
 auto on_conflict(const std::string& message, F f) {
@@ -341,6 +362,7 @@ environment sql_store::environment_of(const sql_row& r, bool decrypt) const {
     throw db_error(errc::internal, "build variables of environment " + e.id
                                      + " are not a JSON object of strings");
   e.build_variables.insert(build->begin(), build->end());
+  e.aliases = decode_hosts(text_at(r, 10));
   return e;
 }
 
@@ -487,7 +509,10 @@ caf::expected<void> sql_store::delete_project(const std::string& id) {
                       {id, now});
     if (res.affected == 0)
       throw db_error(errc::not_found, "project not found");
-    // A deleted project's environments go with it.
+    // A deleted project's environments go with it, and so do their hosts.
+    s.exec(q("DELETE FROM environment_hosts WHERE environment_id IN "
+             "(SELECT id FROM environments WHERE project_id = $1 AND deleted_at IS NULL)"),
+           {id});
     s.exec(q("UPDATE environments SET deleted_at = $2, updated_at = $2 "
              "WHERE project_id = $1 AND deleted_at IS NULL"),
            {id, now});
@@ -507,11 +532,12 @@ caf::expected<environment> sql_store::create_environment(const environment& in) 
       throw db_error(errc::not_found, "project not found");
     on_conflict("environment name already exists in this project", [&] {
       return s.exec(q("INSERT INTO environments (" GILGAL_ENV_COLS ") "
-                      "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"),
+                      "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"),
                     {e.id, e.project_id, e.name, e.type, e.domain, encode_variables(e.variables),
                      encode_settings(e.settings), e.created_at, e.updated_at,
-                     encode_build_variables(e.build_variables)});
+                     encode_build_variables(e.build_variables), encode_hosts(e.aliases)});
     });
+    claim_hosts(s, e);
     return e;
   });
 }
@@ -563,14 +589,15 @@ caf::expected<environment> sql_store::update_environment(const environment& e) {
   return run<environment>(true, [&](sql_session& s) {
     auto res = on_conflict("environment name already exists in this project", [&] {
       return s.exec(q("UPDATE environments SET name = $2, type = $3, domain = $4, "
-                      "variables = $5, settings = $6, updated_at = $7, build_variables = $8 "
-                      "WHERE id = $1 AND deleted_at IS NULL"),
+                      "variables = $5, settings = $6, updated_at = $7, build_variables = $8, "
+                      "aliases = $9 WHERE id = $1 AND deleted_at IS NULL"),
                     {e.id, e.name, e.type, e.domain, encode_variables(e.variables),
                      encode_settings(e.settings), now_rfc3339(),
-                     encode_build_variables(e.build_variables)});
+                     encode_build_variables(e.build_variables), encode_hosts(e.aliases)});
     });
     if (res.affected == 0)
       throw db_error(errc::not_found, "environment not found");
+    claim_hosts(s, e);
     auto row = s.exec(q("SELECT " GILGAL_ENV_COLS " FROM environments WHERE id = $1"), {e.id});
     return environment_of(row.rows.at(0));
   });
@@ -584,6 +611,54 @@ caf::expected<void> sql_store::delete_environment(const std::string& id) {
                       {id, now});
     if (res.affected == 0)
       throw db_error(errc::not_found, "environment not found");
+    s.exec(q("DELETE FROM environment_hosts WHERE environment_id = $1"), {id});
+  });
+}
+
+void sql_store::claim_hosts(sql_session& s, const environment& e) {
+  s.exec(q("DELETE FROM environment_hosts WHERE environment_id = $1"), {e.id});
+  std::vector<std::string> hosts;
+  if (!e.domain.empty())
+    hosts.push_back(e.domain);
+  hosts.insert(hosts.end(), e.aliases.begin(), e.aliases.end());
+  for (auto& h : hosts) {
+    auto host = lower_case(h);
+    on_conflict("domain: " + host + " is already used by another environment", [&] {
+      return s.exec(q("INSERT INTO environment_hosts (host, environment_id) VALUES ($1, $2)"),
+                    {host, e.id});
+    });
+  }
+}
+
+caf::expected<std::vector<environment_route>> sql_store::list_environment_routes() {
+  return run<std::vector<environment_route>>(false, [&](sql_session& s) {
+    auto res = s.exec(q(
+      "SELECT e.id, e.name, p.id, p.name, e.domain, e.aliases, e.created_at, "
+      "d.id, d.created_at, d.container_id, d.port, d.run_node "
+      "FROM environments e JOIN projects p ON p.id = e.project_id "
+      "LEFT JOIN deployments d ON d.id = ("
+      "  SELECT l.id FROM deployments l WHERE l.environment_id = e.id AND l.status = 'success' "
+      "  ORDER BY l.created_at DESC, l.{ord} DESC LIMIT 1) "
+      "WHERE e.deleted_at IS NULL AND p.deleted_at IS NULL "
+      "ORDER BY e.created_at, e.{ord}"));
+    std::vector<environment_route> out;
+    for (auto& r : res.rows) {
+      environment_route x;
+      x.environment_id = text_at(r, 0);
+      x.environment_name = text_at(r, 1);
+      x.project_id = text_at(r, 2);
+      x.project_name = text_at(r, 3);
+      x.domain = text_at(r, 4);
+      x.aliases = decode_hosts(text_at(r, 5));
+      x.created_at = text_at(r, 6);
+      x.live_deployment_id = text_at(r, 7);
+      x.live_created_at = text_at(r, 8);
+      x.container_id = text_at(r, 9);
+      x.port = int_at(r, 10);
+      x.run_node = text_at(r, 11);
+      out.push_back(std::move(x));
+    }
+    return out;
   });
 }
 

@@ -35,6 +35,7 @@ public:
                                                             page_request req) override;
   caf::expected<environment> update_environment(const environment& e) override;
   caf::expected<void> delete_environment(const std::string& id) override;
+  caf::expected<std::vector<environment_route>> list_environment_routes() override;
 
   caf::expected<deployment> create_deployment(const deployment& d) override;
   caf::expected<deployment> find_deployment(const std::string& id) override;
@@ -73,6 +74,10 @@ private:
   template <class T>
   caf::expected<T> run(bool write, const std::function<T(sql_session&)>& body);
   caf::expected<void> run_void(bool write, const std::function<void(sql_session&)>& body);
+
+  /// Makes the environment's domain and aliases its hosts (errc::conflict
+  /// naming "domain" when another environment has one of them).
+  void claim_hosts(sql_session& s, const environment& e);
 
   /// The query rendered for this backend's dialect.
   const std::string& q(const char* sql);

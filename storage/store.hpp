@@ -67,9 +67,14 @@ public:
   list_environments_masked(const std::string& project_id, page_request req) {
     return list_environments(project_id, req);
   }
-  /// Replaces name, type, domain, variables, settings.
+  /// Replaces name, type, domain, aliases, variables, settings.
+  /// A domain or alias is unique among live environments of all owners
+  /// (case-insensitive): another environment's host is errc::conflict.
   virtual caf::expected<environment> update_environment(const environment& e) = 0;
   virtual caf::expected<void> delete_environment(const std::string& id) = 0;
+  /// Every live environment of a live project with its live deployment (the
+  /// newest successful one), oldest environment first: what the proxy serves.
+  virtual caf::expected<std::vector<environment_route>> list_environment_routes() = 0;
 
   // -- deployments -----------------------------------------------------------
 

@@ -93,10 +93,17 @@ inline nlohmann::json project_body(const std::string& name) {
   return {{"name", name}, {"repositoryUrl", "https://git.example.com/org/" + name + ".git"}};
 }
 
+/// A domain no other environment of this test process has (domains are
+/// unique across all environments): app-1.example.com, app-2.example.com ...
+inline std::string unique_domain() {
+  static int n = 0;
+  return "app-" + std::to_string(++n) + ".example.com";
+}
+
 inline nlohmann::json environment_body(const std::string& name) {
   return {{"name", name},
           {"type", "production"},
-          {"domain", "app.example.com"},
+          {"domain", unique_domain()},
           {"environmentVariables", {{"NODE_ENV", "production"}, {"API_KEY", "s3cr3t-value"}}}};
 }
 

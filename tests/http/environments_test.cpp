@@ -75,7 +75,8 @@ CAF_TEST(patch merges variables and null deletes one) {
   CAF_CHECK_EQUAL(vars, (json{{"API_KEY", "s3cr3t-value"}, {"NEW_ONE", "1"}}));
   CAF_CHECK_EQUAL(r.body["type"], "staging");
   CAF_CHECK_EQUAL(r.body["name"], "staging");
-  CAF_CHECK_EQUAL(r.body["domain"], "app.example.com");
+  CAF_CHECK(r.body["domain"].get<std::string>().rfind(".example.com")
+            != std::string::npos); // kept as created
   auto again = call(*cli, "GET", "/api/environments/" + id, tok);
   CAF_CHECK_EQUAL(again.body["environmentVariables"], vars);
   // Deleting a variable that does not exist is fine; domain null clears it.
@@ -275,6 +276,74 @@ CAF_TEST(environments of a deleted project are gone) {
   CAF_CHECK_EQUAL(call(*cli, "GET", "/api/environments/" + id, tok).status, 404);
   CAF_CHECK_EQUAL(call(*cli, "GET", envs_path(), tok).status, 404);
   CAF_CHECK_EQUAL(call(*cli, "POST", envs_path(), tok, environment_body("x")).status, 404);
+}
+
+CAF_TEST(domains and aliases are unique across all users) {
+  auto bob = srv.create_user("bob");
+  auto bob_project = make_project(*cli, bob, "blog");
+  auto bob_envs = "/api/projects/" + bob_project + "/environments";
+  auto r = call(*cli, "POST", envs_path(), tok,
+                json{{"name", "web"}, {"type", "production"}, {"domain", "Shop.Example.com"},
+                     {"aliases", {"www.shop.example.com"}}});
+  CAF_REQUIRE_EQUAL(r.status, 201);
+  auto alice_env = r.body["id"].get<std::string>();
+  CAF_CHECK_EQUAL(r.body["aliases"], json::array({"www.shop.example.com"}));
+  // Without a proxy nobody can visit it; nothing is live yet.
+  CAF_CHECK(r.body["url"].is_null());
+  CAF_CHECK(r.body["liveDeploymentId"].is_null());
+  // Another user's domain or alias, in any case: 409, and nothing is created.
+  for (auto& host : {"shop.example.com", "SHOP.example.COM", "www.shop.example.com"}) {
+    auto clash = call(*cli, "POST", bob_envs, bob,
+                      json{{"name", "web"}, {"type", "production"}, {"domain", host}});
+    CAF_CHECK_EQUAL(clash.status, 409);
+    CAF_CHECK(clash.names_field("domain"));
+  }
+  auto as_alias = call(*cli, "POST", bob_envs, bob,
+                       json{{"name", "web"}, {"type", "production"}, {"domain", "blog.example.com"},
+                            {"aliases", {"www.shop.example.com"}}});
+  CAF_CHECK_EQUAL(as_alias.status, 409);
+  auto listed = call(*cli, "GET", bob_envs, bob);
+  CAF_CHECK_EQUAL(listed.body["total"], 0);
+  // A host Gilgal gives another environment (under the apps domain) is taken too.
+  auto plain = call(*cli, "POST", envs_path(), tok,
+                    json{{"name", "production"}, {"type", "production"}});
+  CAF_REQUIRE_EQUAL(plain.status, 201);
+  auto generated = call(*cli, "POST", bob_envs, bob,
+                        json{{"name", "web"}, {"type", "production"},
+                             {"domain", "production-app.localhost"}});
+  CAF_CHECK_EQUAL(generated.status, 409);
+  // Once alice's environment is deleted, its hosts are free.
+  CAF_REQUIRE_EQUAL(call(*cli, "DELETE", "/api/environments/" + alice_env, tok).status, 204);
+  auto freed = call(*cli, "POST", bob_envs, bob,
+                    json{{"name", "web"}, {"type", "production"}, {"domain", "shop.example.com"},
+                         {"aliases", {"www.shop.example.com"}}});
+  CAF_CHECK_EQUAL(freed.status, 201);
+  // Moving a domain to another of one's own environments: the old one lets go first.
+  auto moved = call(*cli, "PATCH", "/api/environments/" + freed.body["id"].get<std::string>(),
+                    bob, json{{"domain", "blog.example.com"}, {"aliases", nullptr}});
+  CAF_CHECK_EQUAL(moved.status, 200);
+  auto taken_back = call(*cli, "POST", envs_path(), tok,
+                         json{{"name", "shop"}, {"type", "production"},
+                              {"domain", "shop.example.com"}});
+  CAF_CHECK_EQUAL(taken_back.status, 201);
+}
+
+CAF_TEST(domains must be single host names) {
+  for (auto& bad : {"*.example.com", "10.0.0.1", "127.0.0.1", "a..b", "-a.com", "a b.com"}) {
+    auto r = call(*cli, "POST", envs_path(), tok,
+                  json{{"name", "web"}, {"type", "production"}, {"domain", bad}});
+    CAF_CHECK_EQUAL(r.status, 400);
+    CAF_CHECK(r.names_field("domain"));
+  }
+  auto r = call(*cli, "POST", envs_path(), tok,
+                json{{"name", "web"}, {"type", "production"}, {"aliases", {"www.a.com"}}});
+  CAF_CHECK_EQUAL(r.status, 400);
+  CAF_CHECK(r.names_field("aliases")); // aliases need a domain
+  r = call(*cli, "POST", envs_path(), tok,
+           json{{"name", "web"}, {"type", "production"}, {"domain", "a.com"},
+                {"aliases", {"*.a.com"}}});
+  CAF_CHECK_EQUAL(r.status, 400);
+  CAF_CHECK(r.names_field("aliases"));
 }
 
 CAF_TEST_FIXTURE_SCOPE_END()

@@ -66,7 +66,7 @@ environment make_env(store& st, const std::string& project_id, const std::string
   e.project_id = project_id;
   e.name = name;
   e.type = "staging";
-  e.domain = name + ".example.test";
+  e.domain = name + "." + project_id.substr(0, 8) + ".example.test"; // unique: domains are
   e.variables = std::move(vars);
   auto r = st.create_environment(e);
   if (!r)
@@ -701,6 +701,119 @@ CAF_TEST(deployment logs) {
     CAF_CHECK_EQUAL(*last, 5);
     log_line orphan{new_uuid(), 1, "info", "x", now_rfc3339()};
     CAF_CHECK_EQUAL(code(st->append_logs({orphan})), not_found);
+  }
+}
+
+CAF_TEST(environment hosts are unique across owners and free again when deleted) {
+  for (auto& b : all) {
+    CAF_MESSAGE("backend " << b.name);
+    auto st = b.open();
+    auto alice = make_user(*st, "alice");
+    auto bob = make_user(*st, "bob");
+    auto pa = make_project(*st, alice.id, "shop");
+    auto pb = make_project(*st, bob.id, "blog");
+    environment e;
+    e.project_id = pa.id;
+    e.name = "web";
+    e.domain = "Shop.Example.com";
+    e.aliases = {"www.shop.example.com", "shop.example.net"};
+    auto web = st->create_environment(e);
+    CAF_REQUIRE(web);
+    CAF_CHECK_EQUAL(web->aliases, e.aliases);
+    auto found = st->find_environment(web->id);
+    CAF_REQUIRE(found);
+    CAF_CHECK_EQUAL(found->aliases, e.aliases);
+    // Another owner's environment: domain or alias taken, whatever the case.
+    environment other;
+    other.project_id = pb.id;
+    other.name = "web";
+    for (auto host : {"shop.example.com", "WWW.shop.example.com"}) {
+      other.domain = host;
+      auto clash = st->create_environment(other);
+      CAF_CHECK_EQUAL(code(clash), conflict);
+      if (!clash)
+        CAF_CHECK(message_of(clash.error()).rfind("domain:", 0) == 0);
+    }
+    other.domain = "blog.example.com";
+    other.aliases = {"shop.example.net"};
+    CAF_CHECK_EQUAL(code(st->create_environment(other)), conflict);
+    auto none = st->list_environments(pb.id, {1, 20});
+    CAF_REQUIRE(none);
+    CAF_CHECK_EQUAL(none->total, 0); // the failed create left nothing behind
+    other.aliases.clear();
+    auto blog = st->create_environment(other);
+    CAF_REQUIRE(blog);
+    // An update that would take a host fails and changes nothing.
+    auto grab = *blog;
+    grab.aliases = {"www.shop.example.com"};
+    CAF_CHECK_EQUAL(code(st->update_environment(grab)), conflict);
+    auto unchanged = st->find_environment(blog->id);
+    CAF_REQUIRE(unchanged);
+    CAF_CHECK(unchanged->aliases.empty());
+    // Letting go of an alias frees it; deleting frees all hosts.
+    auto smaller = *web;
+    smaller.aliases = {"www.shop.example.com"};
+    CAF_REQUIRE(st->update_environment(smaller));
+    grab.aliases = {"shop.example.net"};
+    CAF_CHECK(st->update_environment(grab));
+    CAF_REQUIRE(st->delete_environment(web->id));
+    grab.aliases = {"shop.example.net", "shop.example.com", "www.shop.example.com"};
+    CAF_CHECK(st->update_environment(grab));
+    // A deleted project's environments let go of their hosts too.
+    CAF_REQUIRE(st->delete_project(pb.id));
+    auto pc = make_project(*st, alice.id, "again");
+    e.project_id = pc.id;
+    CAF_CHECK(st->create_environment(e));
+  }
+}
+
+CAF_TEST(environment routes name each live environment and its live deployment) {
+  for (auto& b : all) {
+    CAF_MESSAGE("backend " << b.name);
+    auto st = b.open();
+    auto alice = make_user(*st, "alice");
+    auto p = make_project(*st, alice.id, "shop");
+    auto prod = make_env(*st, p.id, "prod");
+    auto stage = make_env(*st, p.id, "stage");
+    auto gone = make_env(*st, p.id, "gone");
+    CAF_REQUIRE(st->delete_environment(gone.id));
+    auto older = make_deployment(*st, p, prod);
+    older.status = status::success;
+    older.container_id = "c-old";
+    older.port = 20001;
+    older.run_node = "local";
+    CAF_REQUIRE(st->update_deployment(older));
+    auto newer = make_deployment(*st, p, prod);
+    newer.status = status::success;
+    newer.container_id = "c-new";
+    newer.port = 20002;
+    newer.run_node = "node-b";
+    CAF_REQUIRE(st->update_deployment(newer));
+    auto failed = make_deployment(*st, p, prod);
+    failed.status = status::failed;
+    CAF_REQUIRE(st->update_deployment(failed));
+    auto routes = st->list_environment_routes();
+    CAF_REQUIRE(routes);
+    CAF_REQUIRE_EQUAL(routes->size(), 2u);
+    auto& r = (*routes)[0];
+    CAF_CHECK_EQUAL(r.environment_id, prod.id);
+    CAF_CHECK_EQUAL(r.environment_name, "prod");
+    CAF_CHECK_EQUAL(r.project_name, "shop");
+    CAF_CHECK_EQUAL(r.domain, prod.domain);
+    CAF_CHECK_EQUAL(r.created_at, prod.created_at);
+    CAF_CHECK_EQUAL(r.live_deployment_id, newer.id);
+    CAF_CHECK_EQUAL(r.live_created_at, newer.created_at);
+    CAF_CHECK_EQUAL(r.container_id, "c-new");
+    CAF_CHECK_EQUAL(r.port, 20002);
+    CAF_CHECK_EQUAL(r.run_node, "node-b");
+    CAF_CHECK_EQUAL((*routes)[1].environment_id, stage.id);
+    CAF_CHECK((*routes)[1].live_deployment_id.empty());
+    CAF_CHECK_EQUAL((*routes)[1].port, 0);
+    // A deleted project's environments are not routed.
+    CAF_REQUIRE(st->delete_project(p.id));
+    routes = st->list_environment_routes();
+    CAF_REQUIRE(routes);
+    CAF_CHECK(routes->empty());
   }
 }
 
