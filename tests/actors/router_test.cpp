@@ -39,10 +39,16 @@ struct config : caf::actor_system_config {
   }
 };
 
-/// Containers the stand-in node was told to stop, with the time.
+/// Containers the stand-in node runs, and those it was told to stop (with the time).
 struct stops {
   std::mutex mtx;
+  std::map<std::string, std::string> running; // container -> deployment
   std::vector<std::pair<std::string, clock_type::time_point>> seen;
+
+  void run(const std::string& container, const std::string& deployment_id) {
+    std::lock_guard<std::mutex> guard{mtx};
+    running[container] = deployment_id;
+  }
 
   bool has(const std::string& id) {
     std::lock_guard<std::mutex> guard{mtx};
@@ -72,10 +78,13 @@ node_actor::behavior_type recording_node(node_actor::pointer, std::shared_ptr<st
     [=](stop_atom, const std::string& id) {
       std::lock_guard<std::mutex> guard{rec->mtx};
       rec->seen.emplace_back(id, clock_type::now());
-      return true;
+      return rec->running.erase(id) > 0;
     },
     [=](retire_atom, const std::string&, const std::string&) { return int64_t{0}; },
-    [=](list_atom) { return std::map<std::string, std::string>{}; },
+    [=](list_atom) {
+      std::lock_guard<std::mutex> guard{rec->mtx};
+      return rec->running;
+    },
     [=](health_atom, const std::string&) -> caf::result<container_health> {
       return make_error(errc::not_found, "no container");
     },
@@ -148,6 +157,7 @@ struct fixture {
     if (success)
       dd->status = status::success;
     CAF_REQUIRE(db->update_deployment(*dd));
+    stopped->run(container, dd->id);
     return *dd;
   }
 
