@@ -283,6 +283,7 @@ CAF_TEST(environment crud and soft delete then name reuse) {
     CAF_CHECK_EQUAL(msg(dup), "environment name already exists in this project");
     environment elsewhere = e;
     elsewhere.project_id = other.id;
+    elsewhere.domain = "other.example.test"; // domains are unique across all environments
     CAF_CHECK(st->create_environment(elsewhere));
     environment nowhere = e;
     nowhere.project_id = new_uuid();
