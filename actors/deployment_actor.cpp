@@ -72,7 +72,10 @@ void ended(self_ptr self) {
   st.waiters.clear();
   if (st.ctx.record.status == status::success) {
     retain_images(self);
-    quit_after_retiring(self);
+    if (st.ctx.router)
+      self->quit(st.exit_reason); // the router drains the previous container
+    else
+      quit_after_retiring(self);
   }
   else
     self->quit(st.exit_reason);
@@ -273,7 +276,9 @@ void run(self_ptr self) {
 
 /// The point of no return: the new container is healthy and becomes the
 /// environment's live one. From here a cancel is refused ("already going
-/// live"); the proxy's route to the environment switches here.
+/// live"). With a proxy, the router moves the route to it before the success
+/// is reported; if it cannot, the deployment fails and its container goes (the
+/// router left the live route as it was).
 void go_live(self_ptr self, const run_result& res) {
   auto& st = self->state;
   st.phase = deployment_phase::switching;
@@ -282,7 +287,20 @@ void go_live(self_ptr self, const run_result& res) {
   st.ctx.record.container_id = res.container_id;
   st.ctx.record.port = res.port;
   log(self, "info", "Container running on port " + std::to_string(res.port));
-  succeed(self);
+  if (!st.ctx.router) {
+    succeed(self);
+    return;
+  }
+  self->request(st.ctx.router, timeouts::route_switch, route_atom::value, st.ctx.record)
+    .then([self](bool) { succeed(self); },
+          [self](const caf::error& err) {
+            auto text = "switch route failed: " + message_of(err);
+            if (err == caf::sec::request_timeout)
+              text = "switch route failed: timed out";
+            log(self, "error", text);
+            self->state.end = pending_end{status::failed, text, caf::exit_reason::normal};
+            remove_own_containers_and_end(self);
+          });
 }
 
 /// After a success is stored: the environment's previous container is stopped

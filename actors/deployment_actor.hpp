@@ -3,6 +3,13 @@
 //   building -> build image -> (read environment) -> run container ->
 //   switching (the point of no return) -> success; any failure -> failed
 //   (logged, errorMessage names the step).
+// Switching, with a proxy (a router in the context): the router moves the
+// environment's route to the new container in one admin-API call, then the
+// deployment reports success, then the router drains and removes the previous
+// container. Without a proxy the previous container is stopped after the
+// success is stored. A cancelled or failed deployment never reaches the
+// router, and a route that cannot be moved fails the deployment (its
+// container is removed; the live route stays as it was).
 // The scheduler places the build on a node (buildNode) and the container on a
 // node (runNode): the build node itself unless the image went to a registry.
 // It links to the builder and runner it uses, wherever they live: when it
@@ -13,7 +20,8 @@
 // It is the only writer of its record after the route created it. Its end:
 // the final record is written; once that write is acknowledged the log is
 // closed, waiters and cancels are answered, and the actor quits (after a
-// success, once the environment's previous container is stopped).
+// success without a proxy, once the environment's previous container is
+// stopped).
 #pragma once
 
 #include <chrono>
@@ -34,6 +42,7 @@ struct deployment_context {
   scheduler_actor cluster; // places builds and runs; housekeeping over all nodes
   logger_actor log;
   deployment_store_actor db;
+  router_actor router; // moves the environment's route when it goes live (none: no proxy)
   std::chrono::seconds build_timeout{1800};
   std::chrono::seconds run_timeout{300}; // creating, starting and health-checking
   std::chrono::seconds replace_timeout{10}; // finding another node after a node loss

@@ -27,6 +27,7 @@ deployment_actor spawn_deployment(self_ptr self, deployment record, project sour
   ctx.cluster = st.cfg.cluster;
   ctx.log = st.cfg.log;
   ctx.db = st.cfg.db;
+  ctx.router = st.cfg.router;
   ctx.build_timeout = st.cfg.build_timeout;
   ctx.run_timeout = st.cfg.run_timeout;
   ctx.image_retention = st.cfg.image_retention;

@@ -31,6 +31,7 @@ struct deployment_manager_config {
   scheduler_actor cluster;
   logger_actor log;
   deployment_store_actor db;
+  router_actor router; // the proxy's router, when one is configured
   std::chrono::seconds build_timeout{1800};
   std::chrono::seconds run_timeout{300};
   int64_t image_retention = 5;

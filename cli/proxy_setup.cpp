@@ -1,6 +1,7 @@
 #include "cli/proxy_setup.hpp"
 
 #include <filesystem>
+#include <fstream>
 
 #include "protocol/error.hpp"
 
@@ -72,6 +73,16 @@ caf::expected<router_config> router_settings(const settings& s, std::shared_ptr<
   cfg.launch.env = {{"HOME", dir}, {"XDG_DATA_HOME", dir + "/data"},
                     {"XDG_CONFIG_HOME", dir + "/config"}};
   return cfg;
+}
+
+std::string listener_migration_warning() {
+  std::ifstream in{"/proc/sys/net/ipv4/tcp_migrate_req"};
+  std::string value;
+  if (in >> value && value != "0")
+    return {};
+  return "net.ipv4.tcp_migrate_req is not 1 (as root: sysctl -w net.ipv4.tcp_migrate_req=1, "
+         "or scripts/services/proxy-host ensure): a client connecting at the instant of a "
+         "route switch may see its connection reset";
 }
 
 std::string proxy_address(const settings& s) {

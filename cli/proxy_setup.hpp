@@ -19,6 +19,12 @@ namespace gilgal::cli {
 caf::expected<router_config> router_settings(const settings& s, std::shared_ptr<store> db,
                                              scheduler_actor cluster, logger_actor log);
 
+/// A warning when this machine resets connections at Caddy's configuration
+/// changes: Caddy 2.6 binds a new listening socket (SO_REUSEPORT) at each one,
+/// and connections waiting in the old socket's queue move to the new one only
+/// with net.ipv4.tcp_migrate_req = 1 (Linux 5.14+). Empty when it is set.
+std::string listener_migration_warning();
+
 /// "http://127.0.0.1:8000" (and the HTTPS address when TLS is on), for logs.
 std::string proxy_address(const settings& s);
 

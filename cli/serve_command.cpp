@@ -107,6 +107,12 @@ int run_serve(const settings& s) {
       return 2;
     }
     auto router = spawn_router(sys, *routing);
+    if (routing->enabled) {
+      if (auto warning = listener_migration_warning(); !warning.empty())
+        spdlog::warn("proxy: {}", warning);
+    }
+    if (routing->enabled)
+      engine.router = router; // deployments switch routes and hand it their replaced containers
     auto manager = sys.spawn(deployment_manager, engine);
     // Node housekeeping: container restarts/OOM kills into deployment logs, image prune.
     auto watcher = spawn_container_watcher(sys, {s.docker_host, logger});

@@ -36,4 +36,9 @@ constexpr seconds edge_cancel = 3 * cancel_grace + record_write + seconds{5};
 /// live (docker stop gives it 10 s to drain, then kills it).
 constexpr seconds drain{30};
 
+/// The router moving an environment's route to a deployment's container (one
+/// admin-API call, or a whole configuration load when Caddy lost it and is
+/// started again).
+constexpr seconds route_switch{30};
+
 } // namespace gilgal::timeouts

@@ -27,7 +27,7 @@ struct fixture : test_coordinator_fixture<test::actor_test_config> {
     sched.run();
   }
 
-  deployment_actor start(outcome build, outcome run) {
+  deployment_actor start(outcome build, outcome run, router_actor router = {}) {
     deployment_context ctx;
     ctx.record.id = "d-1";
     ctx.record.project_id = "p-1234567890";
@@ -41,6 +41,7 @@ struct fixture : test_coordinator_fixture<test::actor_test_config> {
     cluster = ctx.cluster;
     ctx.log = sys.spawn(fake_logger, rec);
     ctx.db = sys.spawn(fake_store, rec);
+    ctx.router = router;
     for (auto a : {caf::actor_cast<caf::actor>(node), caf::actor_cast<caf::actor>(ctx.cluster),
                    caf::actor_cast<caf::actor>(ctx.log), caf::actor_cast<caf::actor>(ctx.db)})
       stand_ins.push_back(a);
@@ -75,6 +76,33 @@ struct fixture : test_coordinator_fixture<test::actor_test_config> {
     auto result = ask_later(d, atom);
     run_all();
     return *result;
+  }
+
+  /// A stand-in router: records each route request (event "route <container>")
+  /// and answers it with `error` (none: true).
+  router_actor spawn_router(caf::error error = {}) {
+    auto r = sys.spawn([rec = rec, error](router_actor::pointer) -> router_actor::behavior_type {
+      return {
+        [rec, error](route_atom, const deployment& d) -> caf::result<bool> {
+          rec->events.push_back("route " + d.container_id + ":" + std::to_string(d.port));
+          if (error)
+            return error;
+          return true;
+        },
+        [](reconcile_atom) { return int64_t{0}; },
+        [](tick_atom) {},
+        [](drain_atom) {},
+      };
+    });
+    stand_ins.push_back(caf::actor_cast<caf::actor>(r));
+    return r;
+  }
+
+  bool routed() const {
+    for (auto& e : rec->events)
+      if (e.rfind("route ", 0) == 0)
+        return true;
+    return false;
   }
 
   /// Index of `event` in the recorded order (events.size() if absent).
@@ -324,6 +352,47 @@ CAF_TEST(an interrupted deployment ends failed with the reason) {
   CAF_CHECK_EQUAL(rec->last_record.error_message, "interrupted by server shutdown");
   CAF_CHECK(logged("Deployment interrupted by server shutdown"));
   CAF_CHECK_LESS(position_of("put failed"), position_of("close"));
+}
+
+CAF_TEST(with a proxy the route moves before success and the router retires the previous one) {
+  start(outcome::succeed, outcome::succeed, spawn_router());
+  CAF_CHECK_EQUAL(rec->statuses.back(), status::success);
+  // The healthy container is routed first, then the success is reported.
+  CAF_CHECK_LESS(position_of("route container-1:20001"), position_of("put success"));
+  CAF_CHECK_LESS(position_of("put success"), rec->events.size());
+  // The router drains the previous container: no retire the old way.
+  CAF_CHECK(rec->retired_with.empty());
+  CAF_CHECK(rec->log_closed);
+}
+
+CAF_TEST(a route that cannot be moved fails the deployment and removes its container) {
+  rec->containers["container-1"] = "d-1";
+  rec->containers["container-live"] = "d-0";
+  start(outcome::succeed, outcome::succeed,
+        spawn_router(make_error(errc::unavailable, "Caddy does not answer")));
+  CAF_CHECK_EQUAL(rec->statuses.back(), status::failed);
+  CAF_CHECK_EQUAL(rec->last_record.error_message,
+                  "switch route failed: Caddy does not answer");
+  CAF_CHECK(logged("switch route failed"));
+  // Its own container goes; the live one stays, and nothing is retired.
+  CAF_CHECK_EQUAL(rec->stopped, std::vector<std::string>{"container-1"});
+  CAF_CHECK_EQUAL(rec->containers.count("container-live"), 1u);
+  CAF_CHECK(rec->retired_with.empty());
+  CAF_CHECK(rec->log_closed);
+}
+
+CAF_TEST(failed and cancelled deployments never touch the route) {
+  start(outcome::succeed, outcome::fail, spawn_router());
+  CAF_CHECK_EQUAL(rec->statuses.back(), status::failed);
+  CAF_CHECK(!routed());
+  rec->events.clear();
+  auto d = start(outcome::succeed, outcome::hang, spawn_router());
+  caf::anon_send_exit(d, caf::exit_reason::user_shutdown);
+  run_all();
+  sched.trigger_timeouts();
+  run_all();
+  CAF_CHECK_EQUAL(rec->statuses.back(), status::cancelled);
+  CAF_CHECK(!routed());
 }
 
 CAF_TEST_FIXTURE_SCOPE_END()
