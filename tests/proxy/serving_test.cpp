@@ -30,8 +30,16 @@ namespace {
 
 const char* web_dockerfile = R"(FROM gilgal-test/busybox:latest
 COPY www /www
-CMD ["/bin/sh", "-c", "exec httpd -f -p $PORT -h /www"]
+CMD ["/bin/sh", "-c", "trap 'exit 0' TERM; httpd -f -p $PORT -h /www & wait"]
 )";
+
+// Twelve deployments under load, or a restart of serve and of Caddy: more than
+// CAF test's default 30 s watchdog on a loaded machine. The command line's -r
+// still wins.
+const bool serving_watchdog = [] {
+  caf::test::engine::max_runtime(180);
+  return true;
+}();
 
 struct fixture {
   docker_client docker{docker_host_or_default()};
@@ -62,15 +70,17 @@ struct fixture {
   }
 
   ~fixture() {
-    srv.reset(); // stops serve and its Caddy
-    if (!project_id.empty()) {
+    // The app goes before its server stops (a server stopping while one of
+    // its containers is live can take 20 s).
+    if (!project_id.empty())
       if (auto list = docker.list_containers({"gilgal.project=" + project_id}, true))
         for (auto& c : *list)
           docker.remove_container(c.id, true, true);
+    srv.reset(); // stops serve and its Caddy
+    if (!project_id.empty())
       if (auto images = docker.list_images({"gilgal.project=" + project_id}))
         for (auto& img : *images)
           docker.remove_image(img.id, true);
-    }
   }
 
   api_response api(const std::string& method, const std::string& path,
