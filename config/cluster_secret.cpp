@@ -4,21 +4,10 @@
 #include <sstream>
 #include <vector>
 
-#include <sodium.h>
-
 #include "protocol/bytes.hpp"
 #include "protocol/error.hpp"
 
 namespace gilgal {
-
-namespace {
-
-void ensure_sodium() {
-  static const bool ok = sodium_init() >= 0;
-  (void) ok;
-}
-
-} // namespace
 
 caf::expected<std::string> load_cluster_secret(const settings& s) {
   std::string secret = s.cluster_secret;
@@ -49,24 +38,12 @@ caf::expected<std::string> load_cluster_secret(const settings& s) {
 }
 
 std::string cluster_proof(const std::string& secret, const std::string& nonce) {
-  ensure_sodium();
-  // crypto_auth_hmacsha256_init accepts keys of any length.
-  crypto_auth_hmacsha256_state st;
-  crypto_auth_hmacsha256_init(&st, reinterpret_cast<const unsigned char*>(secret.data()),
-                              secret.size());
-  crypto_auth_hmacsha256_update(&st, reinterpret_cast<const unsigned char*>(nonce.data()),
-                                nonce.size());
-  unsigned char mac[crypto_auth_hmacsha256_BYTES];
-  crypto_auth_hmacsha256_final(&st, mac);
-  return to_hex(mac, sizeof mac);
+  return hmac_sha256_hex(secret, nonce);
 }
 
 bool proof_matches(const std::string& secret, const std::string& nonce,
                    const std::string& proof) {
-  auto expected = cluster_proof(secret, nonce);
-  if (proof.size() != expected.size())
-    return false;
-  return sodium_memcmp(proof.data(), expected.data(), expected.size()) == 0;
+  return constant_time_equal(proof, cluster_proof(secret, nonce));
 }
 
 } // namespace gilgal

@@ -7,6 +7,7 @@
 #include "http/metrics_routes.hpp"
 #include "http/node_routes.hpp"
 #include "http/project_routes.hpp"
+#include "http/webhook_routes.hpp"
 
 namespace gilgal {
 
@@ -29,6 +30,7 @@ router make_api_router() {
   add_health_routes(r);
   add_metrics_routes(r);
   add_node_routes(r);
+  add_webhook_routes(r);
   return r;
 }
 

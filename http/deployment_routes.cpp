@@ -5,6 +5,7 @@
 
 #include "http/deployment_access.hpp"
 #include "http/ownership.hpp"
+#include "http/pipeline_start.hpp"
 #include "protocol/error.hpp"
 #include "protocol/json.hpp"
 #include "protocol/validation.hpp"
@@ -23,27 +24,6 @@ caf::expected<std::string> idempotency_key(const request_context& ctx) {
   if (auto err = validate_idempotency_key("Idempotency-Key", key))
     return err;
   return key;
-}
-
-/// Hands a stored pending deployment to the manager, which owns it from
-/// here on: this edge never writes it again. If the manager cannot take it,
-/// the record stays pending until the server's next start ends it.
-caf::error start_pipeline(request_context& ctx, const deployment& d, const project& p,
-                          const environment& e) {
-  auto& manager = ctx.env.services.deployment_manager;
-  if (!manager || !ctx.env.sys)
-    return make_error(errc::unavailable, "the deployment engine is not running");
-  caf::error failure;
-  caf::scoped_actor self{*ctx.env.sys};
-  self->request(manager, timeouts::edge_deploy, deploy_atom::value, d, p, e)
-    .receive([](bool) {}, [&](caf::error& err) { failure = std::move(err); });
-  if (!failure)
-    return {};
-  if (failure == caf::sec::request_timeout)
-    return make_error(errc::timeout, "the deployment engine did not take deployment " + d.id
-                                       + " in time; follow GET /api/deployments/" + d.id);
-  return make_error(errc::unavailable,
-                    "could not start the pipeline: " + message_of(failure));
 }
 
 caf::error create_deployment(request_context& ctx) {

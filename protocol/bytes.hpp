@@ -29,4 +29,11 @@ std::string random_hex(size_t bytes);
 /// Lower-case hex SHA-256 of `data`.
 std::string sha256_hex(std::string_view data);
 
+/// Lower-case hex HMAC-SHA256 of `data` keyed by `key` (any length).
+std::string hmac_sha256_hex(std::string_view key, std::string_view data);
+
+/// Equal sizes and equal bytes, in time that depends on the size only (for
+/// comparing secrets and MACs received from outside).
+bool constant_time_equal(std::string_view a, std::string_view b);
+
 } // namespace gilgal

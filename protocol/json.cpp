@@ -267,6 +267,8 @@ json to_json(const environment& x, bool show_values) {
                 {"timeoutSeconds", num_or_null(x.settings.health_check_timeout_seconds)}}},
               {"buildNodeLabels", labels_json(x.settings.build_labels)},
               {"runNodeLabels", labels_json(x.settings.run_labels)},
+              {"autoDeploy", x.auto_deploy},
+              {"branch", str_or_null(x.branch)},
               {"createdAt", x.created_at},
               {"updatedAt", x.updated_at}};
 }
@@ -289,6 +291,7 @@ json to_json(const deployment& x) {
               {"rollbackOf", str_or_null(x.rollback_of)},
               {"buildNode", str_or_null(x.build_node)},
               {"runNode", str_or_null(x.run_node)},
+              {"trigger", to_json(x.trigger)},
               {"createdAt", x.created_at},
               {"updatedAt", x.updated_at},
               // The seed's own names, for API clients written from it.
@@ -297,6 +300,15 @@ json to_json(const deployment& x) {
                                      : json(nullptr)},
               {"container_id", str_or_null(x.container_id)},
               {"deployed_at", str_or_null(x.deployed_at)}};
+}
+
+json to_json(const deployment_trigger& x) {
+  auto j = json{{"kind", x.kind}};
+  if (!x.provider.empty())
+    j["provider"] = x.provider;
+  if (!x.delivery_id.empty())
+    j["deliveryId"] = x.delivery_id;
+  return j;
 }
 
 json to_json(const log_line& x) {
@@ -423,7 +435,8 @@ caf::error apply_environment_json(const json& body, environment& target, bool cr
     return bad("body", "must be a JSON object");
   if (auto err = reject_unknown(body, "", {"name", "type", "domain", "aliases",
                                            "environmentVariables", "buildVariables", "resources",
-                                           "healthCheck", "buildNodeLabels", "runNodeLabels"}))
+                                           "healthCheck", "buildNodeLabels", "runNodeLabels",
+                                           "autoDeploy", "branch"}))
     return err;
   if (creating)
     for (auto key : {"name", "type"})
@@ -490,6 +503,17 @@ caf::error apply_environment_json(const json& body, environment& target, bool cr
     return err;
   if (auto err = read_settings(body, e.settings))
     return err;
+  if (auto it = body.find("autoDeploy"); it != body.end()) {
+    if (!it->is_boolean())
+      return bad("autoDeploy", "must be true or false");
+    e.auto_deploy = it->get<bool>();
+  }
+  if (auto it = body.find("branch"); it != body.end()) {
+    if (it->is_null())
+      e.branch.clear(); // the project's branch
+    else if (auto err = read_string(body, "branch", e.branch, validate_branch))
+      return err;
+  }
   target = std::move(e);
   return {};
 }
@@ -536,6 +560,9 @@ caf::expected<environment> environment_from_json(const json& j) {
     }
     get_labels(j, "buildNodeLabels", x.settings.build_labels);
     get_labels(j, "runNodeLabels", x.settings.run_labels);
+    if (auto it = j.find("autoDeploy"); it != j.end() && it->is_boolean())
+      x.auto_deploy = it->get<bool>();
+    get_to(j, "branch", x.branch);
     get_to(j, "createdAt", x.created_at);
     get_to(j, "updatedAt", x.updated_at);
     return x;
@@ -562,6 +589,11 @@ caf::expected<deployment> deployment_from_json(const json& j) {
     get_to(j, "rollbackOf", x.rollback_of);
     get_to(j, "buildNode", x.build_node);
     get_to(j, "runNode", x.run_node);
+    if (auto it = j.find("trigger"); it != j.end() && it->is_object()) {
+      get_to(*it, "kind", x.trigger.kind);
+      get_to(*it, "provider", x.trigger.provider);
+      get_to(*it, "deliveryId", x.trigger.delivery_id);
+    }
     get_to(j, "createdAt", x.created_at);
     get_to(j, "updatedAt", x.updated_at);
     return x;

@@ -31,6 +31,9 @@ nlohmann::json to_json(const environment& x, bool show_values);
 /// seconds), `container_id` and `deployed_at` (null until known).
 nlohmann::json to_json(const deployment& x);
 
+/// {"kind": "api"} or {"kind": "webhook", "provider", "deliveryId"}.
+nlohmann::json to_json(const deployment_trigger& x);
+
 nlohmann::json to_json(const log_line& x);
 
 nlohmann::json to_json(const user& x);
@@ -78,7 +81,9 @@ caf::error apply_project_json(const nlohmann::json& body, project& target, bool 
 /// buildNodeLabels and runNodeLabels (objects of string -> string: the labels
 /// a node must carry to build / to run the environment's deployments; in a
 /// PATCH the object MERGES like environmentVariables, a null value deletes
-/// that label and a null object clears them all).
+/// that label and a null object clears them all), autoDeploy (a boolean: a push
+/// received by the project's webhook deploys it) and branch (the branch whose
+/// pushes deploy it; null: the project's branch).
 caf::error apply_environment_json(const nlohmann::json& body, environment& target,
                                   bool creating);
 

@@ -65,6 +65,10 @@ struct environment {
   /// Not secret: stored as they are, shown in full, visible in the image history.
   std::map<std::string, std::string> build_variables;
   environment_settings settings;
+  /// A push to `branch` (empty: the project's branch) received by the
+  /// project's webhook deploys this environment.
+  bool auto_deploy = false;
+  std::string branch;
   std::string created_at;
   std::string updated_at;
 };
@@ -100,6 +104,14 @@ inline bool is_terminal(const std::string& s) {
   return s == status::success || s == status::failed || s == status::cancelled;
 }
 
+/// What created a deployment: "api" (a user's request, rollbacks included)
+/// or "webhook" (a push received from a git host). Set once, at creation.
+struct deployment_trigger {
+  std::string kind = "api";
+  std::string provider;    // webhook: github | gitlab | gitea
+  std::string delivery_id; // webhook: the git host's id of the delivery
+};
+
 struct deployment {
   std::string id;
   std::string project_id;
@@ -118,8 +130,20 @@ struct deployment {
   std::string rollback_of;     // for kind == rollback: the deployment brought back
   std::string build_node;
   std::string run_node;
+  deployment_trigger trigger;
   std::string created_at;
   std::string updated_at;
+};
+
+/// One webhook delivery received for a project (its id is unique per
+/// project and provider: a redelivery is recognised and does nothing).
+struct webhook_delivery {
+  std::string id;
+  std::string project_id;
+  std::string provider;    // github | gitlab | gitea
+  std::string delivery_id; // X-GitHub-Delivery, GitLab's Idempotency-Key, ...
+  std::string event;       // push, ...
+  std::string received_at;
 };
 
 /// One line of a deployment's log. `seq` is 1, 2, 3 ... per deployment and is
@@ -164,8 +188,13 @@ typename Inspector::result_type inspect(Inspector& f, project& x) {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, environment& x) {
   return f(caf::meta::type_name("environment"), x.id, x.project_id, x.name, x.type,
-           x.domain, x.aliases, x.variables, x.build_variables, x.settings, x.created_at,
-           x.updated_at);
+           x.domain, x.aliases, x.variables, x.build_variables, x.settings, x.auto_deploy,
+           x.branch, x.created_at, x.updated_at);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, deployment_trigger& x) {
+  return f(caf::meta::type_name("deployment_trigger"), x.kind, x.provider, x.delivery_id);
 }
 
 template <class Inspector>
@@ -173,7 +202,8 @@ typename Inspector::result_type inspect(Inspector& f, deployment& x) {
   return f(caf::meta::type_name("deployment"), x.id, x.project_id, x.environment_id,
            x.commit_sha, x.commit_message, x.status, x.duration_seconds, x.deployed_at,
            x.container_id, x.image_name, x.port, x.error_message, x.idempotency_key,
-           x.kind, x.rollback_of, x.build_node, x.run_node, x.created_at, x.updated_at);
+           x.kind, x.rollback_of, x.build_node, x.run_node, x.trigger, x.created_at,
+           x.updated_at);
 }
 
 template <class Inspector>

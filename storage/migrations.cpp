@@ -131,6 +131,33 @@ const std::vector<migration_text>& migration_texts() {
             ORDER BY created_at
             ON CONFLICT DO NOTHING)",
      }},
+    {4,
+     "incoming webhooks: auto-deploy branches, webhook secrets, deliveries, triggers",
+     {
+       // 1: a push to `branch` (empty: the project's) deploys the environment.
+       R"(ALTER TABLE environments ADD COLUMN auto_deploy BIGINT NOT NULL DEFAULT 0)",
+       R"(ALTER TABLE environments ADD COLUMN branch TEXT NOT NULL DEFAULT '')",
+       // What created a deployment (set once): api | webhook, and which delivery.
+       R"(ALTER TABLE deployments ADD COLUMN trigger_kind TEXT NOT NULL DEFAULT 'api')",
+       R"(ALTER TABLE deployments ADD COLUMN trigger_provider TEXT NOT NULL DEFAULT '')",
+       R"(ALTER TABLE deployments ADD COLUMN trigger_delivery_id TEXT NOT NULL DEFAULT '')",
+       // One webhook secret per project, sealed like variable values.
+       R"(CREATE TABLE project_webhooks (
+            project_id TEXT PRIMARY KEY REFERENCES projects(id),
+            secret TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL))",
+       // Deliveries received: a redelivered id conflicts and deploys nothing.
+       R"(CREATE TABLE webhook_deliveries (
+            id TEXT PRIMARY KEY,
+            {ord_column}
+            project_id TEXT NOT NULL REFERENCES projects(id),
+            provider TEXT NOT NULL,
+            delivery_id TEXT NOT NULL,
+            event TEXT NOT NULL,
+            received_at TEXT NOT NULL,
+            CONSTRAINT webhook_deliveries_unique UNIQUE (project_id, provider, delivery_id)))",
+     }},
   };
   return texts;
 }

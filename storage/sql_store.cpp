@@ -53,11 +53,12 @@ project project_of(const sql_row& r) {
   "id, owner_id, name, repository_url, branch, framework, created_at, updated_at"
 #define GILGAL_ENV_COLS                                                                  \
   "id, project_id, name, type, domain, variables, settings, created_at, updated_at, " \
-  "build_variables, aliases"
+  "build_variables, aliases, auto_deploy, branch"
 #define GILGAL_DEP_COLS                                                                     \
   "id, project_id, environment_id, commit_sha, commit_message, status, duration_seconds, " \
   "deployed_at, container_id, image_name, port, error_message, idempotency_key, kind, "    \
-  "rollback_of, build_node, run_node, created_at, updated_at"
+  "rollback_of, build_node, run_node, created_at, updated_at, trigger_kind, "              \
+  "trigger_provider, trigger_delivery_id"
 #define GILGAL_LOG_COLS "deployment_id, seq, log_level, message, timestamp"
 
 deployment deployment_of(const sql_row& r) {
@@ -82,6 +83,9 @@ deployment deployment_of(const sql_row& r) {
   d.run_node = text_at(r, 16);
   d.created_at = text_at(r, 17);
   d.updated_at = text_at(r, 18);
+  d.trigger.kind = text_at(r, 19);
+  d.trigger.provider = text_at(r, 20);
+  d.trigger.delivery_id = text_at(r, 21);
   return d;
 }
 
@@ -363,6 +367,8 @@ environment sql_store::environment_of(const sql_row& r, bool decrypt) const {
                                      + " are not a JSON object of strings");
   e.build_variables.insert(build->begin(), build->end());
   e.aliases = decode_hosts(text_at(r, 10));
+  e.auto_deploy = int_at(r, 11) != 0;
+  e.branch = text_at(r, 12);
   return e;
 }
 
@@ -532,10 +538,11 @@ caf::expected<environment> sql_store::create_environment(const environment& in) 
       throw db_error(errc::not_found, "project not found");
     on_conflict("environment name already exists in this project", [&] {
       return s.exec(q("INSERT INTO environments (" GILGAL_ENV_COLS ") "
-                      "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"),
+                      "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"),
                     {e.id, e.project_id, e.name, e.type, e.domain, encode_variables(e.variables),
                      encode_settings(e.settings), e.created_at, e.updated_at,
-                     encode_build_variables(e.build_variables), encode_hosts(e.aliases)});
+                     encode_build_variables(e.build_variables), encode_hosts(e.aliases),
+                     e.auto_deploy ? 1 : 0, e.branch});
     });
     claim_hosts(s, e);
     return e;
@@ -590,10 +597,12 @@ caf::expected<environment> sql_store::update_environment(const environment& e) {
     auto res = on_conflict("environment name already exists in this project", [&] {
       return s.exec(q("UPDATE environments SET name = $2, type = $3, domain = $4, "
                       "variables = $5, settings = $6, updated_at = $7, build_variables = $8, "
-                      "aliases = $9 WHERE id = $1 AND deleted_at IS NULL"),
+                      "aliases = $9, auto_deploy = $10, branch = $11 "
+                      "WHERE id = $1 AND deleted_at IS NULL"),
                     {e.id, e.name, e.type, e.domain, encode_variables(e.variables),
                      encode_settings(e.settings), now_rfc3339(),
-                     encode_build_variables(e.build_variables), encode_hosts(e.aliases)});
+                     encode_build_variables(e.build_variables), encode_hosts(e.aliases),
+                     e.auto_deploy ? 1 : 0, e.branch});
     });
     if (res.affected == 0)
       throw db_error(errc::not_found, "environment not found");
@@ -674,30 +683,34 @@ sql_param duration_param(const deployment& d) {
 
 } // namespace
 
-caf::expected<deployment> sql_store::create_deployment(const deployment& in) {
-  return run<deployment>(true, [&](sql_session& s) {
-    deployment d = in;
-    d.id = new_uuid();
-    d.created_at = d.updated_at = now_rfc3339();
-    auto env = s.exec(q("SELECT project_id FROM environments "
-                        "WHERE id = $1 AND deleted_at IS NULL"),
-                      {d.environment_id});
-    if (env.rows.empty() || text_at(env.rows[0], 0) != d.project_id)
-      throw db_error(errc::not_found, "environment not found in this project");
-    auto live = s.exec(q("SELECT 1 FROM projects WHERE id = $1 AND deleted_at IS NULL"),
-                       {d.project_id});
-    if (live.rows.empty())
-      throw db_error(errc::not_found, "project not found");
-    on_conflict("idempotency key already used in this project", [&] {
-      return s.exec(q("INSERT INTO deployments (" GILGAL_DEP_COLS ") VALUES ($1, $2, $3, $4, "
-                      "$5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)"),
-                    {d.id, d.project_id, d.environment_id, d.commit_sha, d.commit_message,
-                     d.status, duration_param(d), d.deployed_at, d.container_id, d.image_name,
-                     d.port, d.error_message, d.idempotency_key, d.kind, d.rollback_of,
-                     d.build_node, d.run_node, d.created_at, d.updated_at});
-    });
-    return d;
+deployment sql_store::insert_deployment(sql_session& s, const deployment& in) {
+  deployment d = in;
+  d.id = new_uuid();
+  d.created_at = d.updated_at = now_rfc3339();
+  auto env = s.exec(q("SELECT project_id FROM environments "
+                      "WHERE id = $1 AND deleted_at IS NULL"),
+                    {d.environment_id});
+  if (env.rows.empty() || text_at(env.rows[0], 0) != d.project_id)
+    throw db_error(errc::not_found, "environment not found in this project");
+  auto live = s.exec(q("SELECT 1 FROM projects WHERE id = $1 AND deleted_at IS NULL"),
+                     {d.project_id});
+  if (live.rows.empty())
+    throw db_error(errc::not_found, "project not found");
+  on_conflict("idempotency key already used in this project", [&] {
+    return s.exec(q("INSERT INTO deployments (" GILGAL_DEP_COLS ") VALUES ($1, $2, $3, $4, "
+                    "$5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, "
+                    "$20, $21, $22)"),
+                  {d.id, d.project_id, d.environment_id, d.commit_sha, d.commit_message,
+                   d.status, duration_param(d), d.deployed_at, d.container_id, d.image_name,
+                   d.port, d.error_message, d.idempotency_key, d.kind, d.rollback_of,
+                   d.build_node, d.run_node, d.created_at, d.updated_at, d.trigger.kind,
+                   d.trigger.provider, d.trigger.delivery_id});
   });
+  return d;
+}
+
+caf::expected<deployment> sql_store::create_deployment(const deployment& in) {
+  return run<deployment>(true, [&](sql_session& s) { return insert_deployment(s, in); });
 }
 
 caf::expected<deployment> sql_store::find_deployment(const std::string& id) {
@@ -794,6 +807,60 @@ caf::expected<std::map<std::string, int64_t>> sql_store::count_deployments_by_st
     std::map<std::string, int64_t> out;
     for (auto& r : res.rows)
       out[text_at(r, 0)] = int_at(r, 1);
+    return out;
+  });
+}
+
+// -- webhooks ----------------------------------------------------------------------
+
+caf::expected<void> sql_store::set_webhook_secret(const std::string& project_id,
+                                                  const std::string& secret) {
+  return run_void(true, [&](sql_session& s) {
+    auto live = s.exec(q("SELECT 1 FROM projects WHERE id = $1 AND deleted_at IS NULL"),
+                       {project_id});
+    if (live.rows.empty())
+      throw db_error(errc::not_found, "project not found");
+    auto now = now_rfc3339();
+    auto sealed = cipher_->seal(secret);
+    auto res = s.exec(q("UPDATE project_webhooks SET secret = $2, updated_at = $3 "
+                        "WHERE project_id = $1"),
+                      {project_id, sealed, now});
+    if (res.affected == 0)
+      s.exec(q("INSERT INTO project_webhooks (project_id, secret, created_at, updated_at) "
+               "VALUES ($1, $2, $3, $3)"),
+             {project_id, sealed, now});
+  });
+}
+
+caf::expected<std::string> sql_store::find_webhook_secret(const std::string& project_id) {
+  return run<std::string>(false, [&](sql_session& s) {
+    auto res = s.exec(q("SELECT w.secret FROM project_webhooks w "
+                        "JOIN projects p ON p.id = w.project_id "
+                        "WHERE w.project_id = $1 AND p.deleted_at IS NULL"),
+                      {project_id});
+    if (res.rows.empty())
+      throw db_error(errc::not_found, "no webhook for this project");
+    auto plain = cipher_->open(text_at(res.rows[0], 0));
+    if (!plain)
+      throw db_error(errc::internal, "cannot decrypt the webhook secret of project "
+                                       + project_id + " (wrong secret key?)");
+    return std::move(*plain);
+  });
+}
+
+caf::expected<std::vector<deployment>>
+sql_store::record_webhook_delivery(const webhook_delivery& delivery,
+                                   const std::vector<deployment>& deployments) {
+  return run<std::vector<deployment>>(true, [&](sql_session& s) {
+    on_conflict("delivery " + delivery.delivery_id + " was already received", [&] {
+      return s.exec(q("INSERT INTO webhook_deliveries (id, project_id, provider, delivery_id, "
+                      "event, received_at) VALUES ($1, $2, $3, $4, $5, $6)"),
+                    {new_uuid(), delivery.project_id, delivery.provider, delivery.delivery_id,
+                     delivery.event, now_rfc3339()});
+    });
+    std::vector<deployment> out;
+    for (auto& d : deployments)
+      out.push_back(insert_deployment(s, d));
     return out;
   });
 }

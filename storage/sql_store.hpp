@@ -49,6 +49,13 @@ public:
   list_successful_deployments(const std::string& environment_id) override;
   caf::expected<std::map<std::string, int64_t>> count_deployments_by_status() override;
 
+  caf::expected<void> set_webhook_secret(const std::string& project_id,
+                                         const std::string& secret) override;
+  caf::expected<std::string> find_webhook_secret(const std::string& project_id) override;
+  caf::expected<std::vector<deployment>>
+  record_webhook_delivery(const webhook_delivery& delivery,
+                          const std::vector<deployment>& deployments) override;
+
   caf::expected<void> append_logs(const std::vector<log_line>& lines) override;
   caf::expected<page<log_line>> list_logs(const std::string& deployment_id,
                                           page_request req) override;
@@ -87,6 +94,8 @@ private:
                                                       const std::string& text) const;
   /// `decrypt` false: variable names with empty values.
   environment environment_of(const sql_row& row, bool decrypt = true) const;
+  /// Inserts a deployment in an open session (assigns id and times).
+  deployment insert_deployment(sql_session& s, const deployment& in);
   caf::expected<page<environment>> list_environments_impl(const std::string& project_id,
                                                           page_request req, bool decrypt);
 

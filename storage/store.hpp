@@ -67,7 +67,8 @@ public:
   list_environments_masked(const std::string& project_id, page_request req) {
     return list_environments(project_id, req);
   }
-  /// Replaces name, type, domain, aliases, variables, settings.
+  /// Replaces name, type, domain, aliases, variables, build variables,
+  /// settings, auto_deploy and branch.
   /// A domain or alias is unique among live environments of all owners
   /// (case-insensitive): another environment's host is errc::conflict.
   virtual caf::expected<environment> update_environment(const environment& e) = 0;
@@ -95,6 +96,24 @@ public:
   list_successful_deployments(const std::string& environment_id) = 0;
   /// How many deployments have each status (statuses without any are absent).
   virtual caf::expected<std::map<std::string, int64_t>> count_deployments_by_status() = 0;
+
+  // -- webhooks --------------------------------------------------------------
+
+  /// Sets (or replaces) the project's webhook secret, sealed at rest like
+  /// variable values. errc::not_found if the project is not live.
+  virtual caf::expected<void> set_webhook_secret(const std::string& project_id,
+                                                 const std::string& secret) = 0;
+  /// The project's webhook secret in plaintext. errc::not_found if none was
+  /// set or the project is not live.
+  virtual caf::expected<std::string> find_webhook_secret(const std::string& project_id) = 0;
+  /// Records a delivery and creates `deployments` (of its project) in one
+  /// transaction; returns them as stored, in the given order. errc::conflict
+  /// if the same (project, provider, delivery id) was recorded before: then
+  /// nothing is created. errc::not_found if the project or an environment is
+  /// not live.
+  virtual caf::expected<std::vector<deployment>>
+  record_webhook_delivery(const webhook_delivery& delivery,
+                          const std::vector<deployment>& deployments) = 0;
 
   // -- deployment logs -------------------------------------------------------
 

@@ -818,6 +818,105 @@ CAF_TEST(environment routes name each live environment and its live deployment) 
   }
 }
 
+CAF_TEST(webhook secrets deliveries and auto-deploy settings) {
+  for (auto& b : all) {
+    CAF_MESSAGE("backend " << b.name);
+    auto st = b.open();
+    auto alice = make_user(*st, "alice");
+    auto p = make_project(*st, alice.id, "web");
+    auto q = make_project(*st, alice.id, "api");
+    // Environments keep autoDeploy and their branch.
+    environment e;
+    e.project_id = p.id;
+    e.name = "prod";
+    e.auto_deploy = true;
+    e.branch = "release/1";
+    auto prod = st->create_environment(e);
+    CAF_REQUIRE(prod);
+    auto found_env = st->find_environment(prod->id);
+    CAF_REQUIRE(found_env);
+    CAF_CHECK_EQUAL(found_env->auto_deploy, true);
+    CAF_CHECK_EQUAL(found_env->branch, "release/1");
+    found_env->auto_deploy = false;
+    found_env->branch.clear();
+    auto updated = st->update_environment(*found_env);
+    CAF_REQUIRE(updated);
+    CAF_CHECK_EQUAL(updated->auto_deploy, false);
+    CAF_CHECK_EQUAL(updated->branch, "");
+    auto stage = make_env(*st, p.id, "stage");
+    CAF_CHECK_EQUAL(stage.auto_deploy, false);
+
+    // Secrets: none at first, sealed at rest, replaced by the next one.
+    CAF_CHECK_EQUAL(code(st->find_webhook_secret(p.id)), not_found);
+    CAF_REQUIRE(st->set_webhook_secret(p.id, "first-secret-value"));
+    auto secret = st->find_webhook_secret(p.id);
+    CAF_REQUIRE(secret);
+    CAF_CHECK_EQUAL(*secret, "first-secret-value");
+    for (auto& row : b.raw_query("SELECT secret FROM project_webhooks"))
+      CAF_CHECK(row[0].find("first-secret-value") == std::string::npos);
+    CAF_REQUIRE(st->set_webhook_secret(p.id, "second-secret-value"));
+    auto rotated = st->find_webhook_secret(p.id);
+    CAF_REQUIRE(rotated);
+    CAF_CHECK_EQUAL(*rotated, "second-secret-value");
+    CAF_CHECK_EQUAL(b.raw_query("SELECT project_id FROM project_webhooks").size(), 1u);
+    CAF_CHECK_EQUAL(code(st->set_webhook_secret(new_uuid(), "x")), not_found);
+
+    // A delivery and its deployments in one transaction; a redelivery conflicts.
+    webhook_delivery hook;
+    hook.project_id = p.id;
+    hook.provider = "github";
+    hook.delivery_id = "d-1";
+    hook.event = "push";
+    deployment d;
+    d.project_id = p.id;
+    d.commit_sha = "0123456789abcdef0123456789abcdef01234567";
+    d.trigger.kind = "webhook";
+    d.trigger.provider = "github";
+    d.trigger.delivery_id = "d-1";
+    std::vector<deployment> wanted;
+    for (auto* env : {&*prod, &stage}) {
+      d.environment_id = env->id;
+      wanted.push_back(d);
+    }
+    auto created = st->record_webhook_delivery(hook, wanted);
+    CAF_REQUIRE(created);
+    CAF_REQUIRE_EQUAL(created->size(), 2u);
+    CAF_CHECK_EQUAL((*created)[0].environment_id, prod->id);
+    auto stored = st->find_deployment((*created)[1].id);
+    CAF_REQUIRE(stored);
+    CAF_CHECK_EQUAL(stored->trigger.kind, "webhook");
+    CAF_CHECK_EQUAL(stored->trigger.provider, "github");
+    CAF_CHECK_EQUAL(stored->trigger.delivery_id, "d-1");
+    auto again = st->record_webhook_delivery(hook, wanted);
+    CAF_CHECK_EQUAL(code(again), conflict);
+    auto listed = st->list_deployments(p.id, {1, 100});
+    CAF_REQUIRE(listed);
+    CAF_CHECK_EQUAL(listed->total, 2);
+    // The same id from another host, or for another project, is another delivery.
+    hook.provider = "gitlab";
+    CAF_CHECK(st->record_webhook_delivery(hook, {}));
+    hook.project_id = q.id;
+    CAF_CHECK(st->record_webhook_delivery(hook, {}));
+    // A deployment that cannot be created undoes the delivery's record.
+    hook.project_id = p.id;
+    hook.delivery_id = "d-2";
+    d.environment_id = new_uuid();
+    CAF_CHECK_EQUAL(code(st->record_webhook_delivery(hook, {d})), not_found);
+    d.environment_id = prod->id;
+    auto retried = st->record_webhook_delivery(hook, {d});
+    CAF_REQUIRE(retried);
+    CAF_CHECK_EQUAL(retried->size(), 1u);
+    // Deployments created otherwise are "api" ones.
+    auto plain = make_deployment(*st, p, stage);
+    auto plain_found = st->find_deployment(plain.id);
+    CAF_REQUIRE(plain_found);
+    CAF_CHECK_EQUAL(plain_found->trigger.kind, "api");
+    // A deleted project has no webhook any more.
+    CAF_REQUIRE(st->delete_project(p.id));
+    CAF_CHECK_EQUAL(code(st->find_webhook_secret(p.id)), not_found);
+  }
+}
+
 CAF_TEST(migrations recorded and idempotent on reopen) {
   for (auto& b : all) {
     CAF_MESSAGE("backend " << b.name);
