@@ -1,6 +1,6 @@
 // `gilgal projects create NAME REPO [--branch B] [--framework F]` and
 // `gilgal envs create PROJECT NAME --type T [--domain D] [--var K=V]...
-// [--build-var K=V]...`: POST /api/projects and
+// [--build-var K=V]... [--auto-deploy] [--branch B]`: POST /api/projects and
 // POST /api/projects/:id/environments. The server validates every field; its
 // message (naming the field) is printed on a refusal.
 #include <iostream>
@@ -29,6 +29,8 @@ struct environment_args {
   std::string domain;
   std::vector<std::string> variables;
   std::vector<std::string> build_variables;
+  bool auto_deploy = false;
+  std::string branch;
 };
 
 /// {"K": "V", ...} from "K=V" arguments; the flag is named in the error.
@@ -83,6 +85,10 @@ int create_environment(const api_client& api, const environment_args& a) {
     body["environmentVariables"] = *vars;
   if (!build_vars->empty())
     body["buildVariables"] = *build_vars;
+  if (a.auto_deploy)
+    body["autoDeploy"] = true;
+  if (!a.branch.empty())
+    body["branch"] = a.branch;
   auto created = api.post("/api/projects/" + path_segment(project->value("id", ""))
                             + "/environments",
                           body);
@@ -135,6 +141,10 @@ void add_console_create_commands(CLI::App& projects, CLI::App& envs, int& exit_c
   e->add_option("--build-var", ea->build_variables,
                 "KEY=VALUE build-time variable, e.g. VITE_API_URL=https://... (repeatable)")
     ->allow_extra_args(false);
+  e->add_flag("--auto-deploy", ea->auto_deploy,
+              "a push received by the project's webhook deploys it (see `gilgal webhook`)");
+  e->add_option("--branch", ea->branch,
+                "the branch whose pushes deploy it (default: the project's)");
 }
 
 } // namespace gilgal::cli

@@ -535,6 +535,41 @@ CAF_TEST(create projects and environments over https with cacert) {
   }
 }
 
+CAF_TEST(webhook prints the urls and a secret that the hook accepts once made) {
+  gilgal_server srv;
+  auto shop = api(srv, "POST", "/api/projects",
+                  {{"name", "shop"}, {"repositoryUrl", "https://example.com/acme/shop.git"}});
+  std::string shop_id = shop.at("id");
+  auto res = srv.run({"envs", "create", "shop", "production", "--type", "production",
+                      "--auto-deploy", "--branch", "release"});
+  CAF_REQUIRE_EQUAL(res.exit_code, 0);
+  auto envs = api(srv, "GET", "/api/projects/" + shop_id + "/environments");
+  CAF_REQUIRE_EQUAL(envs.at("items").size(), 1u);
+  CAF_CHECK_EQUAL(envs["items"][0].at("autoDeploy"), true);
+  CAF_CHECK_EQUAL(envs["items"][0].at("branch"), "release");
+  res = srv.run({"webhook", "shop"});
+  CAF_REQUIRE_EQUAL(res.exit_code, 0);
+  CAF_CHECK(contains(res.out, srv.base_url() + "/hooks/github/" + shop_id));
+  CAF_CHECK(contains(res.out, "/hooks/gitlab/" + shop_id));
+  auto secret = res.last_line();
+  CAF_CHECK_EQUAL(secret.size(), 64u);
+  // The secret printed is the one the hook checks (GitLab sends it as it is).
+  auto cli = srv.client();
+  httplib::Headers h{{"X-Gitlab-Event", "Note Hook"}, {"X-Gitlab-Token", secret}};
+  auto hook = cli->Post(("/hooks/gitlab/" + shop_id).c_str(), h, "{}", "application/json");
+  CAF_REQUIRE(hook);
+  CAF_CHECK_EQUAL(hook->status, 200);
+  // Running it again replaces it: the old one is refused.
+  res = srv.run({"webhook", shop_id, "--json"});
+  CAF_REQUIRE_EQUAL(res.exit_code, 0);
+  CAF_CHECK_NOT_EQUAL(json::parse(res.out).at("secret"), secret);
+  hook = cli->Post(("/hooks/gitlab/" + shop_id).c_str(), h, "{}", "application/json");
+  CAF_REQUIRE(hook);
+  CAF_CHECK_EQUAL(hook->status, 401);
+  res = srv.run({"webhook", "nosuch"});
+  CAF_CHECK_EQUAL(res.exit_code, 1);
+}
+
 CAF_TEST(nodes lists the in-process node) {
   gilgal_server srv{[] {
     server_options o;
