@@ -123,6 +123,10 @@ const std::vector<field>& fields() {
     bool_field("allow_local_sources", "GILGAL_ALLOW_LOCAL_SOURCES", "allow-local-sources",
                "accept local paths and file:// URLs as project repositories",
                [](settings& s) { return &s.allow_local_sources; }),
+    bool_field("allow_private_targets", "GILGAL_ALLOW_PRIVATE_TARGETS", "allow-private-targets",
+               "accept repository URLs and Dockerfile ADD URLs whose host is an IP address, "
+               "this machine, a link-local or a private-range address (off: refused)",
+               [](settings& s) { return &s.allow_private_targets; }),
     u64_field("max_body_bytes", "GILGAL_MAX_BODY_BYTES", "max-body-bytes",
               "largest accepted HTTP request body in bytes (default 1048576)",
               [](settings& s) { return &s.max_body_bytes; }, 1024, int64_t{1} << 30),
@@ -150,6 +154,15 @@ const std::vector<field>& fields() {
     i64_field("default_pids", "GILGAL_DEFAULT_PIDS", "default-pids",
               "container process limit when an environment sets none (default 256)",
               [](settings& s) { return &s.default_pids; }, 1, 1 << 22),
+    i64_field("max_memory_mb", "GILGAL_MAX_MEMORY_MB", "max-memory-mb",
+              "the most memory in MiB an environment may set in its resources (default 2048)",
+              [](settings& s) { return &s.max_memory_mb; }, 16, int64_t{1} << 20),
+    num_field("max_cpus", "GILGAL_MAX_CPUS", "max-cpus",
+              "the most CPUs an environment may set in its resources (default 2)",
+              [](settings& s) { return &s.max_cpus; }),
+    i64_field("max_pids", "GILGAL_MAX_PIDS", "max-pids",
+              "the most processes an environment may set in its resources (default 512)",
+              [](settings& s) { return &s.max_pids; }, 16, 1 << 22),
     str_field("health_check_path", "GILGAL_HEALTH_CHECK_PATH", "health-check-path",
               "HTTP path probed before a deployment counts as healthy (default /)",
               [](settings& s) { return &s.health_check_path; }),
@@ -692,6 +705,16 @@ caf::expected<void> validate(const settings& s) {
     return make_error(errc::invalid_argument, "build_cpus: must be above 0 and at most 1024");
   if (auto res = validate_proxy(s); !res)
     return res;
+  if (s.default_memory_mb > s.max_memory_mb)
+    return make_error(errc::invalid_argument,
+                      "default_memory_mb: must not exceed max_memory_mb ("
+                        + std::to_string(s.max_memory_mb) + ")");
+  if (s.default_cpus > s.max_cpus)
+    return make_error(errc::invalid_argument, "default_cpus: must not exceed max_cpus");
+  if (s.default_pids > s.max_pids)
+    return make_error(errc::invalid_argument,
+                      "default_pids: must not exceed max_pids (" + std::to_string(s.max_pids)
+                        + ")");
   if (s.port_range_begin > s.port_range_end)
     return make_error(errc::invalid_argument,
                       "port_range_begin: must not exceed port_range_end");

@@ -24,6 +24,8 @@ struct settings {
   std::string data_dir = "./data";
   std::string database_url;          // empty: SQLite file DATA_DIR/gilgal.db
   bool allow_local_sources = false;  // accept local paths and file:// repositories
+  bool allow_private_targets = false; // accept repository / ADD URLs on loopback, link-local,
+                                      // private ranges and IP literals
   size_t max_body_bytes = 1 << 20;   // 1 MiB
   std::string log_level = "info";
 
@@ -35,6 +37,10 @@ struct settings {
   int64_t default_memory_mb = 512;
   double default_cpus = 1.0;
   int64_t default_pids = 256;
+  // The most an environment may ask for (its `resources`); defaults must fit.
+  int64_t max_memory_mb = 2048;
+  double max_cpus = 2.0;
+  int64_t max_pids = 512;
   std::string health_check_path = "/";
   int64_t health_check_timeout_seconds = 60;
   int64_t build_timeout_seconds = 1800;

@@ -97,6 +97,10 @@ caf::error reply_environment(request_context& ctx, int status, const environment
   return {};
 }
 
+resource_maxima maxima_of(const settings& cfg) {
+  return {cfg.max_memory_mb, cfg.max_cpus, cfg.max_pids};
+}
+
 caf::error create_environment(request_context& ctx) {
   auto p = owned_project(ctx, ctx.param("projectId"));
   if (!p)
@@ -109,6 +113,8 @@ caf::error create_environment(request_context& ctx) {
   if (auto err = apply_environment_json(*body, e, true))
     return err;
   if (auto err = check_hosts(ctx, e))
+    return err;
+  if (auto err = validate_resource_maxima(e.settings, maxima_of(ctx.env.cfg)))
     return err;
   auto created = ctx.db().create_environment(e);
   if (!created)
@@ -155,6 +161,9 @@ caf::error update_environment(request_context& ctx) {
     return err;
   if (auto err = check_hosts(ctx, *e))
     return err;
+  if (body->contains("resources"))
+    if (auto err = validate_resource_maxima(e->settings, maxima_of(ctx.env.cfg)))
+      return err;
   auto updated = ctx.db().update_environment(*e);
   if (!updated)
     return std::move(updated.error());

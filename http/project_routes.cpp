@@ -4,6 +4,7 @@
 
 #include "http/ownership.hpp"
 #include "protocol/json.hpp"
+#include "protocol/validation.hpp"
 
 namespace gilgal {
 
@@ -16,6 +17,9 @@ caf::error create_project(request_context& ctx) {
   project p;
   p.owner_id = ctx.user_id;
   if (auto err = apply_project_json(*body, p, true, ctx.env.cfg.allow_local_sources))
+    return err;
+  if (auto err = validate_repository_target("repositoryUrl", p.repository_url,
+                                            ctx.env.cfg.allow_private_targets))
     return err;
   auto created = ctx.db().create_project(p);
   if (!created)
@@ -53,6 +57,10 @@ caf::error update_project(request_context& ctx) {
     return std::move(body.error());
   if (auto err = apply_project_json(*body, *p, false, ctx.env.cfg.allow_local_sources))
     return err;
+  if (body->contains("repositoryUrl"))
+    if (auto err = validate_repository_target("repositoryUrl", p->repository_url,
+                                              ctx.env.cfg.allow_private_targets))
+      return err;
   auto updated = ctx.db().update_project(*p);
   if (!updated)
     return std::move(updated.error());

@@ -1,11 +1,13 @@
 #include "nodes/container_runner.hpp"
 
 #include <algorithm>
+#include <thread>
 
 #include <nlohmann/json.hpp>
 
 #include "nodes/docker_client.hpp"
 #include "nodes/docker_refs.hpp"
+#include "nodes/environment_network.hpp"
 #include "nodes/http_probe.hpp"
 #include "nodes/image_puller.hpp"
 #include "protocol/error.hpp"
@@ -43,11 +45,21 @@ std::vector<std::string> exposed_ports(docker_client& docker, const std::string&
   return result;
 }
 
-/// Removes the container and gives its port back; errors are ignored (this is
-/// cleanup after another error).
-void discard(docker_client& docker, const std::string& id, int port, port_allocator& ports) {
+/// Removes the container and gives its port back, and the environment's
+/// network when nothing else uses it; errors are ignored (this is cleanup
+/// after another error).
+void discard(docker_client& docker, const std::string& id, int port, port_allocator& ports,
+             const std::string& environment_id) {
   docker.remove_container(id, true, true);
   ports.release(port);
+  (void) remove_environment_network_if_unused(docker, environment_id);
+}
+
+/// An environment's own value, else the server default; never above the
+/// server maximum (environments stored before a maximum was lowered).
+template <class T>
+T limited(T own, T fallback, T maximum) {
+  return std::min(own > 0 ? own : fallback, maximum);
 }
 
 } // namespace
@@ -101,9 +113,9 @@ caf::expected<run_result> run(const run_job& job, const node_settings& node,
   spec.host_ip = cfg.bind_address;
   spec.host_port = port;
   const auto& s = job.settings;
-  spec.memory_bytes = (s.memory_mb > 0 ? s.memory_mb : cfg.default_memory_mb) * 1024 * 1024;
-  spec.nano_cpus = static_cast<int64_t>((s.cpus > 0 ? s.cpus : cfg.default_cpus) * 1e9);
-  spec.pids_limit = s.pids > 0 ? s.pids : cfg.default_pids;
+  spec.memory_bytes = limited(s.memory_mb, cfg.default_memory_mb, cfg.max_memory_mb) * 1024 * 1024;
+  spec.nano_cpus = static_cast<int64_t>(limited(s.cpus, cfg.default_cpus, cfg.max_cpus) * 1e9);
+  spec.pids_limit = limited(s.pids, cfg.default_pids, cfg.max_pids);
   spec.no_new_privileges = true;
   spec.drop_all_capabilities = true;
   // PID 1 is Docker's init: an app that ignores SIGTERM as PID 1 (python
@@ -119,7 +131,21 @@ caf::expected<run_result> run(const run_job& job, const node_settings& node,
   // between our bind test and Docker's: then try the next free one.
   caf::expected<std::string> id{std::string{}};
   for (int attempt = 1;; ++attempt) {
-    id = docker.create_container(spec);
+    // The environment's own network (nodes/environment_network); one that
+    // vanished between ensure and create (the last container of the
+    // environment was just removed) is created again.
+    for (int tries = 1;; ++tries) {
+      auto network = ensure_environment_network(docker, job.environment_id, job.project_id);
+      if (!network) {
+        ports.release(port);
+        return network.error();
+      }
+      spec.network_mode = *network;
+      id = docker.create_container(spec);
+      if (id || code_of(id.error()) != errc::not_found
+          || message_of(id.error()).find("network") == std::string::npos || tries == 3)
+        break;
+    }
     if (!id) {
       ports.release(port);
       return id.error();
@@ -127,7 +153,7 @@ caf::expected<run_result> run(const run_job& job, const node_settings& node,
     auto started = docker.start_container(*id);
     if (started)
       break;
-    discard(docker, *id, port, ports);
+    discard(docker, *id, port, ports, job.environment_id);
     auto text = message_of(started.error());
     bool port_taken = text.find("port is already allocated") != std::string::npos
                       || text.find("address already in use") != std::string::npos;
@@ -156,7 +182,7 @@ caf::expected<run_result> run(const run_job& job, const node_settings& node,
   auto next_inspect = steady_clock::now() + milliseconds(1000);
   for (;;) {
     if (abort->triggered()) {
-      discard(docker, *id, port, ports);
+      discard(docker, *id, port, ports, job.environment_id);
       return make_error(errc::cancelled, "cancelled");
     }
     long status = probe_http(url, milliseconds(1000));
@@ -187,7 +213,7 @@ caf::expected<run_result> run(const run_job& job, const node_settings& node,
     for (auto& line : *lines)
       log("error", line);
   }
-  discard(docker, *id, port, ports);
+  discard(docker, *id, port, ports, job.environment_id);
   return make_error(errc::run_failed, failure);
 }
 
@@ -217,6 +243,8 @@ caf::expected<bool> remove_container_and_port(const std::string& container_id,
     return removed.error();
   if (info->host_port > 0)
     ports.release(info->host_port);
+  if (auto env = info->labels.find("gilgal.environment"); env != info->labels.end())
+    (void) remove_environment_network_if_unused(docker, env->second);
   return true;
 }
 

@@ -1,7 +1,8 @@
 // The runner's blocking work for one job: pull the image from the registry
 // when it is not on this node (nodes/image_puller), allocate a host port, create and
-// start the container with the environment's variables plus PORT, limits and
-// security defaults, then wait until it answers HTTP. On any failure (or an
+// start the container with the environment's variables plus PORT, limits
+// (never above the server's maxima) and security defaults on the environment's
+// own network (nodes/environment_network), then wait until it answers HTTP. On any failure (or an
 // abort) the container is removed and its port released; on failure its last
 // log lines go to the deployment log first.
 #pragma once
@@ -37,7 +38,8 @@ caf::expected<int64_t> retire_containers(const std::string& environment_id,
 caf::expected<std::map<std::string, std::string>>
 list_managed_containers(const node_settings& node);
 
-/// Stops and removes one container; false if it did not exist.
+/// Stops and removes one container (and its environment's network once no
+/// container of the environment is left); false if it did not exist.
 caf::expected<bool> remove_container_and_port(const std::string& container_id,
                                               const node_settings& node,
                                               port_allocator& ports);

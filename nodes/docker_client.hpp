@@ -140,6 +140,19 @@ public:
                                     std::chrono::milliseconds timeout
                                     = std::chrono::minutes{1});
 
+  // -- networks (nodes/docker_networks.cpp) ----------------------------------
+
+  /// POST /networks/create: a bridge network named `name` carrying `labels`;
+  /// returns its id. A name that exists → errc::conflict.
+  caf::expected<std::string> create_network(const std::string& name, const label_map& labels);
+
+  /// DELETE /networks/NAME: false when it did not exist; errc::conflict while
+  /// a container is attached to it.
+  caf::expected<bool> remove_network(const std::string& name);
+
+  /// Names of the networks carrying every `labels` filter ("key" or "key=value").
+  caf::expected<std::vector<std::string>> list_networks(const std::vector<std::string>& labels);
+
   // -- transport (nodes/docker_client.cpp) -----------------------------------
 
   struct request {

@@ -215,6 +215,11 @@ caf::expected<container_info> docker_client::inspect_container(const std::string
   const auto& config = member(j, "Config");
   c.image = string_of(member(config, "Image"));
   c.labels = labels_of(member(config, "Labels"));
+  const auto& networks = member(member(j, "NetworkSettings"), "Networks");
+  if (networks.is_object())
+    for (auto it = networks.begin(); it != networks.end(); ++it)
+      if (auto ip = string_of(member(it.value(), "IPAddress")); !ip.empty())
+        c.ip_addresses.emplace(it.key(), ip);
   if (!first_binding(member(member(j, "NetworkSettings"), "Ports"), c.host_ip, c.host_port))
     first_binding(member(member(j, "HostConfig"), "PortBindings"), c.host_ip, c.host_port);
   const auto& hosts = member(member(j, "HostConfig"), "ExtraHosts");

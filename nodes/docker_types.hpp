@@ -106,6 +106,7 @@ struct container_info {
   int host_port = 0;
   std::vector<std::string> extra_hosts; // HostConfig.ExtraHosts ("name:ip")
   int64_t pids_limit = 0;        // HostConfig.PidsLimit; 0: none
+  std::map<std::string, std::string> ip_addresses; // network name -> the container's IPv4 address
 };
 
 struct container_summary {

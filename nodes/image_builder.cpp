@@ -10,6 +10,7 @@
 
 #include "nodes/build_context.hpp"
 #include "nodes/docker_client.hpp"
+#include "nodes/dockerfile_sources.hpp"
 #include "nodes/framework_detector.hpp"
 #include "nodes/image_pusher.hpp"
 #include "nodes/recipe.hpp"
@@ -177,6 +178,8 @@ caf::expected<build_result> build(const build_job& job, const node_settings& nod
   fopts.timeout = std::chrono::seconds(cfg.git_timeout_seconds);
   fopts.attempts = cfg.git_retries;
   fopts.allow_local = cfg.allow_local_sources;
+  fopts.allow_private_targets = cfg.allow_private_targets;
+  fopts.temp_dir = node.work_root;
   fopts.cancel = cancelled.get();
   fopts.on_log = [&log](const std::string& line) { log("info", line); };
 
@@ -228,6 +231,9 @@ caf::expected<build_result> build(const build_job& job, const node_settings& nod
   auto recipe = render_recipe(*detected, cfg.images, recipes_dir, work->path(), arg_names);
   if (!recipe)
     return recipe.error();
+  if (recipe->from_repository)
+    if (auto err = check_remote_sources(recipe->dockerfile, cfg.allow_private_targets))
+      return err;
   // Another set of build variable values is another build of the same recipe.
   if (!job.build_variables.empty())
     recipe->fingerprint = sha256_hex(recipe->fingerprint + "\n"

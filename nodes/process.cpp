@@ -18,6 +18,10 @@ extern char** environ;
 
 namespace gilgal {
 
+const char* const inherited_by_default[11] = {"PATH", "HOME",     "USER",        "LOGNAME",
+                                              "LANG", "LANGUAGE", "LC_ALL",      "LC_CTYPE",
+                                              "LC_MESSAGES", "TZ", "TMPDIR"};
+
 namespace {
 
 using clock_type = std::chrono::steady_clock;
@@ -46,16 +50,19 @@ struct spawn_guard {
   }
 };
 
-/// The environment of the child as "NAME=value" strings.
+/// The environment of the child as "NAME=value" strings: the allow-listed
+/// variables of the caller, then opts.env.
 std::vector<std::string> child_environment(const process_options& opts) {
-  std::set<std::string> drop(opts.unset_env.begin(), opts.unset_env.end());
-  for (auto& kv : opts.env)
-    drop.insert(kv.first);
+  std::set<std::string> keep(std::begin(inherited_by_default), std::end(inherited_by_default));
+  keep.insert(opts.inherit_env.begin(), opts.inherit_env.end());
   std::vector<std::string> result;
   for (char** e = environ; e != nullptr && *e != nullptr; ++e) {
     std::string entry = *e;
     auto eq = entry.find('=');
-    if (eq == std::string::npos || drop.count(entry.substr(0, eq)) == 0)
+    if (eq == std::string::npos)
+      continue;
+    auto name = entry.substr(0, eq);
+    if (keep.count(name) != 0 && opts.env.count(name) == 0)
       result.push_back(std::move(entry));
   }
   for (auto& kv : opts.env)
@@ -172,6 +179,9 @@ caf::expected<process_result> run_process(const std::vector<std::string>& argv,
   posix_spawn_file_actions_addopen(&sp.actions, 0, "/dev/null", O_RDONLY, 0);
   posix_spawn_file_actions_adddup2(&sp.actions, out_w.fd, 1);
   posix_spawn_file_actions_adddup2(&sp.actions, err_w.fd, 2);
+  // Descriptors Gilgal holds without O_CLOEXEC (database, sockets of
+  // libraries) stay out of the child.
+  posix_spawn_file_actions_addclosefrom_np(&sp.actions, 3);
   if (!opts.cwd.empty())
     posix_spawn_file_actions_addchdir_np(&sp.actions, opts.cwd.c_str());
   // New process group; default signal dispositions and an empty mask, whatever

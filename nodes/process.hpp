@@ -1,6 +1,11 @@
 // Runs a program with an argument vector — never through a shell — and captures
 // its output. The child is the leader of a new process group, so a timeout or a
 // cancellation kills the program and everything it started.
+//
+// A child gets nothing of Gilgal's that it was not given: its environment is
+// built from an allow-list (never GILGAL_* settings, the database URL, the
+// cluster secret or the registry password), and every descriptor but its
+// stdin, stdout and stderr is closed.
 #pragma once
 
 #include <atomic>
@@ -17,10 +22,11 @@ namespace gilgal {
 struct process_options {
   /// Working directory of the child; empty: the caller's.
   std::string cwd;
-  /// Variables added to (or overriding) the caller's environment.
+  /// The child's variables besides the inherited ones (these win).
   std::map<std::string, std::string> env;
-  /// Variables removed from the child's environment.
-  std::vector<std::string> unset_env;
+  /// Names copied from the caller's environment when set, besides
+  /// inherited_by_default (e.g. proxy settings for git).
+  std::vector<std::string> inherit_env;
   /// Wall-clock limit; zero: none. On expiry the whole process group gets
   /// SIGKILL and the result has timed_out set.
   std::chrono::milliseconds timeout{0};
@@ -31,6 +37,10 @@ struct process_options {
   /// returns errc::cancelled.
   const std::atomic<bool>* cancel = nullptr;
 };
+
+/// What every child inherits from the caller when set: PATH, HOME, USER,
+/// LOGNAME, LANG, LANGUAGE, LC_ALL, LC_CTYPE, LC_MESSAGES, TZ, TMPDIR.
+extern const char* const inherited_by_default[11];
 
 struct process_result {
   int exit_code = -1;      // exit status, or 128 + signal number when killed

@@ -5,6 +5,7 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <memory>
 #include <thread>
 #include <vector>
 
@@ -96,6 +97,19 @@ failure_kind classify(const process_result& r) {
   return failure_kind::other;
 }
 
+/// Variables git may take from the server's environment: proxy settings and
+/// the ssh agent (deploy keys). Everything else is left behind (nodes/process).
+const std::vector<std::string> git_inherited_env = {
+  "http_proxy", "https_proxy", "no_proxy", "all_proxy", "HTTP_PROXY", "HTTPS_PROXY",
+  "NO_PROXY",   "ALL_PROXY",   "SSH_AUTH_SOCK"};
+
+std::string temp_parent(const fetch_options& opts) {
+  if (!opts.temp_dir.empty())
+    return opts.temp_dir;
+  const char* tmp = std::getenv("TMPDIR");
+  return tmp != nullptr && *tmp == '/' ? std::string{tmp} : std::string{"/tmp"};
+}
+
 /// Runs git calls with the fetcher's environment, timeout and retry policy.
 class git_runner {
 public:
@@ -103,11 +117,20 @@ public:
     popts_.timeout = opts.timeout;
     popts_.cancel = opts.cancel;
     popts_.max_output_bytes = 4 << 20;
+    popts_.inherit_env = git_inherited_env;
     popts_.env["GIT_TERMINAL_PROMPT"] = "0";
+    popts_.env["GIT_CONFIG_NOSYSTEM"] = "1";
+    popts_.env["GIT_CONFIG_GLOBAL"] = "/dev/null";
     popts_.env["LC_ALL"] = "C";
     popts_.env["GIT_PROTOCOL_FROM_USER"] = "0";
-    popts_.unset_env = {"GIT_ASKPASS", "SSH_ASKPASS", "GIT_DIR", "GIT_WORK_TREE",
-                        "GIT_INDEX_FILE", "GIT_OBJECT_DIRECTORY", "GIT_CONFIG_PARAMETERS"};
+    auto home = scoped_work_dir::create(temp_parent(opts), "gilgal-git-home");
+    if (home) {
+      popts_.env["HOME"] = home->path();
+      popts_.env["XDG_CONFIG_HOME"] = home->path() + "/.config";
+      home_ = std::make_unique<scoped_work_dir>(std::move(*home));
+    } else {
+      home_error_ = home.error();
+    }
   }
 
   void log(const std::string& line) const {
@@ -121,12 +144,18 @@ public:
                                   "-c", "core.hooksPath=/dev/null",
                                   "-c", "advice.detachedHead=false",
                                   "-c", "init.defaultBranch=gilgal",
-                                  "-c", "protocol.ext.allow=never"};
+                                  "-c", "credential.helper=",
+                                  "-c", "protocol.allow=never",
+                                  "-c", "protocol.https.allow=always",
+                                  "-c", "protocol.ssh.allow=always"};
     if (is_local_source(url_)) {
       argv.insert(argv.end(), {"-c", "protocol.file.allow=always"});
     } else {
       argv.insert(argv.end(), {"-c", "protocol.file.allow=never"});
     }
+    // A redirect could lead anywhere, including to addresses refused below.
+    if (!opts_.allow_private_targets)
+      argv.insert(argv.end(), {"-c", "http.followRedirects=false"});
     argv.insert(argv.end(), args);
     return argv;
   }
@@ -135,6 +164,8 @@ public:
   /// exit is left to the caller.
   caf::expected<process_result> once(const std::vector<std::string>& argv,
                                      const std::string& cwd) const {
+    if (!home_)
+      return home_error_;
     auto popts = popts_;
     popts.cwd = cwd;
     auto r = run_process(argv, popts);
@@ -154,15 +185,25 @@ public:
     auto delay = opts_.backoff;
     std::string last;
     for (int i = 1; i <= attempts; ++i) {
-      auto r = once(argv, cwd);
-      if (!r)
-        return r.error();
-      if (r->exit_code == 0 && !r->timed_out)
-        return r;
-      if (classify(*r) != failure_kind::network)
-        return r;
-      last = r->timed_out ? "timed out after " + std::to_string(opts_.timeout.count()) + " ms"
-                          : tail_lines(r->err, error_tail_lines);
+      auto pins = target_pins();
+      if (!pins && code_of(pins.error()) != errc::unavailable)
+        return pins.error();
+      if (pins) {
+        auto pinned = argv;
+        pinned.insert(pinned.begin() + 1, pins->begin(), pins->end());
+        auto r = once(pinned, cwd);
+        if (!r)
+          return r.error();
+        if (r->exit_code == 0 && !r->timed_out)
+          return r;
+        if (classify(*r) != failure_kind::network)
+          return r;
+        last = r->timed_out ? "timed out after " + std::to_string(opts_.timeout.count()) + " ms"
+                            : tail_lines(r->err, error_tail_lines);
+      } else {
+        // The name does not resolve (now): a network failure like git's own.
+        last = message_of(pins.error());
+      }
       if (i == attempts)
         break;
       log(what + " failed (attempt " + std::to_string(i) + " of " + std::to_string(attempts)
@@ -177,6 +218,41 @@ public:
   }
 
   const std::string& url() const { return url_; }
+
+  /// The refusal of the remote's host, if it is refused (a name that does not
+  /// resolve now is left to the retries of the network calls).
+  caf::error refused_target() const {
+    auto pins = target_pins();
+    if (!pins && code_of(pins.error()) != errc::unavailable)
+      return pins.error();
+    return {};
+  }
+
+  /// Checks the remote's host (see the header) and returns the options that
+  /// pin git's https connections to the addresses checked. Local sources
+  /// need nothing.
+  caf::expected<std::vector<std::string>> target_pins() const {
+    std::vector<std::string> pins;
+    if (is_local_source(url_))
+      return pins;
+    auto target = parse_url_target(url_);
+    if (!target)
+      return make_error(errc::invalid_argument, "repositoryUrl: has no host");
+    auto addresses = resolve_target("repositoryUrl", target->host, opts_.allow_private_targets,
+                                    opts_.resolve);
+    if (!addresses)
+      return addresses.error();
+    if (opts_.allow_private_targets || target->scheme != "https"
+        || parse_ip_literal(target->host))
+      return pins;
+    std::string value = target->host + ":" + std::to_string(target->port) + ":";
+    for (size_t i = 0; i < addresses->size(); ++i) {
+      auto& a = (*addresses)[i];
+      value += (i > 0 ? "," : "") + (a.v6 ? "[" + a.to_string() + "]" : a.to_string());
+    }
+    pins = {"-c", "http.curloptResolve=" + value};
+    return pins;
+  }
 
 private:
   caf::error sleep_for(std::chrono::milliseconds d) const {
@@ -194,6 +270,8 @@ private:
   std::string url_;
   const fetch_options& opts_;
   process_options popts_;
+  std::unique_ptr<scoped_work_dir> home_; // git's HOME, removed with the runner
+  caf::error home_error_;
 };
 
 /// The error for a failed git call that is not worth retrying.
@@ -326,6 +404,8 @@ caf::expected<std::string> resolve_head(const std::string& url, const std::strin
   if (auto err = check_branch(branch))
     return err;
   git_runner git(url, opts);
+  if (auto err = git.refused_target())
+    return err;
   auto ref = "refs/heads/" + branch;
   auto r = git.with_retries(git.command({"ls-remote", "--", url, ref}), "", "git ls-remote");
   if (!r)
@@ -365,6 +445,8 @@ caf::expected<fetched_commit> fetch_commit(const std::string& url, const std::st
                                              : "work directory does not exist: " + work_dir);
   auto commit = lower(commit_in);
   git_runner git(url, opts);
+  if (auto err = git.refused_target()) // before anything is written to work_dir
+    return err;
   auto run_local = [&](std::initializer_list<std::string> args,
                        const std::string& what) -> caf::expected<process_result> {
     auto r = git.once(git.command(args), work_dir);

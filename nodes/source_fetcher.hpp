@@ -5,6 +5,17 @@
 // Every input is validated again here (defence in depth behind the HTTP
 // edge): no leading '-', no control characters, a branch made of
 // [A-Za-z0-9._/-] following git's ref rules, a commit of 7..40 hex digits.
+//
+// git runs with nothing of the server's: no system or global git config
+// (GIT_CONFIG_NOSYSTEM, GIT_CONFIG_GLOBAL=/dev/null), a temporary empty HOME, no
+// credential helpers, no terminal prompts, no redirects, only the https, ssh
+// (and, for local sources, file) transports, and an environment of allow-listed
+// variables (nodes/process). Before every network call the remote's host is
+// resolved and refused when it is an IP literal or any of its addresses is
+// loopback, link-local or private (unless allow_private_targets); for https,
+// git is pinned to the addresses checked (http.curloptResolve), so a DNS
+// answer that changes in between cannot send it elsewhere. ssh resolves the
+// name itself: there a rebinding name keeps a window between check and connect.
 #pragma once
 
 #include <atomic>
@@ -14,6 +25,8 @@
 
 #include <caf/error.hpp>
 #include <caf/expected.hpp>
+
+#include "nodes/host_resolver.hpp"
 
 namespace gilgal {
 
@@ -26,6 +39,13 @@ struct fetch_options {
   std::chrono::milliseconds backoff{std::chrono::seconds(1)};
   /// Accept local paths and file:// URLs (server flag --allow-local-sources).
   bool allow_local = false;
+  /// Accept remotes on loopback, link-local or private addresses and IP
+  /// literals (server flag --allow-private-targets).
+  bool allow_private_targets = false;
+  /// Looks up remote hosts; empty: the system resolver.
+  host_resolver resolve;
+  /// Where git's temporary HOME is created (empty: $TMPDIR or /tmp).
+  std::string temp_dir;
   /// The git program.
   std::string git = "git";
   /// Checked between and during git calls: errc::cancelled when it fires.

@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "protocol/error.hpp"
+#include "protocol/network_address.hpp"
 
 namespace gilgal {
 
@@ -434,6 +435,34 @@ caf::error validate_environment_settings(const environment_settings& s) {
   if (auto err = validate_node_labels("runNodeLabels", s.run_labels))
     return err;
   return {};
+}
+
+caf::error validate_resource_maxima(const environment_settings& s, const resource_maxima& max) {
+  auto over = [](const char* field, const std::string& limit) {
+    return bad(field, "must be at most " + limit + " (this server's maximum)");
+  };
+  if (s.memory_mb > max.memory_mb)
+    return over("resources.memoryMb", std::to_string(max.memory_mb));
+  if (s.cpus > max.cpus) {
+    auto text = std::to_string(max.cpus);
+    text.erase(text.find_last_not_of('0') + 1);
+    if (!text.empty() && text.back() == '.')
+      text.pop_back();
+    return over("resources.cpus", text);
+  }
+  if (s.pids > max.pids)
+    return over("resources.pids", std::to_string(max.pids));
+  return {};
+}
+
+caf::error validate_repository_target(const std::string& field, const std::string& value,
+                                      bool allow_private_targets) {
+  if (value.empty() || value.front() == '/' || starts_with(value, "file://"))
+    return {};
+  auto target = parse_url_target(value);
+  if (!target)
+    return bad(field, "has no host");
+  return check_target_host(field, target->host, allow_private_targets);
 }
 
 caf::expected<page_request> parse_page_request(const std::string* page,

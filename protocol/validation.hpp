@@ -105,6 +105,24 @@ caf::error validate_node_labels(const std::string& field,
 /// validate_node_labels.
 caf::error validate_environment_settings(const environment_settings& s);
 
+/// The most an environment may ask for (server settings --max-memory-mb,
+/// --max-cpus, --max-pids).
+struct resource_maxima {
+  int64_t memory_mb = 2048;
+  double cpus = 2.0;
+  int64_t pids = 512;
+};
+
+/// Refuses resources above the server's maxima: errc::invalid_argument
+/// "resources.memoryMb: must be at most 2048 (this server's maximum)".
+caf::error validate_resource_maxima(const environment_settings& s, const resource_maxima& max);
+
+/// Refuses a repository URL whose host is an IP literal or a name of this
+/// machine unless `allow_private_targets` (see protocol/network_address; names
+/// are resolved and checked again where git runs). Local sources pass.
+caf::error validate_repository_target(const std::string& field, const std::string& value,
+                                      bool allow_private_targets);
+
 /// Parses the query parameters `page` and `limit` (each may be absent: nullptr).
 /// Only plain decimal digits are accepted; page >= 1, 1 <= limit <= 100.
 caf::expected<page_request> parse_page_request(const std::string* page,

@@ -3,7 +3,12 @@
 
 #include <chrono>
 #include <fstream>
+#include <map>
 #include <thread>
+
+#include <cstdlib>
+#include <fcntl.h>
+#include <unistd.h>
 
 #include <signal.h>
 #include <sys/stat.h>
@@ -62,14 +67,53 @@ CAF_TEST(cwd and environment overrides) {
   process_options opts;
   opts.cwd = dir;
   opts.env["GILGAL_TEST_VALUE"] = "v1";
-  opts.unset_env = {"HOME"};
+  opts.env["HOME"] = "/nonexistent";
   auto r = run_process({"sh", "-c", "pwd; echo \"$GILGAL_TEST_VALUE\"; echo \"${HOME-unset}\""},
                        opts);
   CAF_REQUIRE(r);
-  CAF_CHECK_EQUAL(r->out, dir + "\nv1\nunset\n");
+  CAF_CHECK_EQUAL(r->out, dir + "\nv1\n/nonexistent\n");
   opts.cwd = dir + "/missing";
   CAF_CHECK(!run_process({"true"}, opts));
   test::remove_tree(dir);
+}
+
+// The attack: a program Gilgal runs (git and whatever git runs) reads the
+// server's environment or its open descriptors to find the cluster secret, the
+// registry password, the database URL or the database file.
+CAF_TEST(a child inherits no secrets and no descriptors) {
+  const std::map<std::string, std::string> secrets = {
+    {"GILGAL_CLUSTER_SECRET", "cluster-secret-value"},
+    {"GILGAL_REGISTRY_PASSWORD", "registry-password-value"},
+    {"GILGAL_DATABASE_URL", "postgresql://u:db-password-value@h/db"},
+    {"DATABASE_URL", "postgresql://u:db-password-value@h/db"},
+    {"AWS_SECRET_ACCESS_KEY", "aws-value"}};
+  for (auto& [name, value] : secrets)
+    ::setenv(name.c_str(), value.c_str(), 1);
+  ::setenv("LANG", "C.UTF-8", 1);
+  // A descriptor opened without O_CLOEXEC, as a library might hold one.
+  auto dir = test::make_temp_dir("gilgal-process");
+  int fd = ::open((dir + "/secret.key").c_str(), O_CREAT | O_RDWR, 0600);
+  CAF_REQUIRE(fd >= 0);
+  CAF_REQUIRE(::dup2(fd, 57) == 57);
+  auto r = run_process({"env"});
+  auto fds = run_process({"ls", "/proc/self/fd"});
+  for (auto& kv : secrets)
+    ::unsetenv(kv.first.c_str());
+  ::close(57);
+  ::close(fd);
+  test::remove_tree(dir);
+  CAF_REQUIRE(r);
+  for (auto& [name, value] : secrets) {
+    CAF_CHECK(r->out.find(name + "=") == std::string::npos);
+    CAF_CHECK(r->out.find(value) == std::string::npos);
+  }
+  // Harmless variables pass.
+  CAF_CHECK(r->out.find("LANG=C.UTF-8\n") != std::string::npos);
+  CAF_CHECK(r->out.find("PATH=") != std::string::npos);
+  CAF_REQUIRE(fds);
+  // 0, 1, 2 and the directory ls reads; never 57.
+  CAF_MESSAGE("descriptors of the child: " << fds->out);
+  CAF_CHECK(fds->out.find("57") == std::string::npos);
 }
 
 CAF_TEST(stdin is empty) {

@@ -209,3 +209,51 @@ CAF_TEST(commit shas messages and idempotency keys) {
   CAF_CHECK(names(validate_idempotency_key("Idempotency-Key", std::string(256, 'k')),
                   "Idempotency-Key"));
 }
+
+CAF_TEST(resources above the server maxima) {
+  resource_maxima max; // 2048 MiB, 2 CPUs, 512 pids
+  environment_settings s;
+  CAF_CHECK(!validate_resource_maxima(s, max)); // zero: the server default
+  s.memory_mb = 2048;
+  s.cpus = 2;
+  s.pids = 512;
+  CAF_CHECK(!validate_resource_maxima(s, max));
+  s.memory_mb = 2049;
+  auto err = validate_resource_maxima(s, max);
+  CAF_CHECK(names(err, "resources.memoryMb"));
+  CAF_CHECK_EQUAL(message_of(err),
+                  "resources.memoryMb: must be at most 2048 (this server's maximum)");
+  s.memory_mb = 16;
+  s.cpus = 2.5;
+  err = validate_resource_maxima(s, max);
+  CAF_CHECK(names(err, "resources.cpus"));
+  CAF_CHECK(message_of(err).find("at most 2 ") != std::string::npos);
+  max.cpus = 1.5;
+  s.cpus = 1.75;
+  CAF_CHECK(message_of(validate_resource_maxima(s, max)).find("at most 1.5 ")
+            != std::string::npos);
+  s.cpus = 1;
+  s.pids = 100000;
+  err = validate_resource_maxima(s, max);
+  CAF_CHECK(names(err, "resources.pids"));
+  CAF_CHECK(message_of(err).find("512") != std::string::npos);
+}
+
+CAF_TEST(repository hosts on this machine or private networks) {
+  for (auto url : {"https://127.0.0.1/x.git", "https://[::1]/x.git", "git@10.0.0.1:x.git",
+                   "ssh://git@169.254.169.254/x.git", "https://localhost/x.git",
+                   "https://LOCALHOST./x.git", "https://foo.localhost/x.git",
+                   "https://2130706433/x.git", "https://0x7f.1/x.git", "https://8.8.8.8/x.git",
+                   "ssh://u@192.168.1.10:2222/x.git"}) {
+    auto err = validate_repository_target("repositoryUrl", url, false);
+    CHECK_WHY(names(err, "repositoryUrl"), url);
+    CHECK_WHY(!validate_repository_target("repositoryUrl", url, true), url);
+  }
+  CAF_CHECK(message_of(validate_repository_target("repositoryUrl",
+                                                  "https://169.254.169.254/x", false))
+              .find("link-local")
+            != std::string::npos);
+  for (auto url : {"https://github.com/a/b.git", "git@gitlab.com:a/b.git",
+                   "ssh://git@host.example:22/a/b.git", "/srv/repo", "file:///srv/repo"})
+    CHECK_WHY(!validate_repository_target("repositoryUrl", url, false), url);
+}
