@@ -18,12 +18,12 @@ using namespace gilgal;
 
 namespace {
 
-// An app that, when PROBE=host:port is set, first tries to fetch
-// http://PROBE/ (3 s at most) and publishes the exit code of that attempt as
-// /probe-rc, then serves /www.
+// An app that, when PROBE=host:port is set, first tries to open a TCP
+// connection to it (3 s at most) and publishes the exit code of that attempt
+// (0: connected) as /probe-rc, then serves /www.
 const char* probing_app = R"(FROM gilgal-test/busybox:latest
 RUN mkdir -p /www && echo hello > /www/index.html
-CMD ["/bin/sh", "-c", "if [ -n \"$PROBE\" ]; then wget -T 3 -q -O /www/probe http://$PROBE/; echo $? > /www/probe-rc; fi; exec httpd -f -p $PORT -h /www"]
+CMD ["/bin/sh", "-c", "if [ -n \"$PROBE\" ]; then nc -w 3 ${PROBE%:*} ${PROBE#*:} </dev/null >/www/probe 2>&1; echo $? > /www/probe-rc; fi; exec httpd -f -p $PORT -h /www"]
 )";
 
 struct fixture {
@@ -130,7 +130,7 @@ CAF_TEST(an app cannot reach a container of another environment) {
   // Another environment's app tries to connect: it times out.
   auto attacker = run(b, victim_address);
   address_of(attacker.container_id, b);
-  CAF_CHECK_NE(probe_result(attacker), "0");
+  CAF_CHECK_NOT_EQUAL(probe_result(attacker), "0");
   // The same probe from the victim's own environment connects: the address
   // is right and reachable where it should be.
   auto sibling = run(a, victim_address);
