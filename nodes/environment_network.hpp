@@ -19,6 +19,9 @@ std::string environment_network_name(const std::string& environment_id);
 
 /// Creates the environment's network unless it exists (labelled
 /// gilgal.managed, gilgal.environment, gilgal.project); returns its name.
+/// When Docker has no address pool left, networks of environments without
+/// containers (left by containers removed behind Gilgal's back) are pruned
+/// and the creation tried once more.
 caf::expected<std::string> ensure_environment_network(docker_client& docker,
                                                       const std::string& environment_id,
                                                       const std::string& project_id);
@@ -29,5 +32,8 @@ caf::expected<std::string> ensure_environment_network(docker_client& docker,
 /// Returns whether it was removed.
 caf::expected<bool> remove_environment_network_if_unused(docker_client& docker,
                                                          const std::string& environment_id);
+
+/// Removes every Gilgal environment network no container uses; how many.
+caf::expected<int> prune_unused_environment_networks(docker_client& docker);
 
 } // namespace gilgal

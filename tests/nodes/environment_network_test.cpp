@@ -173,3 +173,21 @@ CAF_TEST(a failed start removes the network it created) {
 }
 
 CAF_TEST_FIXTURE_SCOPE_END()
+
+CAF_TEST_FIXTURE_SCOPE(environment_network_prune, fixture)
+
+CAF_TEST(networks left without containers are pruned) {
+  auto used = environment();
+  auto left = environment();
+  auto c = run(used);
+  CAF_REQUIRE(ensure_environment_network(docker, left, project));
+  CAF_REQUIRE(network_exists(left));
+  auto pruned = prune_unused_environment_networks(docker);
+  CAF_REQUIRE(pruned);
+  CAF_CHECK_GREATER_OR_EQUAL(*pruned, 1);
+  CAF_CHECK(!network_exists(left));
+  CAF_CHECK(network_exists(used));
+  address_of(c.container_id, used);
+}
+
+CAF_TEST_FIXTURE_SCOPE_END()
