@@ -24,11 +24,12 @@ using nlohmann::json;
 
 namespace {
 
-// PROBE=host:port: open a TCP connection to it first (3 s at most) and publish
-// the exit code (0: connected) as /probe-rc; then serve.
+// PROBE=host:port: open a TCP connection to it first (2 s at most) and publish
+// the exit code (0: connected) as /probe-rc; then serve. No RUN step: builds
+// stay quick.
 const char* probing_dockerfile = R"(FROM gilgal-test/busybox:latest
-RUN mkdir -p /www && echo hello > /www/index.html
-CMD ["/bin/sh", "-c", "if [ -n \"$PROBE\" ]; then nc -w 3 ${PROBE%:*} ${PROBE#*:} </dev/null >/www/probe 2>&1; echo $? > /www/probe-rc; fi; exec httpd -f -p $PORT -h /www"]
+COPY www /www
+CMD ["/bin/sh", "-c", "if [ -n \"$PROBE\" ]; then nc -w 2 ${PROBE%:*} ${PROBE#*:} </dev/null >/www/probe 2>&1; echo $? > /www/probe-rc; fi; exec httpd -f -p $PORT -h /www"]
 )";
 
 server_options deploying(std::vector<std::string> extra = {}) {
@@ -234,7 +235,7 @@ CAF_TEST(an app cannot connect to a container of another environment) {
   auto alice = srv.token();
   auto bob = srv.create_user("bob");
   git_repo repo;
-  repo.commit({{"Dockerfile", probing_dockerfile}});
+  repo.commit({{"Dockerfile", probing_dockerfile}, {"www/index.html", "hello\n"}});
   auto victim_project = project(*cli, alice, repo.path());
   auto victim_env = environment(*cli, alice, victim_project);
   auto victim = deploy(*cli, alice, victim_project, victim_env);
@@ -266,10 +267,12 @@ CAF_TEST(an app cannot connect to a container of another environment) {
 }
 
 // Item 8: the server's git configuration (here one that sends every fetch of
-// the repository elsewhere) does not reach the git Gilgal runs.
+// the repository elsewhere) does not reach the git Gilgal runs. The
+// repository's Dockerfile fails to parse: a deployment that gets as far as
+// Docker's error fetched the commit (a redirected fetch fails in git).
 CAF_TEST(the git configuration of the server does not reach git) {
   git_repo repo;
-  repo.commit({{"Dockerfile", probing_dockerfile}});
+  repo.commit({{"Dockerfile", "FROM gilgal-test/busybox:latest\nNOSUCHINSTRUCTION x\n"}});
   auto home = make_temp_dir("gilgal-server-home");
   std::ofstream(home + "/.gitconfig")
     << "[url \"file:///nonexistent/\"]\n\tinsteadOf = file://" << repo.path() << "\n"
@@ -284,9 +287,12 @@ CAF_TEST(the git configuration of the server does not reach git) {
   auto p = project(*cli, token, "file://" + repo.path());
   auto e = environment(*cli, token, p);
   auto d = deploy(*cli, token, p, e);
-  CAF_CHECK_EQUAL(d["status"], "success");
-  if (d["status"] != "success")
-    CAF_MESSAGE(d.dump());
+  CAF_CHECK_EQUAL(d["status"], "failed");
+  std::string message = d["errorMessage"].is_string() ? d["errorMessage"].get<std::string>() : "";
+  CAF_MESSAGE(message);
+  CAF_CHECK(message.find("NOSUCHINSTRUCTION") != std::string::npos
+            || message.find("nosuchinstruction") != std::string::npos);
+  CAF_CHECK(message.find("nonexistent") == std::string::npos);
   remove_tree(home);
 }
 
