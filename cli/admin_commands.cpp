@@ -38,7 +38,8 @@ int print_new_token(store& db, const user& u) {
   auto issued = issue_token(u.id);
   if (auto res = db.add_token(issued.record); !res)
     return fail(res.error());
-  std::cout << "API token for " << u.name << " (shown only this once; keep it secret):\n"
+  std::cout << "API token " << issued.record.id << " for " << u.name
+            << " (shown only this once; keep it secret):\n"
             << issued.text << std::endl;
   return 0;
 }
@@ -97,6 +98,54 @@ int list_users(const settings_options& opts) {
   return 0;
 }
 
+int list_tokens(const settings_options& opts, const std::string& name) {
+  auto db = open_for(opts);
+  if (!db)
+    return fail(db.error());
+  auto u = (*db)->find_user_by_name(name);
+  if (!u) {
+    if (code_of(u.error()) == errc::not_found)
+      return fail("no user named '" + name + "'");
+    return fail(u.error());
+  }
+  auto tokens = (*db)->list_tokens(u->id);
+  if (!tokens)
+    return fail(tokens.error());
+  if (tokens->empty()) {
+    std::cout << "no tokens for " << name << " (issue one with `gilgal admin create-token "
+              << name << "`)" << std::endl;
+    return 0;
+  }
+  std::cout << "ID                CREATED                   STATUS\n";
+  for (auto& t : *tokens)
+    std::cout << t.id << "  " << t.created_at << "  "
+              << (t.revoked_at.empty() ? std::string{"active"} : "revoked " + t.revoked_at)
+              << '\n';
+  std::cout.flush();
+  return 0;
+}
+
+int revoke_token(const settings_options& opts, const std::string& id) {
+  if (!token_id_of(id).empty())
+    return fail("give the token's id (the 16 hex digits after 'glg_', shown by "
+                "`gilgal admin list-tokens USER`), not the token itself");
+  if (!valid_token_id(id))
+    return fail("invalid token id '" + id + "': expected 16 hex digits (see "
+                "`gilgal admin list-tokens USER`)");
+  auto db = open_for(opts);
+  if (!db)
+    return fail(db.error());
+  auto revoked = (*db)->revoke_token(id);
+  if (!revoked) {
+    if (code_of(revoked.error()) == errc::not_found)
+      return fail("no token with id " + id);
+    return fail(revoked.error());
+  }
+  // A running server's token cache forgets it within a second.
+  std::cout << "Revoked token " << id << " (at " << revoked->revoked_at << ")" << std::endl;
+  return 0;
+}
+
 } // namespace
 
 bool valid_user_name(const std::string& name) {
@@ -131,6 +180,21 @@ void add_admin_commands(CLI::App& app, int& exit_code) {
   ct->add_option("USER", *ct_name, "name of an existing user")->required();
   auto ct_opts = std::make_shared<settings_options>(*ct, admin_keys);
   ct->callback([&exit_code, ct_name, ct_opts] { exit_code = create_token(*ct_opts, *ct_name); });
+
+  auto* lt = admin->add_subcommand(
+    "list-tokens", "List USER's API tokens: id, creation time and whether revoked");
+  auto lt_name = std::make_shared<std::string>();
+  lt->add_option("USER", *lt_name, "name of an existing user")->required();
+  auto lt_opts = std::make_shared<settings_options>(*lt, admin_keys);
+  lt->callback([&exit_code, lt_name, lt_opts] { exit_code = list_tokens(*lt_opts, *lt_name); });
+
+  auto* rt = admin->add_subcommand(
+    "revoke-token", "Revoke the API token TOKEN_ID; a running server refuses it within 1 s");
+  auto rt_id = std::make_shared<std::string>();
+  rt->add_option("TOKEN_ID", *rt_id, "the token's id (16 hex digits, see list-tokens)")
+    ->required();
+  auto rt_opts = std::make_shared<settings_options>(*rt, admin_keys);
+  rt->callback([&exit_code, rt_id, rt_opts] { exit_code = revoke_token(*rt_opts, *rt_id); });
 
   auto* lu = admin->add_subcommand("list-users", "List every user with id and creation time");
   auto lu_opts = std::make_shared<settings_options>(*lu, admin_keys);

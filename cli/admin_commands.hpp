@@ -3,6 +3,8 @@
 //   create-user NAME   creates a user and prints its first API token
 //   create-token USER  prints a new API token for an existing user
 //   list-users         prints every user
+//   list-tokens USER   prints USER's token ids, creation times, revocations
+//   revoke-token ID    revokes a token (a running server refuses it within 1 s)
 // A token is printed once, alone on the last line of the output; only its
 // SHA-256 is stored.
 #pragma once

@@ -15,6 +15,10 @@ issued_token issue_token(const std::string& user_id) {
   return result;
 }
 
+bool valid_token_id(const std::string& id) {
+  return id.size() == 16 && is_lower_hex(id);
+}
+
 std::string token_id_of(const std::string& text) {
   // glg_ + 16 hex + _ + 48 hex
   if (text.size() != 4 + 16 + 1 + 48 || text.compare(0, 4, "glg_") != 0 || text[20] != '_')

@@ -20,6 +20,9 @@ issued_token issue_token(const std::string& user_id);
 /// The token id inside `text`, or empty if `text` is not shaped like a token.
 std::string token_id_of(const std::string& text);
 
+/// True if `id` has the shape of a token id (16 lower-case hex digits).
+bool valid_token_id(const std::string& id);
+
 /// True if sha256(text) equals `record.secret_hash`, compared in constant time.
 bool token_matches(const std::string& text, const api_token& record);
 

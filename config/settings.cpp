@@ -130,6 +130,18 @@ const std::vector<field>& fields() {
     u64_field("max_body_bytes", "GILGAL_MAX_BODY_BYTES", "max-body-bytes",
               "largest accepted HTTP request body in bytes (default 1048576)",
               [](settings& s) { return &s.max_body_bytes; }, 1024, int64_t{1} << 30),
+    str_field("metrics_token", "GILGAL_METRICS_TOKEN", "metrics-token",
+              "bearer token GET /metrics requires; without it /metrics answers only when the "
+              "API listens on a loopback address (prefer GILGAL_METRICS_TOKEN to the flag)",
+              [](settings& s) { return &s.metrics_token; }),
+    int_field("max_followers_per_user", "GILGAL_MAX_FOLLOWERS_PER_USER",
+              "max-followers-per-user",
+              "live log streams (?follow=1) one user may hold at once (default 20)",
+              [](settings& s) { return &s.max_followers_per_user; }, 1, 100000),
+    int_field("max_followers", "GILGAL_MAX_FOLLOWERS", "max-followers",
+              "live log streams of all users together; each holds an HTTP worker thread "
+              "(default 100)",
+              [](settings& s) { return &s.max_followers; }, 1, 100000),
     str_field("log_level", "GILGAL_LOG_LEVEL", "log-level",
               "trace, debug, info, warn, error or off (default info)",
               [](settings& s) { return &s.log_level; }),
@@ -485,6 +497,7 @@ std::vector<std::string> setting_keys_for(setting_command command) {
     "log_max_lines",  "log_max_mb",
     "proxy_listen",   "proxy_https_listen",    "proxy_admin",     "proxy_tls",
     "acme_email",     "apps_domain",           "api_domain",      "drain_timeout_seconds",
+    "metrics_token",  "max_followers_per_user",    "max_followers",
   };
   const auto& excluded = command == setting_command::serve ? node_only : control_plane_only;
   std::vector<std::string> keys;

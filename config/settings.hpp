@@ -27,6 +27,9 @@ struct settings {
   bool allow_private_targets = false; // accept repository / ADD URLs on loopback, link-local,
                                       // private ranges and IP literals
   size_t max_body_bytes = 1 << 20;   // 1 MiB
+  std::string metrics_token;         // bearer token GET /metrics requires; never printed
+  int max_followers_per_user = 20;   // live log streams (SSE) one user may hold
+  int max_followers = 100;           // live log streams of all users together
   std::string log_level = "info";
 
   // -- docker and deployments --------------------------------------------------

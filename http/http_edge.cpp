@@ -1,5 +1,6 @@
 #include "http/http_edge.hpp"
 
+#include <arpa/inet.h>
 #include <sys/socket.h>
 
 #include <chrono>
@@ -12,6 +13,7 @@
 #include <spdlog/spdlog.h>
 
 #include "http/api_routes.hpp"
+#include "http/http_edge_server.hpp"
 #include "http/http_status.hpp"
 #include "http/request_context.hpp"
 #include "protocol/error.hpp"
@@ -20,9 +22,9 @@ namespace gilgal {
 
 namespace {
 
-/// Worker threads of the server: the pool in which handlers (and their store
-/// calls) run. Long-lived streams (SSE) each hold one.
-constexpr size_t worker_threads = 64;
+/// Worker threads of the server beyond those the log followers (SSE) may hold:
+/// the pool in which handlers (and their store calls) run.
+constexpr size_t spare_worker_threads = 64;
 
 /// Start of the request being handled on this worker thread (for the log).
 thread_local std::optional<std::chrono::steady_clock::time_point> request_start;
@@ -48,14 +50,16 @@ std::string default_message(int status, size_t max_body) {
 
 /// Owns the running server: stops it and joins its thread when destroyed.
 struct running_server {
-  std::shared_ptr<httplib::Server> server;
+  std::shared_ptr<edge_server> server;
   std::thread thread;
   std::mutex mtx;
   /// Idempotent: stops the server and joins its listening thread.
   void stop() {
     std::lock_guard<std::mutex> guard{mtx};
-    if (server)
+    if (server) {
       server->stop();
+      server->close_connections();
+    }
     if (thread.joinable())
       thread.join();
   }
@@ -84,7 +88,8 @@ caf::behavior http_edge(caf::stateful_actor<http_edge_state>* self,
 
 void configure(httplib::Server& server, std::shared_ptr<const edge_env> env) {
   auto routes = std::make_shared<const router>(make_api_router());
-  server.new_task_queue = [] { return new httplib::ThreadPool(worker_threads); };
+  auto workers = spare_worker_threads + static_cast<size_t>(env->cfg.max_followers);
+  server.new_task_queue = [workers] { return new httplib::ThreadPool(workers); };
   server.set_payload_max_length(env->cfg.max_body_bytes);
   server.set_tcp_nodelay(true); // small JSON answers must not wait for Nagle
   // SO_REUSEADDR only: SO_REUSEPORT (httplib's default) would let a second
@@ -147,6 +152,13 @@ void configure(httplib::Server& server, std::shared_ptr<const edge_env> env) {
 
 } // namespace
 
+bool is_loopback_host(const std::string& host) {
+  if (host == "localhost" || host == "::1")
+    return true;
+  in_addr v4{};
+  return inet_pton(AF_INET, host.c_str(), &v4) == 1 && (ntohl(v4.s_addr) >> 24) == 127;
+}
+
 caf::expected<caf::actor> spawn_http_edge(caf::actor_system& sys, const settings& cfg,
                                           http_services services) {
   auto colon = cfg.listen.rfind(':');
@@ -168,7 +180,16 @@ caf::expected<caf::actor> spawn_http_edge(caf::actor_system& sys, const settings
   env->cfg = cfg;
   env->services = std::move(services);
   env->sys = &sys;
-  auto server = std::make_shared<httplib::Server>();
+  env->loopback_only = is_loopback_host(host);
+  env->followers = std::make_shared<follower_slots>(cfg.max_followers_per_user,
+                                                    cfg.max_followers);
+  if (!env->loopback_only && cfg.metrics_token.empty())
+    spdlog::warn("the API listens on {}, not a loopback address: GET /metrics answers 401 "
+                 "until a metrics token is set (--metrics-token or GILGAL_METRICS_TOKEN)",
+                 host);
+  edge_limits limits;
+  limits.max_body_bytes = cfg.max_body_bytes;
+  auto server = std::make_shared<edge_server>(limits);
   configure(*server, env);
   if (port == 0) {
     port = server->bind_to_any_port(host);

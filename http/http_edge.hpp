@@ -5,6 +5,7 @@
 #pragma once
 
 #include <memory>
+#include <string>
 
 #include <caf/actor.hpp>
 #include <caf/actor_system.hpp>
@@ -25,6 +26,9 @@ struct http_services {
   scheduler_actor scheduler; // the build farm's node registry (GET /api/nodes)
   router_actor router; // told when environments change (their routes)
 };
+
+/// True for hosts only this machine reaches: 127.0.0.0/8, ::1 and "localhost".
+bool is_loopback_host(const std::string& host);
 
 /// Spawns the edge, binds `cfg.listen` ("HOST:PORT") and starts serving.
 /// Returns an error (errc::unavailable) if the address cannot be bound.

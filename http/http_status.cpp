@@ -15,6 +15,7 @@ int http_status_of(errc code) {
     case errc::conflict: return 409;
     case errc::cancelled: return 409;
     case errc::payload_too_large: return 413;
+    case errc::too_many_requests: return 429;
     case errc::build_failed: return 422;
     case errc::run_failed: return 422;
     case errc::internal: return 500;
@@ -31,6 +32,7 @@ errc errc_of_http_status(int status) {
     case 405: return errc::method_not_allowed;
     case 409: return errc::conflict;
     case 413: return errc::payload_too_large;
+    case 429: return errc::too_many_requests;
     case 503: return errc::unavailable;
     case 504: return errc::timeout;
     default: return status >= 400 && status < 500 ? errc::invalid_argument : errc::internal;

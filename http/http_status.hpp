@@ -14,7 +14,7 @@ namespace gilgal {
 
 /// The HTTP status for `code` (invalid_argument 400, unauthorized 401,
 /// not_found 404, method_not_allowed 405, conflict 409, payload_too_large 413,
-/// internal 500, unavailable 503, timeout 504, ...).
+/// too_many_requests 429, internal 500, unavailable 503, timeout 504, ...).
 int http_status_of(errc code);
 
 /// The errc an HTTP error status stands for (inverse of http_status_of for the

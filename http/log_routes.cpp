@@ -152,13 +152,21 @@ caf::error get_logs(request_context& ctx) {
     auto after = resume_point(ctx);
     if (!after)
       return std::move(after.error());
+    // Each follower holds a worker thread while it streams: capped.
+    auto admitted = ctx.env.followers->acquire(ctx.user_id);
+    if (!admitted) {
+      ctx.res.set_header("Retry-After", "10");
+      return std::move(admitted.error());
+    }
+    std::shared_ptr<follower_slots::slot> slot = std::move(*admitted);
     auto follower = std::make_shared<log_follower>(ctx.db(), ctx.env.sys,
                                                    ctx.env.services.logger, d->id, *after);
     ctx.res.set_header("Cache-Control", "no-cache");
     ctx.res.set_header("X-Accel-Buffering", "no");
     ctx.res.set_chunked_content_provider(
       "text/event-stream",
-      [follower](size_t, httplib::DataSink& sink) {
+      // The slot is released when the response (holding this provider) goes.
+      [follower, slot](size_t, httplib::DataSink& sink) {
         // An exception leaving a content provider terminates the server.
         try {
           return follower->run(sink);

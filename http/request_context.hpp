@@ -15,16 +15,22 @@
 #include <nlohmann/json.hpp>
 
 #include "config/settings.hpp"
+#include "http/auth_cache.hpp"
+#include "http/follower_slots.hpp"
 #include "http/http_edge.hpp"
 #include "protocol/model.hpp"
 
 namespace gilgal {
 
-/// Everything the edge's handlers share; immutable after the edge starts.
+/// Everything the edge's handlers share; immutable after the edge starts
+/// (the objects behind the pointers synchronise themselves).
 struct edge_env {
   settings cfg;
   http_services services;
   caf::actor_system* sys = nullptr;
+  bool loopback_only = true; // cfg.listen is a loopback address
+  std::shared_ptr<token_cache> tokens = std::make_shared<token_cache>();
+  std::shared_ptr<follower_slots> followers;
 };
 
 class request_context {

@@ -101,7 +101,7 @@ void router::dispatch(const httplib::Request& req, httplib::Response& res,
         write_error(res, errc::unavailable, "the store is not available");
         return;
       }
-      auto user = authenticate(ctx.db(), req.get_header_value("Authorization"));
+      auto user = authenticate(ctx.db(), *env.tokens, req.get_header_value("Authorization"));
       if (!user) {
         if (code_of(user.error()) == errc::unauthorized)
           res.set_header("WWW-Authenticate", "Bearer");

@@ -37,6 +37,7 @@ const char* to_string(errc code) {
     case errc::run_failed: return "run_failed";
     case errc::cancelled: return "cancelled";
     case errc::method_not_allowed: return "method_not_allowed";
+    case errc::too_many_requests: return "too_many_requests";
   }
   return "internal";
 }

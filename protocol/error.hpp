@@ -25,6 +25,7 @@ enum class errc : uint8_t {
   run_failed,           // the container could not be started or never became healthy
   cancelled,            // the work was cancelled by a user
   method_not_allowed,   // route exists, method does not
+  too_many_requests,    // a per-user or server-wide limit is reached; retry later
 };
 
 /// The category atom of Gilgal's errors inside caf::error.

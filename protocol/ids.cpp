@@ -1,14 +1,21 @@
 #include "protocol/ids.hpp"
 
 #include <cstdio>
+#include <cstdlib>
 #include <ctime>
-#include <random>
+
+#include <sodium.h>
 
 namespace gilgal {
 
 std::string new_uuid() {
-  thread_local std::mt19937_64 rng{std::random_device{}()};
-  uint64_t hi = rng(), lo = rng();
+  // sodium_init() makes randombytes_buf thread-safe; it is idempotent and cheap
+  // after the first call. It fails only without an entropy source.
+  if (sodium_init() < 0)
+    abort();
+  uint64_t hi = 0, lo = 0;
+  randombytes_buf(&hi, sizeof hi);
+  randombytes_buf(&lo, sizeof lo);
   hi = (hi & 0xffffffffffff0fffULL) | 0x0000000000004000ULL; // version 4
   lo = (lo & 0x3fffffffffffffffULL) | 0x8000000000000000ULL; // variant 1
   char buf[37];

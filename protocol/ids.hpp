@@ -6,7 +6,8 @@
 
 namespace gilgal {
 
-/// A random UUID v4, lower-case hex with dashes.
+/// A random UUID v4, lower-case hex with dashes. Its 122 random bits come from
+/// libsodium's randombytes_buf (the OS's CSPRNG): IDs are not guessable.
 std::string new_uuid();
 
 /// True if `s` is a UUID in the form new_uuid() produces (any version).

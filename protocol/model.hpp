@@ -26,6 +26,7 @@ struct api_token {
   std::string user_id;
   std::string secret_hash; // hex SHA-256 of the whole token text
   std::string created_at;
+  std::string revoked_at;  // empty while the token is valid
 };
 
 struct project {

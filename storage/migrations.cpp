@@ -158,6 +158,11 @@ const std::vector<migration_text>& migration_texts() {
             received_at TEXT NOT NULL,
             CONSTRAINT webhook_deliveries_unique UNIQUE (project_id, provider, delivery_id)))",
      }},
+    {5,
+     "revocable API tokens",
+     {
+       R"(ALTER TABLE api_tokens ADD COLUMN revoked_at TEXT)",
+     }},
   };
   return texts;
 }

@@ -15,7 +15,7 @@ namespace {
 // -- column lists and row readers ----------------------------------------------
 
 constexpr const char* user_cols = "id, name, created_at";
-constexpr const char* token_cols = "id, user_id, secret_hash, created_at";
+#define GILGAL_TOKEN_COLS "id, user_id, secret_hash, created_at, revoked_at"
 
 const std::string& text_at(const sql_row& row, size_t i) {
   static const std::string empty;
@@ -33,7 +33,7 @@ user user_of(const sql_row& r) {
 }
 
 api_token token_of(const sql_row& r) {
-  return api_token{text_at(r, 0), text_at(r, 1), text_at(r, 2), text_at(r, 3)};
+  return api_token{text_at(r, 0), text_at(r, 1), text_at(r, 2), text_at(r, 3), text_at(r, 4)};
 }
 
 project project_of(const sql_row& r) {
@@ -434,8 +434,32 @@ caf::expected<api_token> sql_store::add_token(const api_token& token) {
 
 caf::expected<api_token> sql_store::find_token(const std::string& token_id) {
   return run<api_token>(false, [&](sql_session& s) {
-    auto res = s.exec(
-      q("SELECT id, user_id, secret_hash, created_at FROM api_tokens WHERE id = $1"), {token_id});
+    auto res = s.exec(q("SELECT " GILGAL_TOKEN_COLS " FROM api_tokens WHERE id = $1"),
+                      {token_id});
+    if (res.rows.empty())
+      throw db_error(errc::not_found, "token not found");
+    return token_of(res.rows[0]);
+  });
+}
+
+caf::expected<std::vector<api_token>> sql_store::list_tokens(const std::string& user_id) {
+  return run<std::vector<api_token>>(false, [&](sql_session& s) {
+    auto res = s.exec(q("SELECT " GILGAL_TOKEN_COLS " FROM api_tokens WHERE user_id = $1 "
+                        "ORDER BY created_at, id"),
+                      {user_id});
+    std::vector<api_token> out;
+    for (auto& r : res.rows)
+      out.push_back(token_of(r));
+    return out;
+  });
+}
+
+caf::expected<api_token> sql_store::revoke_token(const std::string& token_id) {
+  return run<api_token>(true, [&](sql_session& s) {
+    s.exec(q("UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL"),
+           {now_rfc3339(), token_id});
+    auto res = s.exec(q("SELECT " GILGAL_TOKEN_COLS " FROM api_tokens WHERE id = $1"),
+                      {token_id});
     if (res.rows.empty())
       throw db_error(errc::not_found, "token not found");
     return token_of(res.rows[0]);

@@ -19,6 +19,8 @@ public:
   caf::expected<std::vector<user>> list_users() override;
   caf::expected<api_token> add_token(const api_token& token) override;
   caf::expected<api_token> find_token(const std::string& token_id) override;
+  caf::expected<std::vector<api_token>> list_tokens(const std::string& user_id) override;
+  caf::expected<api_token> revoke_token(const std::string& token_id) override;
 
   caf::expected<project> create_project(const project& p) override;
   caf::expected<project> find_project(const std::string& id) override;

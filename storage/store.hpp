@@ -41,7 +41,13 @@ public:
   virtual caf::expected<std::vector<user>> list_users() = 0;
   /// Stores a token (id and hash given by the caller; created_at assigned).
   virtual caf::expected<api_token> add_token(const api_token& token) = 0;
+  /// The token, revoked or not (callers check revoked_at).
   virtual caf::expected<api_token> find_token(const std::string& token_id) = 0;
+  /// Every token of one user, revoked ones included, oldest first.
+  virtual caf::expected<std::vector<api_token>> list_tokens(const std::string& user_id) = 0;
+  /// Marks the token revoked (it stays listed). Revoking a revoked token keeps
+  /// its first revocation time. errc::not_found for an unknown id.
+  virtual caf::expected<api_token> revoke_token(const std::string& token_id) = 0;
 
   // -- projects (soft delete) ------------------------------------------------
 

@@ -163,3 +163,71 @@ CAF_TEST(admin commands work on PostgreSQL) {
   // No SQLite file appears when PostgreSQL is the store.
   CAF_CHECK(!std::filesystem::exists(srv.data_dir() + "/gilgal.db"));
 }
+
+CAF_TEST(list-tokens shows ids and revocations but never a token) {
+  gilgal_server srv{no_server()};
+  auto second = srv.create_token("alice");
+  auto res = srv.admin({"list-tokens", "alice"});
+  CAF_CHECK_EQUAL(res.exit_code, 0);
+  auto first_id = token_id_of(srv.token());
+  auto second_id = token_id_of(second);
+  CAF_CHECK(contains(res.out, first_id));
+  CAF_CHECK(contains(res.out, second_id));
+  CAF_CHECK(!contains(res.out, "glg_"));
+  CAF_CHECK(!contains(res.out, "revoked "));
+  res = srv.admin({"revoke-token", second_id});
+  CAF_CHECK_EQUAL(res.exit_code, 0);
+  CAF_CHECK(contains(res.out, "Revoked token " + second_id));
+  res = srv.admin({"list-tokens", "alice"});
+  CAF_CHECK_EQUAL(res.exit_code, 0);
+  // Exactly the revoked one is marked.
+  auto line_of = [&](const std::string& id) {
+    auto at = res.out.find(id);
+    return at == std::string::npos ? std::string{} : res.out.substr(at, res.out.find('\n', at) - at);
+  };
+  CAF_CHECK(contains(line_of(second_id), "revoked 20"));
+  CAF_CHECK(contains(line_of(first_id), "active"));
+  res = srv.admin({"list-tokens", "nobody"});
+  CAF_CHECK_NOT_EQUAL(res.exit_code, 0);
+  CAF_CHECK(contains(res.err, "nobody"));
+}
+
+CAF_TEST(revoke-token refuses unknown ids and whole tokens) {
+  gilgal_server srv{no_server()};
+  auto res = srv.admin({"revoke-token", "0123456789abcdef"});
+  CAF_CHECK_NOT_EQUAL(res.exit_code, 0);
+  CAF_CHECK(contains(res.err, "no token with id 0123456789abcdef"));
+  res = srv.admin({"revoke-token", "not-an-id"});
+  CAF_CHECK_NOT_EQUAL(res.exit_code, 0);
+  CAF_CHECK(contains(res.err, "invalid token id"));
+  // A whole token on a command line is refused, and not echoed.
+  res = srv.admin({"revoke-token", srv.token()});
+  CAF_CHECK_NOT_EQUAL(res.exit_code, 0);
+  CAF_CHECK(contains(res.err, "not the token itself"));
+  CAF_CHECK(!contains(res.err, srv.token()));
+}
+
+CAF_TEST(a revoked token is refused by a running server within a second) {
+  gilgal_server srv; // started
+  auto other = srv.create_token("alice");
+  auto cli = srv.client();
+  auto get = [&](const std::string& token) {
+    auto r = cli->Get("/api/projects", gilgal_server::bearer(token));
+    return r ? r->status : 0;
+  };
+  // Both work, and the server has cached the token about to be revoked.
+  CAF_REQUIRE_EQUAL(get(srv.token()), 200);
+  CAF_REQUIRE_EQUAL(get(other), 200);
+  auto res = srv.admin({"revoke-token", token_id_of(srv.token())});
+  CAF_REQUIRE_EQUAL(res.exit_code, 0);
+  auto revoked_at = std::chrono::steady_clock::now();
+  int status = 200;
+  while (status == 200 && std::chrono::steady_clock::now() - revoked_at < std::chrono::seconds(2))
+    status = get(srv.token());
+  auto took = std::chrono::steady_clock::now() - revoked_at;
+  CAF_CHECK_EQUAL(status, 401);
+  CAF_CHECK_LESS(took, std::chrono::seconds(1));
+  // For good; the user's other token is untouched.
+  CAF_CHECK_EQUAL(get(srv.token()), 401);
+  CAF_CHECK_EQUAL(get(other), 200);
+}

@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <regex>
+#include <set>
 #include <thread>
 
 #include "config/api_token.hpp"
@@ -136,6 +137,52 @@ CAF_TEST(users and tokens) {
     for (auto& r : rows)
       for (auto& cell : r)
         CAF_CHECK(cell.find(issued.text) == std::string::npos);
+  }
+}
+
+CAF_TEST(tokens are listed per user and revoked for good) {
+  for (auto& b : all) {
+    CAF_MESSAGE("backend " << b.name);
+    auto st = b.open();
+    auto alice = make_user(*st, "alice");
+    auto bob = make_user(*st, "bob");
+    auto first = issue_token(alice.id);
+    auto second = issue_token(alice.id);
+    auto bobs = issue_token(bob.id);
+    for (auto* t : {&first, &second, &bobs})
+      CAF_REQUIRE(st->add_token(t->record));
+    auto listed = st->list_tokens(alice.id);
+    CAF_REQUIRE(listed);
+    CAF_REQUIRE_EQUAL(listed->size(), 2u);
+    std::set<std::string> ids{(*listed)[0].id, (*listed)[1].id};
+    CAF_CHECK_EQUAL(ids, (std::set<std::string>{first.record.id, second.record.id}));
+    for (auto& t : *listed)
+      CAF_CHECK(t.revoked_at.empty());
+    auto none = st->list_tokens(new_uuid());
+    CAF_REQUIRE(none);
+    CAF_CHECK(none->empty());
+
+    auto revoked = st->revoke_token(first.record.id);
+    CAF_REQUIRE(revoked);
+    CAF_CHECK(is_timestamp(revoked->revoked_at));
+    auto found = st->find_token(first.record.id);
+    CAF_REQUIRE(found);
+    CAF_CHECK_EQUAL(found->revoked_at, revoked->revoked_at);
+    // The others stay valid; a second revocation keeps the first time.
+    CAF_CHECK(st->find_token(second.record.id)->revoked_at.empty());
+    CAF_CHECK(st->find_token(bobs.record.id)->revoked_at.empty());
+    auto again = st->revoke_token(first.record.id);
+    CAF_REQUIRE(again);
+    CAF_CHECK_EQUAL(again->revoked_at, revoked->revoked_at);
+    CAF_CHECK_EQUAL(code(st->revoke_token("0123456789abcdef")), not_found);
+    // Still listed, marked revoked.
+    listed = st->list_tokens(alice.id);
+    CAF_REQUIRE(listed);
+    CAF_REQUIRE_EQUAL(listed->size(), 2u);
+    size_t marked = 0;
+    for (auto& t : *listed)
+      marked += t.revoked_at.empty() ? 0 : 1;
+    CAF_CHECK_EQUAL(marked, 1u);
   }
 }
 
