@@ -137,9 +137,13 @@ caf::error list_environments(request_context& ctx) {
   auto served = served_environments(ctx);
   if (!served)
     return std::move(served.error());
-  ctx.reply(200, page_to_json(*result, [&](const environment& e) {
-              return environment_json(e, false, *served);
-            }));
+  // Written directly (no JSON document): lists are the API's hot path.
+  ctx.reply_text(200, page_text(*result, [&](json_writer& w, const environment& e) {
+                   auto i = served->find(e.id);
+                   static const served_environment none;
+                   auto& s = i == served->end() ? none : i->second;
+                   write_json(w, e, false, s.url, s.live_deployment_id);
+                 }));
   return {};
 }
 

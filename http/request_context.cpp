@@ -35,6 +35,12 @@ void request_context::reply(int status, const nlohmann::json& body) {
                   "application/json");
 }
 
+void request_context::reply_text(int status, std::string json_text) {
+  res.status = status;
+  res.body = std::move(json_text);
+  res.set_header("Content-Type", "application/json");
+}
+
 void request_context::reply_empty(int status) {
   res.status = status;
   res.body.clear();

@@ -62,6 +62,9 @@ public:
   /// Sets status and a JSON body.
   void reply(int status, const nlohmann::json& body);
 
+  /// Sets status and a body that is already JSON text.
+  void reply_text(int status, std::string json_text);
+
   /// Sets status with an empty body (204).
   void reply_empty(int status);
 };

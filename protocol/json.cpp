@@ -273,6 +273,42 @@ json to_json(const environment& x, bool show_values) {
               {"updatedAt", x.updated_at}};
 }
 
+void write_json(json_writer& w, const environment& x, bool show_values, const std::string& url,
+                const std::string& live_deployment_id) {
+  // Keys in nlohmann's (sorted) order: the same text as to_json(x).dump()
+  // with "url" and "liveDeploymentId" added.
+  w.begin_object();
+  w.key("aliases").begin_array();
+  for (auto& alias : x.aliases)
+    w.value(alias);
+  w.end_array();
+  w.key("buildNodeLabels").string_map(x.settings.build_labels);
+  w.key("createdAt").value(x.created_at);
+  w.key("domain").string_or_null(x.domain);
+  w.key("environmentVariables").begin_object();
+  for (auto& [k, v] : x.variables)
+    w.entry(k, show_values ? v : std::string{masked_value});
+  w.end_object();
+  w.key("healthCheck").begin_object();
+  w.key("path").string_or_null(x.settings.health_check_path);
+  w.key("timeoutSeconds").number_or_null(x.settings.health_check_timeout_seconds);
+  w.end_object();
+  w.key("id").value(x.id);
+  w.key("liveDeploymentId").string_or_null(live_deployment_id);
+  w.key("name").value(x.name);
+  w.key("projectId").value(x.project_id);
+  w.key("resources").begin_object();
+  w.key("cpus").number_or_null(x.settings.cpus);
+  w.key("memoryMb").number_or_null(x.settings.memory_mb);
+  w.key("pids").number_or_null(x.settings.pids);
+  w.end_object();
+  w.key("runNodeLabels").string_map(x.settings.run_labels);
+  w.key("type").value(x.type);
+  w.key("updatedAt").value(x.updated_at);
+  w.key("url").string_or_null(url);
+  w.end_object();
+}
+
 json to_json(const deployment& x) {
   return json{{"id", x.id},
               {"projectId", x.project_id},

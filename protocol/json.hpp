@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "protocol/cluster.hpp"
+#include "protocol/json_writer.hpp"
 #include "protocol/model.hpp"
 
 namespace gilgal {
@@ -54,6 +55,25 @@ nlohmann::json page_to_json(const page<T>& p, F f) {
                         {"page", p.page},
                         {"limit", p.limit},
                         {"hasMore", p.has_more()}};
+}
+
+/// to_json(x, show_values), written without building a document.
+void write_json(json_writer& w, const environment& x, bool show_values,
+                const std::string& url = {}, const std::string& live_deployment_id = {});
+
+/// page_to_json(p, ...).dump(), written without building a document;
+/// `write_item(w, item)` writes one item.
+template <class T, class F>
+std::string page_text(const page<T>& p, F write_item) {
+  std::string out;
+  out.reserve(256 + 512 * p.items.size());
+  json_writer w{out};
+  w.begin_object().key("hasMore").value(p.has_more()).key("items").begin_array();
+  for (auto& item : p.items)
+    write_item(w, item);
+  w.end_array().key("limit").value(int64_t{p.limit}).key("page").value(int64_t{p.page});
+  w.key("total").value(int64_t{p.total}).end_object();
+  return out;
 }
 
 /// {"error": {"code": code, "message": message}}.

@@ -166,10 +166,11 @@ CAF_TEST(admin commands work on PostgreSQL) {
 
 CAF_TEST(list-tokens shows ids and revocations but never a token) {
   gilgal_server srv{no_server()};
+  auto first = srv.token(); // before create_token makes the new one the fixture's
   auto second = srv.create_token("alice");
   auto res = srv.admin({"list-tokens", "alice"});
   CAF_CHECK_EQUAL(res.exit_code, 0);
-  auto first_id = token_id_of(srv.token());
+  auto first_id = token_id_of(first);
   auto second_id = token_id_of(second);
   CAF_CHECK(contains(res.out, first_id));
   CAF_CHECK(contains(res.out, second_id));
@@ -209,6 +210,7 @@ CAF_TEST(revoke-token refuses unknown ids and whole tokens) {
 
 CAF_TEST(a revoked token is refused by a running server within a second) {
   gilgal_server srv; // started
+  auto revoked = srv.token();
   auto other = srv.create_token("alice");
   auto cli = srv.client();
   auto get = [&](const std::string& token) {
@@ -216,18 +218,18 @@ CAF_TEST(a revoked token is refused by a running server within a second) {
     return r ? r->status : 0;
   };
   // Both work, and the server has cached the token about to be revoked.
-  CAF_REQUIRE_EQUAL(get(srv.token()), 200);
+  CAF_REQUIRE_EQUAL(get(revoked), 200);
   CAF_REQUIRE_EQUAL(get(other), 200);
-  auto res = srv.admin({"revoke-token", token_id_of(srv.token())});
+  auto res = srv.admin({"revoke-token", token_id_of(revoked)});
   CAF_REQUIRE_EQUAL(res.exit_code, 0);
   auto revoked_at = std::chrono::steady_clock::now();
   int status = 200;
   while (status == 200 && std::chrono::steady_clock::now() - revoked_at < std::chrono::seconds(2))
-    status = get(srv.token());
+    status = get(revoked);
   auto took = std::chrono::steady_clock::now() - revoked_at;
   CAF_CHECK_EQUAL(status, 401);
   CAF_CHECK_LESS(took, std::chrono::seconds(1));
   // For good; the user's other token is untouched.
-  CAF_CHECK_EQUAL(get(srv.token()), 401);
+  CAF_CHECK_EQUAL(get(revoked), 401);
   CAF_CHECK_EQUAL(get(other), 200);
 }

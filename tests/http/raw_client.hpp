@@ -118,6 +118,30 @@ public:
     return in;
   }
 
+  /// The rest of the body announced by Content-Length in `head_and_more`
+  /// (what read_head returned), reading until it is complete or the deadline.
+  std::string read_body(const std::string& head_and_more, clock::time_point deadline) {
+    auto end = head_and_more.find("\r\n\r\n");
+    auto at = head_and_more.find("Content-Length: ");
+    if (end == std::string::npos || at == std::string::npos || at > end)
+      return {};
+    auto wanted = static_cast<size_t>(std::atol(head_and_more.c_str() + at + 16));
+    auto have = head_and_more.size() - end - 4;
+    std::string more;
+    char buf[4096];
+    while (have + more.size() < wanted) {
+      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - clock::now());
+      pollfd p{fd_, POLLIN, 0};
+      if (left.count() <= 0 || ::poll(&p, 1, static_cast<int>(left.count())) <= 0)
+        break;
+      auto n = ::recv(fd_, buf, sizeof buf, 0);
+      if (n <= 0)
+        break;
+      more.append(buf, static_cast<size_t>(n));
+    }
+    return more;
+  }
+
   /// Reads until EOF or the deadline.
   std::string read_rest(clock::time_point deadline) {
     std::string in;
