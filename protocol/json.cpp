@@ -283,6 +283,7 @@ void write_json(json_writer& w, const environment& x, bool show_values, const st
     w.value(alias);
   w.end_array();
   w.key("buildNodeLabels").string_map(x.settings.build_labels);
+  w.key("buildVariables").string_map(x.build_variables);
   w.key("createdAt").value(x.created_at);
   w.key("domain").string_or_null(x.domain);
   w.key("environmentVariables").begin_object();
