@@ -4,18 +4,14 @@
 #include <cstdlib>
 #include <ctime>
 
-#include <sodium.h>
+#include "protocol/bytes.hpp"
 
 namespace gilgal {
 
 std::string new_uuid() {
-  // sodium_init() makes randombytes_buf thread-safe; it is idempotent and cheap
-  // after the first call. It fails only without an entropy source.
-  if (sodium_init() < 0)
-    abort();
   uint64_t hi = 0, lo = 0;
-  randombytes_buf(&hi, sizeof hi);
-  randombytes_buf(&lo, sizeof lo);
+  random_bytes(&hi, sizeof hi);
+  random_bytes(&lo, sizeof lo);
   hi = (hi & 0xffffffffffff0fffULL) | 0x0000000000004000ULL; // version 4
   lo = (lo & 0x3fffffffffffffffULL) | 0x8000000000000000ULL; // variant 1
   char buf[37];
