@@ -282,6 +282,8 @@ void write_json(json_writer& w, const environment& x, bool show_values, const st
   for (auto& alias : x.aliases)
     w.value(alias);
   w.end_array();
+  w.key("autoDeploy").value(x.auto_deploy);
+  w.key("branch").string_or_null(x.branch);
   w.key("buildNodeLabels").string_map(x.settings.build_labels);
   w.key("buildVariables").string_map(x.build_variables);
   w.key("createdAt").value(x.created_at);

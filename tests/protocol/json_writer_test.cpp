@@ -48,6 +48,8 @@ CAF_TEST(an environment is written as nlohmann dumps it) {
   auto full = plain();
   full.domain = "app.example.com";
   full.aliases = {"www.example.com", "b.example.com"};
+  full.auto_deploy = true;
+  full.branch = "release";
   full.variables = {{"DATABASE_URL", "postgres://u:p@db/app"}, {"A", ""}, {"Z_LAST", "z"}};
   full.settings.memory_mb = 512;
   full.settings.cpus = 1.5;
