@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "nodes/dockerfile_instructions.hpp"
 #include "protocol/error.hpp"
 
 namespace gilgal {
@@ -24,83 +25,6 @@ std::string trim(const std::string& s) {
   return s.substr(b, e - b + 1);
 }
 
-/// One instruction with its continuation lines joined.
-struct instruction {
-  int line = 0;
-  std::string text;
-};
-
-/// The escape character from a leading `# escape=X` parser directive.
-char escape_char_of(const std::string& dockerfile) {
-  size_t pos = 0;
-  while (pos < dockerfile.size()) {
-    auto end = dockerfile.find('\n', pos);
-    auto line = trim(dockerfile.substr(pos, end == std::string::npos ? std::string::npos
-                                                                       : end - pos));
-    if (line.empty() || line[0] != '#')
-      break; // directives only come first
-    auto body = lower(trim(line.substr(1)));
-    if (body.compare(0, 6, "escape") == 0) {
-      auto eq = body.find('=');
-      auto value = eq == std::string::npos ? std::string{} : trim(body.substr(eq + 1));
-      if (value == "`")
-        return '`';
-      return '\\';
-    }
-    if (end == std::string::npos)
-      break;
-    pos = end + 1;
-  }
-  return '\\';
-}
-
-std::vector<instruction> instructions_of(const std::string& dockerfile, char escape) {
-  std::vector<instruction> out;
-  instruction current;
-  bool continuing = false;
-  int number = 0;
-  size_t pos = 0;
-  while (pos <= dockerfile.size()) {
-    auto end = dockerfile.find('\n', pos);
-    auto raw = dockerfile.substr(pos, end == std::string::npos ? std::string::npos : end - pos);
-    ++number;
-    auto line = trim(raw);
-    bool comment = !line.empty() && line[0] == '#';
-    if (!comment && !(continuing && line.empty())) {
-      if (!continuing)
-        current = instruction{number, {}};
-      bool continues = !line.empty() && line.back() == escape;
-      if (continues)
-        line.pop_back();
-      current.text += line + " ";
-      continuing = continues;
-      if (!continuing && !trim(current.text).empty())
-        out.push_back(current);
-    }
-    if (end == std::string::npos)
-      break;
-    pos = end + 1;
-  }
-  if (continuing && !trim(current.text).empty())
-    out.push_back(current);
-  return out;
-}
-
-std::vector<std::string> words_of(const std::string& text) {
-  std::vector<std::string> words;
-  size_t i = 0;
-  while (i < text.size()) {
-    while (i < text.size() && std::isspace(static_cast<unsigned char>(text[i])))
-      ++i;
-    auto start = i;
-    while (i < text.size() && !std::isspace(static_cast<unsigned char>(text[i])))
-      ++i;
-    if (i > start)
-      words.push_back(text.substr(start, i - start));
-  }
-  return words;
-}
-
 /// The sources of `ADD [--flags] src... dest` or its JSON form.
 std::vector<std::string> add_sources(const std::string& arguments) {
   auto args = trim(arguments);
@@ -117,10 +41,10 @@ std::vector<std::string> add_sources(const std::string& arguments) {
         if (x.is_string())
           items.push_back(x.get<std::string>());
     } else {
-      items = words_of(args); // the builder reads a broken JSON form as words
+      items = dockerfile_words(args); // the builder reads a broken JSON form as words
     }
   } else {
-    items = words_of(args);
+    items = dockerfile_words(args);
   }
   if (!items.empty())
     items.pop_back(); // the destination
@@ -153,10 +77,10 @@ bool looks_remote(const std::string& s) {
 } // namespace
 
 std::vector<dockerfile_remote_source> remote_sources(const std::string& dockerfile) {
-  auto escape = escape_char_of(dockerfile);
+  auto escape = dockerfile_escape_char(dockerfile);
   std::vector<dockerfile_remote_source> out;
-  for (auto& ins : instructions_of(dockerfile, escape)) {
-    auto words = words_of(ins.text);
+  for (auto& ins : dockerfile_instructions(dockerfile)) {
+    auto words = dockerfile_words(ins.text);
     if (words.empty())
       continue;
     auto keyword = lower(words[0]);
@@ -170,7 +94,7 @@ std::vector<dockerfile_remote_source> remote_sources(const std::string& dockerfi
     for (auto& source : add_sources(rest)) {
       auto plain = unquoted(source, escape);
       if (plain.find('$') != std::string::npos || looks_remote(plain))
-        out.push_back({ins.line, source});
+        out.push_back({ins.first_line, source});
     }
   }
   return out;
@@ -178,7 +102,7 @@ std::vector<dockerfile_remote_source> remote_sources(const std::string& dockerfi
 
 caf::error check_remote_sources(const std::string& dockerfile, bool allow_private,
                                 const host_resolver& resolve) {
-  auto escape = escape_char_of(dockerfile);
+  auto escape = dockerfile_escape_char(dockerfile);
   for (auto& src : remote_sources(dockerfile)) {
     auto where = "Dockerfile line " + std::to_string(src.line) + ": ADD " + src.source;
     auto plain = unquoted(src.source, escape);
