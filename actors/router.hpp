@@ -4,7 +4,9 @@
 //
 // Routes come from the store (environments with their live deployment); a
 // deployment switched in by route_atom counts as live from that moment on,
-// until the store names a newer one. Every tick (check_interval) it makes sure
+// until the store names a newer one. An environment told stopped (stop_atom)
+// shows the 503 page until a deployment is routed to it again; this lasts as
+// long as the router (a restarted one derives its routes from the store). Every tick (check_interval) it makes sure
 // Caddy answers (starting it again when Gilgal runs it), passes Caddy's new log
 // lines on to Gilgal's log, and every reconcile_interval it compares Caddy's
 // configuration with the one derived from the store and loads it when they
@@ -14,6 +16,7 @@
 #include <chrono>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -75,6 +78,7 @@ struct router_state {
   std::map<std::string, live_container> live;     // environment -> live now
   std::map<std::string, std::vector<std::string>> hosts; // environment -> its hosts
   std::vector<draining_container> draining;
+  std::set<std::string> stopped; // environments told stopped: no upstream, the 503 page
   bool caddy_up = false;
   bool drain_scheduled = false;
   std::chrono::steady_clock::time_point next_reconcile{};
