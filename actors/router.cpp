@@ -15,9 +15,14 @@ namespace {
 using self_ptr = router_actor::stateful_pointer<router_state>;
 using clock_type = std::chrono::steady_clock;
 
+/// "host:port" of a container on `node`: the node's advertised address, or
+/// the control plane's own for nodes that advertise none (the local node).
 std::string upstream_of(const router_config& cfg, const std::string& node, int64_t port) {
-  auto i = cfg.node_addresses.find(node);
-  auto host = i != cfg.node_addresses.end() && !i->second.empty() ? i->second : cfg.local_address;
+  auto host = cfg.nodes ? cfg.nodes->address_of(node) : std::string{};
+  if (host.empty())
+    host = cfg.local_address;
+  if (host.find(':') != std::string::npos)
+    host = "[" + host + "]"; // IPv6
   return host + ":" + std::to_string(port);
 }
 
@@ -49,6 +54,8 @@ std::vector<std::string> draining_of(const router_state& st, const std::string& 
 /// deployments, where a deployment switched in since is newer.
 caf::expected<std::vector<proxy::proxy_route>> desired_routes(self_ptr self) {
   auto& st = self->state;
+  if (st.cfg.nodes)
+    st.nodes_seen = st.cfg.nodes->version();
   auto rows = st.cfg.db->list_environment_routes();
   if (!rows)
     return std::move(rows.error());
@@ -348,6 +355,8 @@ void tick(self_ptr self) {
   }
   if (up && !st.caddy_up)
     st.next_reconcile = clock_type::now(); // Caddy (re)started: its routes may be old
+  if (st.cfg.nodes && st.cfg.nodes->version() != st.nodes_seen)
+    st.next_reconcile = clock_type::now(); // a node (re)joined with another address
   if (!up && st.caddy_up)
     spdlog::warn("proxy: Caddy does not answer on {}", st.admin->address());
   st.caddy_up = up;

@@ -23,6 +23,7 @@
 #include <caf/typed_event_based_actor.hpp>
 #include <nlohmann/json.hpp>
 
+#include "actors/node_directory.hpp"
 #include "protocol/interfaces.hpp"
 #include "proxy/caddy_admin.hpp"
 #include "proxy/caddy_config.hpp"
@@ -43,7 +44,7 @@ struct router_config {
   proxy::caddy_launch launch;
   std::string caddy_log;              // Caddy's log file followed into Gilgal's ("" none)
   std::string local_address = "127.0.0.1"; // host of containers on nodes without an address
-  std::map<std::string, std::string> node_addresses; // run node -> host its apps are on
+  std::shared_ptr<const node_directory> nodes; // run node -> its advertised address
   std::chrono::milliseconds check_interval{500};
   std::chrono::seconds reconcile_interval{60};
   std::chrono::seconds drain_timeout{30};
@@ -82,6 +83,7 @@ struct router_state {
   bool caddy_up = false;
   bool drain_scheduled = false;
   std::chrono::steady_clock::time_point next_reconcile{};
+  uint64_t nodes_seen = 0; // the node directory's version the routes were derived from
   static inline const char* name = "router";
 };
 
