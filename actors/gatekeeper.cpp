@@ -98,6 +98,16 @@ caf::expected<void> check_node_info(const node_info& info) {
   }
   if (auto labels = parse_node_labels(text); !labels)
     return labels.error();
+  // A host name or an IP address the control plane's proxy connects to.
+  auto& a = info.address;
+  bool address_ok = a.size() <= 253 && a != "0.0.0.0" && a != "::";
+  for (char c : a)
+    address_ok = address_ok && (std::isalnum(static_cast<unsigned char>(c)) || c == '.'
+                                || c == '-' || c == ':');
+  if (!address_ok)
+    return make_error(errc::invalid_argument,
+                      "advertise address: a host name or an IP address (not 0.0.0.0), at "
+                      "most 253 characters");
   return caf::unit;
 }
 

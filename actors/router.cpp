@@ -1,5 +1,7 @@
 #include "actors/router.hpp"
 
+#include <algorithm>
+
 #include <caf/actor_system.hpp>
 #include <spdlog/spdlog.h>
 
@@ -13,9 +15,14 @@ namespace {
 using self_ptr = router_actor::stateful_pointer<router_state>;
 using clock_type = std::chrono::steady_clock;
 
+/// "host:port" of a container on `node`: the node's advertised address, or
+/// the control plane's own for nodes that advertise none (the local node).
 std::string upstream_of(const router_config& cfg, const std::string& node, int64_t port) {
-  auto i = cfg.node_addresses.find(node);
-  auto host = i != cfg.node_addresses.end() && !i->second.empty() ? i->second : cfg.local_address;
+  auto host = cfg.nodes ? cfg.nodes->address_of(node) : std::string{};
+  if (host.empty())
+    host = cfg.local_address;
+  if (host.find(':') != std::string::npos)
+    host = "[" + host + "]"; // IPv6
   return host + ":" + std::to_string(port);
 }
 
@@ -47,6 +54,8 @@ std::vector<std::string> draining_of(const router_state& st, const std::string& 
 /// deployments, where a deployment switched in since is newer.
 caf::expected<std::vector<proxy::proxy_route>> desired_routes(self_ptr self) {
   auto& st = self->state;
+  if (st.cfg.nodes)
+    st.nodes_seen = st.cfg.nodes->version();
   auto rows = st.cfg.db->list_environment_routes();
   if (!rows)
     return std::move(rows.error());
@@ -55,6 +64,8 @@ caf::expected<std::vector<proxy::proxy_route>> desired_routes(self_ptr self) {
   std::map<std::string, live_container> switched;
   for (auto& r : *rows) {
     claims.push_back({r.environment_id, r.environment_name, r.project_name, r.domain, r.aliases});
+    if (st.stopped.count(r.environment_id) > 0)
+      continue; // the 503 page
     live_container chosen;
     if (!r.live_deployment_id.empty() && r.port > 0)
       chosen = {r.live_deployment_id, r.live_created_at, r.container_id,
@@ -226,6 +237,9 @@ caf::result<bool> switch_route(self_ptr self, const deployment& d) {
   if (!st.cfg.enabled)
     return retire_without_proxy(self, d);
   auto& env = d.environment_id;
+  // A stopped environment comes back with this deployment (the previous
+  // route shows the 503 page: the whole configuration is loaded below).
+  bool was_stopped = st.stopped.erase(env) > 0;
   live_container next{d.id, d.created_at, d.container_id, upstream_of(st.cfg, d.run_node, d.port),
                       d.run_node};
   live_container previous;
@@ -266,6 +280,8 @@ caf::result<bool> switch_route(self_ptr self, const deployment& d) {
     if (!n) {
       st.switched = std::move(before);
       st.live[env] = previous;
+      if (was_stopped)
+        st.stopped.insert(env);
       return std::move(n.error());
     }
   }
@@ -281,6 +297,30 @@ caf::result<bool> switch_route(self_ptr self, const deployment& d) {
     st.draining.push_back({d.id, env, previous.container_id, previous.upstream, started});
     schedule_drain(self);
   }
+  return true;
+}
+
+/// Shows the environment's 503 page: no upstream, nothing draining.
+caf::result<bool> stop_route(self_ptr self, const std::string& env) {
+  auto& st = self->state;
+  if (!st.cfg.enabled)
+    return false;
+  st.stopped.insert(env);
+  st.switched.erase(env);
+  st.live.erase(env);
+  st.draining.erase(std::remove_if(st.draining.begin(), st.draining.end(),
+                                   [&](const draining_container& d) {
+                                     return d.environment_id == env;
+                                   }),
+                    st.draining.end());
+  auto n = reconcile(self);
+  if (!n && code_of(n.error()) == errc::unavailable && ensure_caddy(self))
+    n = reconcile(self);
+  if (!n) {
+    st.next_reconcile = clock_type::now(); // stays stopped: the next tick applies it
+    return std::move(n.error());
+  }
+  spdlog::info("proxy: environment {} stopped: its hosts show the 503 page", env);
   return true;
 }
 
@@ -315,6 +355,8 @@ void tick(self_ptr self) {
   }
   if (up && !st.caddy_up)
     st.next_reconcile = clock_type::now(); // Caddy (re)started: its routes may be old
+  if (st.cfg.nodes && st.cfg.nodes->version() != st.nodes_seen)
+    st.next_reconcile = clock_type::now(); // a node (re)joined with another address
   if (!up && st.caddy_up)
     spdlog::warn("proxy: Caddy does not answer on {}", st.admin->address());
   st.caddy_up = up;
@@ -345,6 +387,9 @@ router_actor::behavior_type router(router_actor::stateful_pointer<router_state> 
   return {
     [self](route_atom, const deployment& d) -> caf::result<bool> {
       return switch_route(self, d);
+    },
+    [self](stop_atom, const std::string& environment_id) -> caf::result<bool> {
+      return stop_route(self, environment_id);
     },
     [self](reconcile_atom) -> caf::result<int64_t> {
       auto& st = self->state;

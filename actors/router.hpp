@@ -4,7 +4,9 @@
 //
 // Routes come from the store (environments with their live deployment); a
 // deployment switched in by route_atom counts as live from that moment on,
-// until the store names a newer one. Every tick (check_interval) it makes sure
+// until the store names a newer one. An environment told stopped (stop_atom)
+// shows the 503 page until a deployment is routed to it again; this lasts as
+// long as the router (a restarted one derives its routes from the store). Every tick (check_interval) it makes sure
 // Caddy answers (starting it again when Gilgal runs it), passes Caddy's new log
 // lines on to Gilgal's log, and every reconcile_interval it compares Caddy's
 // configuration with the one derived from the store and loads it when they
@@ -14,12 +16,14 @@
 #include <chrono>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
 #include <caf/typed_event_based_actor.hpp>
 #include <nlohmann/json.hpp>
 
+#include "actors/node_directory.hpp"
 #include "protocol/interfaces.hpp"
 #include "proxy/caddy_admin.hpp"
 #include "proxy/caddy_config.hpp"
@@ -40,7 +44,7 @@ struct router_config {
   proxy::caddy_launch launch;
   std::string caddy_log;              // Caddy's log file followed into Gilgal's ("" none)
   std::string local_address = "127.0.0.1"; // host of containers on nodes without an address
-  std::map<std::string, std::string> node_addresses; // run node -> host its apps are on
+  std::shared_ptr<const node_directory> nodes; // run node -> its advertised address
   std::chrono::milliseconds check_interval{500};
   std::chrono::seconds reconcile_interval{60};
   std::chrono::seconds drain_timeout{30};
@@ -75,9 +79,11 @@ struct router_state {
   std::map<std::string, live_container> live;     // environment -> live now
   std::map<std::string, std::vector<std::string>> hosts; // environment -> its hosts
   std::vector<draining_container> draining;
+  std::set<std::string> stopped; // environments told stopped: no upstream, the 503 page
   bool caddy_up = false;
   bool drain_scheduled = false;
   std::chrono::steady_clock::time_point next_reconcile{};
+  uint64_t nodes_seen = 0; // the node directory's version the routes were derived from
   static inline const char* name = "router";
 };
 

@@ -224,6 +224,7 @@ node_status status_of(const scheduler_node& n) {
   s.running_builds = static_cast<int64_t>(n.builds.size());
   s.running_runs = static_cast<int64_t>(n.runs.size());
   s.labels = n.info.labels;
+  s.address = n.info.address;
   // A local node never sends heartbeats: while it is up, it is alive now.
   s.last_heartbeat = n.local && n.up ? now_rfc3339() : to_rfc3339(n.last_heartbeat);
   s.joined_at = to_rfc3339(n.joined_at);
@@ -417,6 +418,8 @@ scheduler(scheduler_actor::stateful_pointer<scheduler_state> self, scheduler_con
       if (!fresh && n.up)
         mark_down(self, n, "joined again");
       auto name = info.name;
+      if (st.cfg.directory)
+        st.cfg.directory->set(name, info.address);
       n.info = std::move(info);
       n.handle = std::move(hdl);
       n.up = true;

@@ -17,6 +17,7 @@
 #include <chrono>
 #include <list>
 #include <map>
+#include <memory>
 #include <set>
 #include <string>
 #include <unordered_map>
@@ -28,6 +29,7 @@
 #include <caf/typed_response_promise.hpp>
 
 #include "actors/admitted_nodes.hpp"
+#include "actors/node_directory.hpp"
 #include "protocol/interfaces.hpp"
 
 namespace gilgal {
@@ -42,6 +44,9 @@ struct scheduler_config {
   /// Nodes of this actor system never send heartbeats and are exempt from the
   /// timeout; true holds them to it as well (tests).
   bool local_nodes_heartbeat = false;
+  /// Where joined nodes publish their containers (their advertised address),
+  /// for the router. Optional.
+  std::shared_ptr<node_directory> directory;
 };
 
 struct scheduler_node;

@@ -73,6 +73,7 @@ int run_node(const settings& s) {
   if (!labels)
     return fail(message_of(labels.error()));
   info.labels = std::move(*labels);
+  info.address = s.advertise_address;
   if (auto ok = check_node_info(info); !ok)
     return fail(message_of(ok.error()) + (s.node_name.empty() ? " (set one with --name)" : ""));
 
@@ -90,6 +91,9 @@ int run_node(const settings& s) {
     node_settings ns;
     ns.name = info.name;
     ns.cfg = s;
+    // Containers are published where the control plane's proxy reaches them.
+    if (!s.advertise_address.empty())
+      ns.cfg.bind_address = s.advertise_address;
     ns.work_root = s.data_dir + "/work";
     // The control plane reaches the node only through a gate that lets in
     // nothing but this process and the control plane it joined.

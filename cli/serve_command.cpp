@@ -82,6 +82,8 @@ int run_serve(const settings& s) {
     auto logger = spawn_logger(sys, *db, admitted, limits);
     scheduler_config placing;
     placing.heartbeat_timeout = std::chrono::seconds{s.heartbeat_timeout_seconds};
+    auto directory = std::make_shared<node_directory>(); // nodes' advertised addresses
+    placing.directory = directory;
     auto scheduler = spawn_scheduler(sys, placing, admitted);
     node_actor node;
     if (!s.no_local_node) {
@@ -106,6 +108,7 @@ int run_serve(const settings& s) {
       spdlog::error("{}", error_text(routing.error()));
       return 2;
     }
+    routing->nodes = directory;
     auto router = spawn_router(sys, *routing);
     if (routing->enabled) {
       if (auto warning = listener_migration_warning(); !warning.empty())

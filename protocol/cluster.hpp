@@ -14,13 +14,16 @@ namespace gilgal {
 /// Version of the control-plane <-> node protocol. Checked at join; a node
 /// and a control plane of different versions refuse each other. Raise it with
 /// every change to a message that crosses the wire.
-constexpr int64_t cluster_protocol_version = 2; // 2: build_job carries build variables
+// 2: build_job carries build variables; 3: node_info carries the node's address
+constexpr int64_t cluster_protocol_version = 3;
 
 /// A node's offer: who it is and what it can take.
 struct node_info {
   std::string name;                          // unique in the cluster
   int64_t capacity = 1;                      // builds at once
   std::map<std::string, std::string> labels; // matched against an environment's labels
+  std::string address; // where its containers' ports are published, for the
+                       // control plane's proxy ("": the control plane's own)
 };
 
 /// Second step of a join: the node proves it holds the cluster secret.
@@ -39,6 +42,7 @@ struct node_status {
   int64_t running_builds = 0; // build slots taken
   int64_t running_runs = 0;   // container starts in progress
   std::map<std::string, std::string> labels;
+  std::string address;        // its advertised address ("" : the control plane's)
   std::string last_heartbeat; // RFC 3339 (UTC, ms)
   std::string joined_at;      // RFC 3339 of the latest join
   bool local = false;         // the control plane's in-process node
@@ -46,7 +50,7 @@ struct node_status {
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, node_info& x) {
-  return f(caf::meta::type_name("node_info"), x.name, x.capacity, x.labels);
+  return f(caf::meta::type_name("node_info"), x.name, x.capacity, x.labels, x.address);
 }
 
 template <class Inspector>
@@ -58,7 +62,7 @@ typename Inspector::result_type inspect(Inspector& f, node_registration& x) {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, node_status& x) {
   return f(caf::meta::type_name("node_status"), x.name, x.state, x.capacity, x.running_builds,
-           x.running_runs, x.labels, x.last_heartbeat, x.joined_at, x.local);
+           x.running_runs, x.labels, x.address, x.last_heartbeat, x.joined_at, x.local);
 }
 
 } // namespace gilgal

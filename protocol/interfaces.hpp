@@ -194,9 +194,15 @@ using router_actor = caf::typed_actor<
   // after the drain timeout) and removed. An error leaves the live route as
   // it was.
   caf::replies_to<route_atom, deployment>::with<bool>,
+  // The environment (id) is stopped: its hosts answer Gilgal's 503 page, and
+  // its replaced containers are no longer drained by the router (the caller
+  // stops its containers), until a deployment is routed to it again. Replies
+  // true once Caddy serves the page (false without a proxy).
+  caf::replies_to<stop_atom, std::string>::with<bool>,
   // Derives the routes from the store and applies them when Caddy's differ.
   // Replies how many environments are routed. Sent by the HTTP edge after
-  // environments change (the answer may be ignored).
+  // environments change (the answer may be ignored): a deleted environment's
+  // route goes this way.
   caf::replies_to<reconcile_atom>::with<int64_t>,
   // Internal: supervision of Caddy, its log, periodic reconciliation.
   caf::reacts_to<tick_atom>,

@@ -368,6 +368,7 @@ json to_json(const node_status& x) {
               {"runningBuilds", x.running_builds},
               {"runningRuns", x.running_runs},
               {"labels", labels_json(x.labels)},
+              {"address", str_or_null(x.address)},
               {"lastHeartbeat", str_or_null(x.last_heartbeat)},
               {"joinedAt", str_or_null(x.joined_at)},
               {"local", x.local}};

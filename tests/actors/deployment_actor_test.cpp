@@ -89,6 +89,7 @@ struct fixture : test_coordinator_fixture<test::actor_test_config> {
             return error;
           return true;
         },
+        [](stop_atom, const std::string&) { return false; },
         [](reconcile_atom) { return int64_t{0}; },
         [](tick_atom) {},
         [](drain_atom) {},

@@ -224,6 +224,26 @@ CAF_TEST(a bad node name is refused) {
   CAF_CHECK(rec->joined.empty());
 }
 
+CAF_TEST(a nodes advertised address reaches the scheduler and a bad one is refused) {
+  for (auto bad : {"0.0.0.0", "10.0.0.1/8", "host name", "a;b"}) {
+    auto nonce = hello(cluster_protocol_version, "n1");
+    CAF_REQUIRE(nonce);
+    auto reg = registration("n1", *nonce);
+    reg.info.address = bad;
+    auto token = join(reg);
+    CAF_REQUIRE(!token);
+    CAF_CHECK(code_of(token.error()) == errc::invalid_argument);
+  }
+  CAF_CHECK(rec->joined.empty());
+  auto nonce = hello(cluster_protocol_version, "n1");
+  CAF_REQUIRE(nonce);
+  auto reg = registration("n1", *nonce);
+  reg.info.address = "10.0.0.21";
+  CAF_REQUIRE(join(reg));
+  CAF_REQUIRE_EQUAL(rec->joined.size(), 1u);
+  CAF_CHECK_EQUAL(rec->joined[0].address, "10.0.0.21");
+}
+
 CAF_TEST(the right proof registers the node sweeps its containers and opens a session) {
   auto nonce = hello(cluster_protocol_version, "n1");
   CAF_REQUIRE(nonce);

@@ -270,6 +270,39 @@ CAF_TEST(a switch moves the upstream and the idle previous container is stopped)
   CAF_CHECK_EQUAL(get_with_host(caddy.http_port(), "shop.example.com").body, "two");
 }
 
+CAF_TEST(a stopped environment shows the 503 page until a deployment is routed again) {
+  caddy_instance caddy;
+  text_backend one{"one"};
+  text_backend two{"two"};
+  auto env = make_environment("production", "shop.example.com");
+  make_deployment(env, "c-one", one.port(), true);
+  auto r = start_router(routing(caddy));
+  CAF_REQUIRE(reconcile(r));
+  CAF_CHECK_EQUAL(get_with_host(caddy.http_port(), "shop.example.com").body, "one");
+  caf::scoped_actor self{sys};
+  caf::expected<bool> stopped_route{make_error(errc::timeout, "no answer")};
+  self->request(r, 30s, stop_atom::value, env)
+    .receive([&](bool b) { stopped_route = b; },
+             [&](const caf::error& err) { stopped_route = err; });
+  CAF_REQUIRE(stopped_route);
+  CAF_CHECK(*stopped_route);
+  auto page = get_with_host(caddy.http_port(), "shop.example.com");
+  CAF_CHECK_EQUAL(page.status, 503);
+  CAF_CHECK_EQUAL(page.body, proxy::unavailable_page());
+  // The store still names c-one live: a reconcile keeps the page.
+  CAF_REQUIRE(reconcile(r));
+  CAF_CHECK_EQUAL(get_with_host(caddy.http_port(), "shop.example.com").status, 503);
+  // The caller stops the containers; the router stops none of its own.
+  CAF_CHECK(!stopped->has("c-one"));
+  // A deployment routed to it brings it back, replacing nothing.
+  auto next = make_deployment(env, "c-two", two.port(), false);
+  auto switched = route(r, next);
+  CAF_REQUIRE(switched);
+  CAF_CHECK_EQUAL(get_with_host(caddy.http_port(), "shop.example.com").body, "two");
+  std::this_thread::sleep_for(200ms); // several drain polls (20 ms): none retires c-one
+  CAF_CHECK(!stopped->has("c-one"));
+}
+
 CAF_TEST(the previous container is stopped only after its request in flight) {
   caddy_instance caddy;
   text_backend slow{"slow", 1500ms};

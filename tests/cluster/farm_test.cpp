@@ -26,6 +26,7 @@
 
 #include "nodes/docker_client.hpp"
 #include "protocol/error.hpp"
+#include "tests/fixtures/caddy_instance.hpp"
 #include "tests/fixtures/docker_daemon.hpp"
 #include "tests/fixtures/gilgal_node.hpp"
 #include "tests/fixtures/git_repo.hpp"
@@ -106,6 +107,8 @@ struct fixture {
   std::string skip; // non-empty: the services for a farm are missing here
   std::string secret = random_word("secret-") + "-0123456789abcdef";
   std::unique_ptr<local_registry> registry;
+  int proxy_port = 0;                            // > 0: the control plane serves apps there
+  std::map<std::string, std::string> advertise; // node name -> its --advertise-address
   std::unique_ptr<gilgal_server> srv;
   int cluster_port = 0;
   std::vector<farm_node> nodes; // "node-a" (role=a), "node-b" (role=b)
@@ -148,6 +151,9 @@ struct fixture {
     opts.env["GILGAL_CLUSTER_SECRET"] = secret;
     opts.extra_args = {"--cluster-listen", "127.0.0.1:" + std::to_string(cluster_port),
                        "--no-local-node"};
+    if (proxy_port > 0)
+      opts.extra_args.insert(opts.extra_args.end(),
+                             {"--proxy-listen", "127.0.0.1:" + std::to_string(proxy_port)});
     if (registry)
       opts.extra_args.insert(opts.extra_args.end(), {"--registry-url", registry_url()});
     if (certs) {
@@ -200,6 +206,8 @@ struct fixture {
     o.secret = secret;
     o.registry_url = registry_url();
     o.extra_args = {"--registry-push-backoff-ms", "200"};
+    if (auto a = advertise.find(n.name); a != advertise.end())
+      o.extra_args.insert(o.extra_args.end(), {"--advertise-address", a->second});
     if (certs) {
       auto tls = certs->args("node");
       o.extra_args.insert(o.extra_args.end(), tls.begin(), tls.end());
@@ -420,6 +428,38 @@ CAF_TEST(a build on node A runs on node B through the registry) {
   // It answers with the content built on A.
   auto port = done["port"].get<int>();
   CAF_CHECK_EQUAL(get_text(port, "/index.html"), text);
+}
+
+CAF_TEST(an app run on node B answers through the control planes proxy at Bs address) {
+  // B publishes its containers on another loopback address than the control
+  // plane's: the proxy reaches the app only if it routes to B's address.
+  proxy_port = free_port();
+  advertise["node-b"] = "127.0.0.2";
+  START_FARM(true);
+  auto nodes = api("GET", "/api/nodes");
+  CAF_REQUIRE_EQUAL(nodes.status, 200);
+  for (auto& n : nodes.body["nodes"])
+    CAF_CHECK_EQUAL(n["address"], n["name"] == "node-b" ? json("127.0.0.2") : json(nullptr));
+  auto app = create_app("served", json{{"role", "a"}}, json{{"role", "b"}});
+  auto text = random_word("served-from-b-");
+  auto sha = repo->commit({{"Dockerfile", web_dockerfile}, {"www/index.html", text}});
+  auto id = str(deploy(app, sha), "id");
+  auto done = await_end(id);
+  if (str(done, "status") != "success")
+    CAF_FAIL("deployment failed: " << done.dump() << "\nnode-b:\n"
+                                   << node("node-b").process->output());
+  CAF_CHECK_EQUAL(str(done, "runNode"), "node-b");
+  auto port = done["port"].get<int>();
+  // Published on B's address, not on the control plane's.
+  CAF_CHECK_EQUAL(get_with_host(port, "served.example.com", "/index.html", "127.0.0.2").body,
+                  text);
+  CAF_CHECK(get_with_host(port, "served.example.com", "/index.html").body != text);
+  // Through the control plane's Caddy, at the environment's domain.
+  CAF_CHECK(eventually([&] { return get_with_host(proxy_port, "served.example.com").body == text; },
+                       5s));
+  auto lines = log_lines(id);
+  CAF_CHECK(index_of(lines, "Routing served.example.com → container ") < lines.size());
+  CAF_CHECK(index_of(lines, "(node node-b, port " + std::to_string(port) + ")") < lines.size());
 }
 
 CAF_TEST(builds spread over both nodes) {

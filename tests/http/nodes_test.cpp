@@ -139,6 +139,7 @@ CAF_TEST(the scheduler nodes sorted by name in camelCase) {
                         {"runningBuilds", 1},
                         {"runningRuns", 0},
                         {"labels", json::object()},
+                        {"address", nullptr},
                         {"lastHeartbeat", "2026-11-27T04:31:17.123Z"},
                         {"joinedAt", nullptr},
                         {"local", true}}));

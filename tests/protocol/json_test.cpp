@@ -114,6 +114,7 @@ CAF_TEST(nodes serialise camelCase) {
   n.running_builds = 2;
   n.running_runs = 1;
   n.labels = {{"arch", "arm64"}};
+  n.address = "10.0.0.21";
   n.last_heartbeat = "2026-01-01T00:00:01.000Z";
   auto j = to_json(n);
   CAF_CHECK_EQUAL(j, (json{{"name", "n1"},
@@ -122,6 +123,7 @@ CAF_TEST(nodes serialise camelCase) {
                            {"runningBuilds", 2},
                            {"runningRuns", 1},
                            {"labels", {{"arch", "arm64"}}},
+                           {"address", "10.0.0.21"},
                            {"lastHeartbeat", "2026-01-01T00:00:01.000Z"},
                            {"joinedAt", nullptr},
                            {"local", false}}));
