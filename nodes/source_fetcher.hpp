@@ -5,6 +5,11 @@
 // Every input is validated again here (defence in depth behind the HTTP
 // edge): no leading '-', no control characters, a branch made of
 // [A-Za-z0-9._/-] following git's ref rules, a commit of 7..40 hex digits.
+//
+// Private repositories: a token (https) or a deploy key (ssh) reaches git
+// through nodes/git_credentials, for the duration of one git call; git never
+// gets the server's own credentials (no ssh agent, no ~/.ssh, no credential
+// helpers).
 #pragma once
 
 #include <atomic>
@@ -26,6 +31,20 @@ struct fetch_options {
   std::chrono::milliseconds backoff{std::chrono::seconds(1)};
   /// Accept local paths and file:// URLs (server flag --allow-local-sources).
   bool allow_local = false;
+  /// HTTPS token of a private repository ("TOKEN" or "USER:TOKEN"), given to
+  /// https remotes only. Never logged, never in argv or the URL.
+  std::string repository_token;
+  /// OpenSSH private key given to ssh remotes. Never logged.
+  std::string deploy_key;
+  /// The project's ssh known_hosts, in and out: each ssh call starts from
+  /// it, a host seen for the first time is recorded into it, a host whose
+  /// key changed is refused. Null: every call starts from none.
+  std::string* known_hosts = nullptr;
+  /// PEM bundle git trusts for https remotes instead of the system's (empty:
+  /// the system's).
+  std::string ca_file;
+  /// Where the temporary credential files are created (empty: $TMPDIR or /tmp).
+  std::string temp_dir;
   /// The git program.
   std::string git = "git";
   /// Checked between and during git calls: errc::cancelled when it fires.

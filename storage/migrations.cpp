@@ -158,6 +158,16 @@ const std::vector<migration_text>& migration_texts() {
             received_at TEXT NOT NULL,
             CONSTRAINT webhook_deliveries_unique UNIQUE (project_id, provider, delivery_id)))",
      }},
+    {5,
+     "private repositories of projects",
+     {
+       // Sealed with the secret key (config/secret_box), '' when none.
+       R"(ALTER TABLE projects ADD COLUMN repository_token TEXT NOT NULL DEFAULT '')",
+       R"(ALTER TABLE projects ADD COLUMN deploy_key TEXT NOT NULL DEFAULT '')",
+       // Not secret: the deploy key's public half and the ssh host keys seen.
+       R"(ALTER TABLE projects ADD COLUMN deploy_public_key TEXT NOT NULL DEFAULT '')",
+       R"(ALTER TABLE projects ADD COLUMN known_hosts TEXT NOT NULL DEFAULT '')",
+     }},
   };
   return texts;
 }
