@@ -145,7 +145,8 @@ CAF_TEST(repository token is write only) {
   CAF_CHECK_EQUAL(call(*cli, "PATCH", "/api/projects/" + id, tok,
                        json{{"repositoryToken", 42}}).status,
                   400);
-  CAF_CHECK_EQUAL(call(*cli, "GET", "/api/projects/" + id, tok).body["hasRepositoryToken"], true);
+  auto kept = call(*cli, "GET", "/api/projects/" + id, tok);
+  CAF_CHECK_EQUAL(kept.body["hasRepositoryToken"], true);
 }
 
 CAF_TEST(deploy key is made once rotated removed and owned) {
@@ -165,13 +166,16 @@ CAF_TEST(deploy key is made once rotated removed and owned) {
   auto again = call(*cli, "POST", base, tok);
   CAF_CHECK_EQUAL(again.status, 200);
   CAF_CHECK_EQUAL(again.body["publicKey"], key);
-  CAF_CHECK_EQUAL(call(*cli, "GET", base, tok).body["publicKey"], key);
-  CAF_CHECK_EQUAL(call(*cli, "GET", "/api/projects/" + id, tok).body["deployKey"], key);
+  auto shown = call(*cli, "GET", base, tok);
+  CAF_CHECK_EQUAL(shown.body["publicKey"], key);
+  auto project_shown = call(*cli, "GET", "/api/projects/" + id, tok);
+  CAF_CHECK_EQUAL(project_shown.body["deployKey"], key);
   // Rotation makes another one.
   auto rotated = call(*cli, "POST", base + "/rotate", tok);
   CAF_CHECK_EQUAL(rotated.status, 201);
   CAF_CHECK_NOT_EQUAL(rotated.body["publicKey"], key);
-  CAF_CHECK_EQUAL(call(*cli, "GET", base, tok).body["publicKey"], rotated.body["publicKey"]);
+  auto shown_rotated = call(*cli, "GET", base, tok);
+  CAF_CHECK_EQUAL(shown_rotated.body["publicKey"], rotated.body["publicKey"]);
   // Another user sees none of it.
   auto other = srv.create_user("mallory");
   CAF_CHECK_EQUAL(call(*cli, "GET", base, other).status, 404);
@@ -188,7 +192,8 @@ CAF_TEST(deploy key is made once rotated removed and owned) {
   CAF_CHECK_EQUAL(call(*cli, "DELETE", base, tok).status, 204);
   CAF_CHECK_EQUAL(call(*cli, "GET", base, tok).status, 404);
   CAF_CHECK_EQUAL(call(*cli, "DELETE", base, tok).status, 404);
-  CAF_CHECK(call(*cli, "GET", "/api/projects/" + id, tok).body["deployKey"].is_null());
+  auto without = call(*cli, "GET", "/api/projects/" + id, tok);
+  CAF_CHECK(without.body["deployKey"].is_null());
 }
 
 CAF_TEST_FIXTURE_SCOPE_END()
