@@ -11,10 +11,11 @@
 #include "nodes/build_context.hpp"
 #include "nodes/docker_client.hpp"
 #include "nodes/framework_detector.hpp"
+#include "nodes/image_labels.hpp"
 #include "nodes/image_pusher.hpp"
 #include "nodes/recipe.hpp"
 #include "nodes/source_fetcher.hpp"
-#include "config/api_token.hpp"
+#include "protocol/bytes.hpp"
 #include "protocol/error.hpp"
 #include "protocol/utf8.hpp"
 #include "protocol/validation.hpp"
@@ -48,26 +49,6 @@ std::string image_name_for(const std::string& project_id, const std::string& com
 }
 
 namespace {
-
-/// The Dockerfile with one `LABEL k="v" ...` line appended (it applies to the
-/// final stage). Values are ids, hex digests and framework names; quotes and
-/// backslashes are escaped all the same.
-std::string with_labels(const std::string& dockerfile, const label_map& labels) {
-  std::string out = dockerfile;
-  if (!out.empty() && out.back() != '\n')
-    out += '\n';
-  out += "LABEL";
-  for (auto& [key, value] : labels) {
-    out += ' ' + key + "=\"";
-    for (char c : value) {
-      if (c == '"' || c == '\\')
-        out += '\\';
-      out += c == '\n' ? ' ' : c;
-    }
-    out += '"';
-  }
-  return out + '\n';
-}
 
 /// Disk taken by a directory tree (allocated blocks; links not followed).
 uint64_t disk_usage(const std::string& dir) {
@@ -266,18 +247,13 @@ caf::expected<build_result> build(const build_job& job, const node_settings& nod
     return existing.error();
   }
 
-  // The labels go into the Dockerfile as ONE LABEL instruction: the classic
-  // builder turns the API's `labels` parameter into one uncached LABEL step
-  // (a container commit, ~0.5 s) per label.
-  label_map labels{{"gilgal.project", src.id},
-                   {"gilgal.environment", job.environment_id},
-                   {"gilgal.deployment", job.deployment_id},
-                   {"gilgal.commit", fetched->sha},
-                   {"gilgal.recipe", recipe->fingerprint},
-                   {"gilgal.framework", recipe->framework}};
+  // One LABEL instruction after the final FROM, with values that stay the
+  // same from commit to commit: a cached step (nodes/image_labels.hpp). The
+  // build API's `labels` parameter would be an uncached step at the end.
+  auto labels = image_labels(src.id, recipe->fingerprint, recipe->framework);
   build_context_options copts;
   copts.dockerfile = recipe->dockerfile_name;
-  copts.extra_files[recipe->dockerfile_name] = with_labels(recipe->dockerfile, labels);
+  copts.extra_files[recipe->dockerfile_name] = with_final_stage_labels(recipe->dockerfile, labels);
   copts.max_bytes = static_cast<size_t>(cfg.build_context_max_mb) << 20;
   auto context = make_build_context(work->path(), copts);
   if (!context)

@@ -62,11 +62,12 @@ struct fixture {
     test::remove_tree(dir);
   }
 
-  caf::expected<build_result> build(const test::git_repo& repo) {
+  caf::expected<build_result> build(const test::git_repo& repo,
+                                    const std::string& project_id = new_uuid()) {
     build_job job;
     job.deployment_id = new_uuid();
     job.environment_id = new_uuid();
-    job.source.id = new_uuid();
+    job.source.id = project_id;
     job.source.name = "hostile";
     job.source.repository_url = repo.path();
     job.source.branch = "main";
@@ -154,6 +155,35 @@ CAF_TEST(a build context over its cap fails the build) {
   CAF_MESSAGE(message_of(built.error()));
   CAF_CHECK_EQUAL(code_of(built.error()), errc::build_failed);
   CAF_CHECK(message_of(built.error()).find("build context exceeds 1 MiB") == 0);
+}
+
+CAF_TEST(a new commit finds the label step in the layer cache) {
+  test::git_repo repo;
+  repo.commit({{"Dockerfile", "FROM gilgal-test/busybox:latest\nCOPY a.txt /a.txt\n"},
+               {"a.txt", "one\n"}});
+  auto project = new_uuid();
+  auto first = build(repo, project);
+  CAF_REQUIRE(first);
+  repo.commit({{"a.txt", "two\n"}});
+  lines.clear();
+  auto second = build(repo, project);
+  CAF_REQUIRE(second);
+  CAF_CHECK_NOT_EQUAL(first->image_name, second->image_name);
+  // Docker's classic builder prints "Step 2/3 : LABEL ..." and then
+  // " ---> Using cache" for a step it takes from the cache.
+  bool label_step = false, cached = false;
+  for (size_t i = 0; i < lines.size(); ++i)
+    if (lines[i].find(": LABEL gilgal.") != std::string::npos) {
+      label_step = true;
+      cached = i + 1 < lines.size() && lines[i + 1].find("Using cache") != std::string::npos;
+    }
+  CAF_CHECK(label_step);
+  CAF_CHECK(cached);
+  auto image = docker.inspect_image(second->image_name);
+  CAF_REQUIRE(image);
+  CAF_CHECK_EQUAL(image->labels["gilgal.project"], project);
+  for (auto& name : {first->image_name, second->image_name})
+    CAF_CHECK(docker.remove_image(name, true));
 }
 
 CAF_TEST_FIXTURE_SCOPE_END()
