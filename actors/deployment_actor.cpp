@@ -363,15 +363,44 @@ void succeed(self_ptr self) {
   finish(self, status::success, "");
 }
 
+/// Stores the known_hosts a build recorded (an ssh host met for the first
+/// time). Only if they are still what this build started from: a concurrent
+/// deployment that recorded first wins, and this one's record is dropped.
+void record_known_hosts(self_ptr self, const std::string& before, const std::string& after) {
+  auto& ctx = self->state.ctx;
+  self->request(ctx.db, timeouts::record_write, hosts_atom::value, ctx.record.project_id, before,
+                after)
+    .then([](bool) {},
+          [self](const caf::error& err) {
+            log(self, "warning", "Could not store the SSH host key seen: " + message_of(err));
+          });
+}
+
+void start_build(self_ptr self, node_actor node, repository_access access);
+
+/// Loads the credentials of the project's repository, then builds.
 void build(self_ptr self, node_actor node) {
   auto& st = self->state;
   st.phase = deployment_phase::building;
+  self->request(st.ctx.db, timeouts::record_write, access_atom::value, st.ctx.record.project_id)
+    .then(
+      [self, node](const repository_access& access) {
+        if (self->state.phase != deployment_phase::building || self->state.builder)
+          return; // ended (cancelled) meanwhile
+        start_build(self, node, access);
+      },
+      [self](const caf::error& err) { fail(self, "build image", err); });
+}
+
+void start_build(self_ptr self, node_actor node, repository_access access) {
+  auto& st = self->state;
   build_job job;
   job.deployment_id = st.ctx.record.id;
   job.source = st.ctx.source;
   job.environment_id = st.ctx.record.environment_id;
   job.commit_sha = st.ctx.record.commit_sha;
   job.build_variables = st.ctx.target.build_variables;
+  job.access = std::move(access);
   log(self, "info", "Building Docker image...");
   self->request(node, st.ctx.replace_timeout, new_atom::value, build_atom::value)
     .then(
@@ -386,10 +415,12 @@ void build(self_ptr self, node_actor node) {
         self->link_to(builder);
         self->request(builder, st.ctx.build_timeout, build_atom::value, job)
           .then(
-            [self, builder](const build_result& res) {
+            [self, builder, hosts = job.access.known_hosts](const build_result& res) {
               auto& st = self->state;
               if (st.builder != builder)
                 return;
+              if (!res.known_hosts.empty() && res.known_hosts != hosts)
+                record_known_hosts(self, hosts, res.known_hosts);
               auto& rec = st.ctx.record;
               self->unlink_from(st.builder);
               st.builder = nullptr;

@@ -73,6 +73,19 @@ deployment_store_actor::behavior_type deployment_store(deployment_store_actor::p
       }
       return keep;
     },
+    [db](access_atom, const std::string& project_id) -> caf::result<repository_access> {
+      auto res = db->find_repository_access(project_id);
+      if (!res)
+        return res.error();
+      return std::move(*res);
+    },
+    [db](hosts_atom, const std::string& project_id, const std::string& expected,
+         const std::string& replacement) -> caf::result<bool> {
+      auto res = db->record_known_hosts(project_id, expected, replacement);
+      if (!res)
+        return res.error();
+      return *res;
+    },
   };
 }
 

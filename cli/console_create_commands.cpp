@@ -20,6 +20,7 @@ struct project_args {
   std::string repository;
   std::string branch;
   std::string framework;
+  std::string repository_token; // "-": a line of stdin
 };
 
 struct environment_args {
@@ -53,6 +54,15 @@ int create_project(const api_client& api, const project_args& a) {
     body["branch"] = a.branch;
   if (!a.framework.empty())
     body["framework"] = a.framework;
+  if (a.repository_token == "-") {
+    std::string line;
+    std::getline(std::cin, line);
+    while (!line.empty() && (line.back() == '\r' || line.back() == '\n'))
+      line.pop_back();
+    body["repositoryToken"] = line;
+  } else if (!a.repository_token.empty()) {
+    body["repositoryToken"] = a.repository_token;
+  }
   auto created = api.post("/api/projects", body);
   if (!created)
     return report(created.error());
@@ -122,6 +132,9 @@ void add_console_create_commands(CLI::App& projects, CLI::App& envs, int& exit_c
   p->add_option("--branch", pa->branch, "branch deployed by default (server default: main)");
   p->add_option("--framework", pa->framework,
                 "auto (default), nextjs, react, nodejs, django, python, static or dockerfile");
+  p->add_option("--repository-token", pa->repository_token,
+                "HTTPS token of a private repository (TOKEN or USER:TOKEN; - reads it from "
+                "stdin, which keeps it out of the process list)");
 
   auto ea = std::make_shared<environment_args>();
   auto* e = add_console_command(

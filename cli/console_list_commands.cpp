@@ -148,6 +148,7 @@ void add_console_list_commands(CLI::App& app, int& exit_code) {
   envs->add_option("PROJECT", *envs_project, "project name or id");
   add_page_options(envs, *envs_page);
   add_console_create_commands(*projects, *envs, exit_code);
+  add_console_repository_commands(*projects, exit_code);
 
   auto deps_project = std::make_shared<std::string>();
   auto deps_page = std::make_shared<page_options>();

@@ -191,6 +191,10 @@ const std::vector<field>& fields() {
     int_field("git_retries", "GILGAL_GIT_RETRIES", "git-retries",
               "retries of a git fetch after a network error (default 3)",
               [](settings& s) { return &s.git_retries; }, 0, 20),
+    str_field("git_ca_file", "GILGAL_GIT_CA_FILE", "git-ca-file",
+              "PEM bundle of the CAs git trusts for https repositories, instead of the "
+              "system's (a git server with a private CA)",
+              [](settings& s) { return &s.git_ca_file; }),
     int_field("max_concurrent_builds", "GILGAL_MAX_CONCURRENT_BUILDS", "max-concurrent-builds",
               "image builds run at the same time on this machine (default 2)",
               [](settings& s) { return &s.max_concurrent_builds; }, 1, 256),

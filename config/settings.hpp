@@ -49,6 +49,7 @@ struct settings {
   int64_t build_timeout_seconds = 1800;
   int64_t git_timeout_seconds = 120;
   int git_retries = 3;
+  std::string git_ca_file;           // PEM bundle git trusts for https remotes; empty: the system's
   int max_concurrent_builds = 2;
   // Every image build's steps run with these limits (Docker build API).
   int64_t build_memory_mb = 2048;

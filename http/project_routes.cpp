@@ -2,7 +2,9 @@
 
 #include <caf/send.hpp>
 
+#include "config/deploy_key.hpp"
 #include "http/ownership.hpp"
+#include "protocol/error.hpp"
 #include "protocol/json.hpp"
 #include "protocol/validation.hpp"
 
@@ -84,6 +86,109 @@ caf::error delete_project(request_context& ctx) {
   return {};
 }
 
+// -- deploy keys and known hosts (private repositories over ssh) ---------------
+
+nlohmann::json deploy_key_json(const project& p) {
+  return {{"projectId", p.id},
+          {"publicKey", p.deploy_public_key},
+          {"fingerprint", ssh_fingerprint(p.deploy_public_key)}};
+}
+
+/// A new key pair for the project (the private half sealed at rest); 201
+/// with its public half.
+caf::error make_deploy_key(request_context& ctx, const project& p) {
+  auto pair = generate_deploy_key("gilgal-" + p.id.substr(0, 8));
+  if (!pair)
+    return std::move(pair.error());
+  auto updated = ctx.db().set_deploy_key(p.id, pair->private_key, pair->public_key);
+  if (!updated)
+    return std::move(updated.error());
+  ctx.reply(201, deploy_key_json(*updated));
+  return {};
+}
+
+/// POST: the project's deploy key, made when it has none (201), else the
+/// one it has (200): the private half never leaves the server.
+caf::error create_deploy_key(request_context& ctx) {
+  auto p = owned_project(ctx, ctx.param("id"));
+  if (!p)
+    return std::move(p.error());
+  if (!p->deploy_public_key.empty()) {
+    ctx.reply(200, deploy_key_json(*p));
+    return {};
+  }
+  return make_deploy_key(ctx, *p);
+}
+
+/// POST .../rotate: a new key pair replaces the old one, which stops working
+/// for Gilgal at once (remove it from the git host too).
+caf::error rotate_deploy_key(request_context& ctx) {
+  auto p = owned_project(ctx, ctx.param("id"));
+  if (!p)
+    return std::move(p.error());
+  return make_deploy_key(ctx, *p);
+}
+
+caf::error get_deploy_key(request_context& ctx) {
+  auto p = owned_project(ctx, ctx.param("id"));
+  if (!p)
+    return std::move(p.error());
+  if (p->deploy_public_key.empty())
+    return make_error(errc::not_found, "this project has no deploy key");
+  ctx.reply(200, deploy_key_json(*p));
+  return {};
+}
+
+caf::error delete_deploy_key(request_context& ctx) {
+  auto p = owned_project(ctx, ctx.param("id"));
+  if (!p)
+    return std::move(p.error());
+  if (p->deploy_public_key.empty())
+    return make_error(errc::not_found, "this project has no deploy key");
+  if (auto res = ctx.db().set_deploy_key(p->id, "", ""); !res)
+    return std::move(res.error());
+  ctx.reply_empty(204);
+  return {};
+}
+
+/// The ssh host keys Gilgal recorded on first use; DELETE forgets them (the
+/// git host really changed its key).
+caf::error get_known_hosts(request_context& ctx) {
+  auto p = owned_project(ctx, ctx.param("id"));
+  if (!p)
+    return std::move(p.error());
+  auto access = ctx.db().find_repository_access(p->id);
+  if (!access)
+    return std::move(access.error());
+  auto hosts = nlohmann::json::array();
+  size_t begin = 0;
+  const auto& text = access->known_hosts;
+  while (begin < text.size()) {
+    auto end = text.find('\n', begin);
+    auto line = text.substr(begin, end == std::string::npos ? std::string::npos : end - begin);
+    begin = end == std::string::npos ? text.size() : end + 1;
+    auto space = line.find(' ');
+    if (line.empty() || line[0] == '#' || space == std::string::npos)
+      continue;
+    auto key = line.substr(space + 1);
+    hosts.push_back({{"host", line.substr(0, space)},
+                     {"keyType", key.substr(0, key.find(' '))},
+                     {"fingerprint", ssh_fingerprint(key)}});
+  }
+  ctx.reply(200, {{"projectId", p->id}, {"knownHosts", std::move(hosts)}});
+  return {};
+}
+
+caf::error delete_known_hosts(request_context& ctx) {
+  auto p = owned_project(ctx, ctx.param("id"));
+  if (!p)
+    return std::move(p.error());
+  if (auto res = ctx.db().reset_known_hosts(p->id); !res)
+    return std::move(res.error());
+  ctx.reply_empty(204);
+  return {};
+}
+
 } // namespace
 
 void add_project_routes(router& r) {
@@ -92,6 +197,12 @@ void add_project_routes(router& r) {
   r.add("GET", "/api/projects/:id", get_project);
   r.add("PATCH", "/api/projects/:id", update_project);
   r.add("DELETE", "/api/projects/:id", delete_project);
+  r.add("POST", "/api/projects/:id/deploy-key", create_deploy_key);
+  r.add("POST", "/api/projects/:id/deploy-key/rotate", rotate_deploy_key);
+  r.add("GET", "/api/projects/:id/deploy-key", get_deploy_key);
+  r.add("DELETE", "/api/projects/:id/deploy-key", delete_deploy_key);
+  r.add("GET", "/api/projects/:id/known-hosts", get_known_hosts);
+  r.add("DELETE", "/api/projects/:id/known-hosts", delete_known_hosts);
 }
 
 } // namespace gilgal

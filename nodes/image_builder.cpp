@@ -163,6 +163,13 @@ caf::expected<build_result> build(const build_job& job, const node_settings& nod
   fopts.temp_dir = node.work_root;
   fopts.cancel = cancelled.get();
   fopts.on_log = [&log](const std::string& line) { log("info", line); };
+  fopts.ca_file = cfg.git_ca_file;
+  fopts.temp_dir = node.work_root;
+  fopts.repository_token = job.access.token;
+  fopts.deploy_key = job.access.deploy_key;
+  // ssh records a host it meets first here; the control plane stores it.
+  std::string known_hosts = job.access.known_hosts;
+  fopts.known_hosts = &known_hosts;
 
   const auto& src = job.source;
   auto work = scoped_work_dir::create(node.work_root, "src-" + job.deployment_id.substr(0, 8));
@@ -189,6 +196,7 @@ caf::expected<build_result> build(const build_job& job, const node_settings& nod
   }
   if (!fetched)
     return fetched.error();
+  auto recorded_hosts = known_hosts != job.access.known_hosts ? known_hosts : std::string{};
 
   auto detected = detect_framework(work->path(), src.framework);
   if (!detected)
@@ -225,6 +233,7 @@ caf::expected<build_result> build(const build_job& job, const node_settings& nod
   result.commit_sha = fetched->sha;
   result.commit_message = fetched->message;
   result.framework = recipe->framework;
+  result.known_hosts = recorded_hosts;
 
   docker_client docker{cfg.docker_host};
   if (auto existing = docker.inspect_image(result.image_name)) {

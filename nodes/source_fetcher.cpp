@@ -14,6 +14,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "config/deploy_key.hpp"
+#include "nodes/git_credentials.hpp"
 #include "nodes/process.hpp"
 #include "protocol/bytes.hpp"
 #include "protocol/error.hpp"
@@ -31,6 +33,14 @@ bool has_control_or_space(const std::string& s) {
     auto u = static_cast<unsigned char>(c);
     return u < 0x20 || u == 0x7f || c == ' ';
   });
+}
+
+std::string replace_all(std::string text, const std::string& from, const std::string& to) {
+  if (from.empty())
+    return text;
+  for (auto pos = text.find(from); pos != std::string::npos; pos = text.find(from, pos + to.size()))
+    text.replace(pos, from.size(), to);
+  return text;
 }
 
 std::string lower(std::string s) {
@@ -97,11 +107,13 @@ failure_kind classify(const process_result& r) {
   return failure_kind::other;
 }
 
-/// Variables git may take from the server's environment: proxy settings and
-/// the ssh agent (deploy keys). Everything else is left behind (nodes/process).
+/// Variables git may take from the server's environment: proxy settings.
+/// Everything else is left behind (nodes/process): the server's ssh agent,
+/// askpass helpers, GIT_* overrides and trace switches never reach a tenant's
+/// git call.
 const std::vector<std::string> git_inherited_env = {
   "http_proxy", "https_proxy", "no_proxy", "all_proxy", "HTTP_PROXY", "HTTPS_PROXY",
-  "NO_PROXY",   "ALL_PROXY",   "SSH_AUTH_SOCK"};
+  "NO_PROXY",   "ALL_PROXY"};
 
 std::string temp_parent(const fetch_options& opts) {
   if (!opts.temp_dir.empty())
@@ -131,6 +143,9 @@ public:
     } else {
       home_error_ = home.error();
     }
+    // The environment wins over git's configuration.
+    if (!opts.ca_file.empty())
+      popts_.env["GIT_SSL_CAINFO"] = opts.ca_file;
   }
 
   void log(const std::string& line) const {
@@ -168,10 +183,34 @@ public:
       return home_error_;
     auto popts = popts_;
     popts.cwd = cwd;
+    if (is_local_source(url_)) {
+      auto r = run_process(argv, popts);
+      if (r)
+        r->err = redact_in(std::move(r->err), url_);
+      return r;
+    }
+    // The credentials exist for this call only.
+    auto before = opts_.known_hosts != nullptr ? *opts_.known_hosts : std::string{};
+    auto creds = git_credentials::prepare(url_, opts_.repository_token, opts_.deploy_key, before,
+                                          temp_parent(opts_));
+    if (!creds)
+      return creds.error();
+    for (auto& [name, value] : creds->env())
+      popts.env[name] = value;
     auto r = run_process(argv, popts);
     if (!r)
       return r.error();
     r->err = redact_in(std::move(r->err), url_);
+    if (!opts_.repository_token.empty())
+      r->err = replace_all(std::move(r->err), opts_.repository_token, "***");
+    if (opts_.known_hosts != nullptr) {
+      auto after = creds->known_hosts();
+      if (after != before && after.compare(0, before.size(), before) == 0) {
+        // ssh appended a host it met for the first time.
+        log_new_hosts(after.substr(before.size()));
+        *opts_.known_hosts = after;
+      }
+    }
     return r;
   }
 
@@ -255,6 +294,21 @@ public:
   }
 
 private:
+  void log_new_hosts(const std::string& lines) const {
+    size_t begin = 0;
+    while (begin < lines.size()) {
+      auto end = lines.find('\n', begin);
+      auto line = lines.substr(begin, end == std::string::npos ? std::string::npos : end - begin);
+      begin = end == std::string::npos ? lines.size() : end + 1;
+      auto space = line.find(' ');
+      if (line.empty() || line[0] == '#' || space == std::string::npos)
+        continue;
+      log("SSH host " + line.substr(0, space) + " seen for the first time: its key "
+          + ssh_fingerprint(line.substr(space + 1))
+          + " is recorded for this project; a different key will be refused");
+    }
+  }
+
   caf::error sleep_for(std::chrono::milliseconds d) const {
     auto until = std::chrono::steady_clock::now() + d;
     while (std::chrono::steady_clock::now() < until) {
@@ -274,6 +328,32 @@ private:
   caf::error home_error_;
 };
 
+/// What a refusal of the remote means for the user, or empty when git's
+/// output shows none of the known refusals.
+std::string explain_refusal(const std::string& err) {
+  auto e = lower(err);
+  if (contains(e, "remote host identification has changed")
+      || (contains(e, "host key for") && contains(e, "has changed")))
+    return "the SSH host key of the repository's server has changed since Gilgal first "
+           "connected to it, so the fetch was refused (this is what a man-in-the-middle looks "
+           "like). If the server's key really changed, forget the recorded keys with "
+           "DELETE /api/projects/:id/known-hosts and deploy again";
+  if (contains(e, "host key verification failed"))
+    return "the SSH host key of the repository's server could not be verified";
+  if (contains(e, "permission denied (publickey"))
+    return "the server refused the project's deploy key (Permission denied (publickey)): add "
+           "its public key (POST /api/projects/:id/deploy-key) to the repository with read "
+           "access";
+  if (contains(e, "returned error: 403"))
+    return "the server refused the repository token (HTTP 403): it has no read access to this "
+           "repository";
+  if (contains(e, "could not read username") || contains(e, "could not read password")
+      || contains(e, "authentication failed") || contains(e, "returned error: 401"))
+    return "the server asks for credentials (HTTP 401) and refused the project's "
+           "repositoryToken, or the project has none";
+  return {};
+}
+
 /// The error for a failed git call that is not worth retrying.
 caf::error git_failure(const process_result& r, const std::string& what, const std::string& url) {
   auto detail = tail_lines(r.err, error_tail_lines);
@@ -281,6 +361,9 @@ caf::error git_failure(const process_result& r, const std::string& what, const s
     detail = "git exited with status " + std::to_string(r.exit_code);
   switch (classify(r)) {
     case failure_kind::repository:
+      if (auto why = explain_refusal(r.err); !why.empty())
+        return make_error(errc::unavailable, what + ": repository " + redact_url(url)
+                                               + " cannot be read: " + why);
       return make_error(errc::unavailable, what + ": repository " + redact_url(url)
                                              + " cannot be read: " + detail);
     case failure_kind::not_found:

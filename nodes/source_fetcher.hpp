@@ -16,6 +16,11 @@
 // git is pinned to the addresses checked (http.curloptResolve), so a DNS
 // answer that changes in between cannot send it elsewhere. ssh resolves the
 // name itself: there a rebinding name keeps a window between check and connect.
+//
+// Private repositories: a token (https) or a deploy key (ssh) reaches git
+// through nodes/git_credentials, for the duration of one git call; git never
+// gets the server's own credentials (no ssh agent, no ~/.ssh, no credential
+// helpers).
 #pragma once
 
 #include <atomic>
@@ -44,7 +49,20 @@ struct fetch_options {
   bool allow_private_targets = false;
   /// Looks up remote hosts; empty: the system resolver.
   host_resolver resolve;
-  /// Where git's temporary HOME is created (empty: $TMPDIR or /tmp).
+  /// HTTPS token of a private repository ("TOKEN" or "USER:TOKEN"), given to
+  /// https remotes only. Never logged, never in argv or the URL.
+  std::string repository_token;
+  /// OpenSSH private key given to ssh remotes. Never logged.
+  std::string deploy_key;
+  /// The project's ssh known_hosts, in and out: each ssh call starts from
+  /// it, a host seen for the first time is recorded into it, a host whose
+  /// key changed is refused. Null: every call starts from none.
+  std::string* known_hosts = nullptr;
+  /// PEM bundle git trusts for https remotes instead of the system's (empty:
+  /// the system's).
+  std::string ca_file;
+  /// Where git's temporary HOME and credential files are created (empty:
+  /// $TMPDIR or /tmp).
   std::string temp_dir;
   /// The git program.
   std::string git = "git";

@@ -90,7 +90,13 @@ using deployment_store_actor = caf::typed_actor<
     std::vector<std::string>>,
   // The images to retain for a project: those of the last K successful
   // deployments of each of its environments.
-  caf::replies_to<retain_atom, std::string, int64_t>::with<std::set<std::string>>>;
+  caf::replies_to<retain_atom, std::string, int64_t>::with<std::set<std::string>>,
+  // The credentials of a project's private repository (secret: they go into
+  // the build job only).
+  caf::replies_to<access_atom, std::string>::with<repository_access>,
+  // Stores a project's ssh known_hosts (project, expected, replacement) if
+  // they still are `expected`; replies whether they were replaced.
+  caf::replies_to<hosts_atom, std::string, std::string, std::string>::with<bool>>;
 
 /// The pipeline of ONE deployment, and the only writer of its record once the
 /// route has created it. It writes its final record, closes its log only

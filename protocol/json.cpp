@@ -242,6 +242,9 @@ json to_json(const project& x) {
               {"repositoryUrl", x.repository_url},
               {"branch", x.branch},
               {"framework", x.framework},
+              // The token is write-only: only whether one is stored shows.
+              {"hasRepositoryToken", x.has_repository_token},
+              {"deployKey", str_or_null(x.deploy_public_key)},
               {"createdAt", x.created_at},
               {"updatedAt", x.updated_at}};
 }
@@ -420,7 +423,8 @@ caf::error apply_project_json(const json& body, project& target, bool creating,
                               bool allow_local_sources) {
   if (!body.is_object())
     return bad("body", "must be a JSON object");
-  if (auto err = reject_unknown(body, "", {"name", "repositoryUrl", "branch", "framework"}))
+  if (auto err = reject_unknown(body, "",
+                                {"name", "repositoryUrl", "branch", "framework", "repositoryToken"}))
     return err;
   if (creating) {
     for (auto key : {"name", "repositoryUrl"})
@@ -441,6 +445,14 @@ caf::error apply_project_json(const json& body, project& target, bool creating,
     return err;
   if (auto err = read_string(body, "framework", p.framework, validate_framework))
     return err;
+  // null or "" removes the stored token; absent keeps it.
+  if (auto it = body.find("repositoryToken"); it != body.end()) {
+    std::string token;
+    if (!it->is_null())
+      if (auto err = read_string(body, "repositoryToken", token, validate_repository_token))
+        return err;
+    p.repository_token = std::move(token);
+  }
   target = std::move(p);
   return {};
 }
@@ -568,6 +580,10 @@ caf::expected<project> project_from_json(const json& j) {
     get_to(j, "repositoryUrl", x.repository_url);
     get_to(j, "branch", x.branch);
     get_to(j, "framework", x.framework);
+    if (auto it = j.find("hasRepositoryToken"); it != j.end() && it->is_boolean())
+      x.has_repository_token = it->get<bool>();
+    if (auto it = j.find("deployKey"); it != j.end() && it->is_string())
+      x.deploy_public_key = it->get<std::string>();
     get_to(j, "createdAt", x.created_at);
     get_to(j, "updatedAt", x.updated_at);
     return x;

@@ -20,6 +20,8 @@ struct build_job {
   std::string commit_sha;   // 7..40 hex, or empty: resolve the head of source.branch
   /// The environment's build variables: Docker build args (not secret).
   std::map<std::string, std::string> build_variables;
+  /// Credentials of a private repository (secret: never logged).
+  repository_access access;
 };
 
 struct build_result {
@@ -30,6 +32,9 @@ struct build_result {
   std::string framework;      // what the recipe was chosen for
   bool cache_hit = false;     // an image for (project, commit, recipe) existed
   std::string registry_image; // "<registry>/<project id>:<commit8>" once pushed, else empty
+  /// The project's ssh known_hosts when this build recorded a host seen for
+  /// the first time, else empty.
+  std::string known_hosts;
 };
 
 /// Run one image as the container of a deployment and wait until it is healthy.
@@ -67,13 +72,13 @@ struct container_health {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, build_job& x) {
   return f(caf::meta::type_name("build_job"), x.deployment_id, x.source, x.environment_id,
-           x.commit_sha, x.build_variables);
+           x.commit_sha, x.build_variables, x.access);
 }
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, build_result& x) {
   return f(caf::meta::type_name("build_result"), x.image_name, x.image_id, x.commit_sha,
-           x.commit_message, x.framework, x.cache_hit, x.registry_image);
+           x.commit_message, x.framework, x.cache_hit, x.registry_image, x.known_hosts);
 }
 
 template <class Inspector>

@@ -38,6 +38,24 @@ struct project {
   std::string framework = "auto";
   std::string created_at;
   std::string updated_at;
+  // Private repositories (what may be shown; the secrets are only ever in a
+  // repository_access): whether an HTTPS token is stored, and the public half
+  // of the project's deploy key (OpenSSH one-line form; empty: none).
+  bool has_repository_token = false;
+  std::string deploy_public_key;
+  /// The HTTPS token to store, on create and update only: absent keeps the
+  /// stored one, "" removes it. Write-only: reads never fill it, and it is
+  /// not sent between actors (not inspected).
+  caf::optional<std::string> repository_token;
+};
+
+/// What git needs to read a project's private repository. Secret: sealed at
+/// rest (config/secret_box), never logged, never in an API answer; it travels
+/// only inside a build_job, to the node that fetches the source.
+struct repository_access {
+  std::string token;       // HTTPS token ("TOKEN" or "USER:TOKEN"); empty: none
+  std::string deploy_key;  // OpenSSH private key (ed25519); empty: none
+  std::string known_hosts; // the project's ssh known_hosts, recorded by Gilgal on first use
 };
 
 /// Resource limits and health check of an environment's containers.
@@ -183,7 +201,13 @@ typename Inspector::result_type inspect(Inspector& f, environment_settings& x) {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, project& x) {
   return f(caf::meta::type_name("project"), x.id, x.owner_id, x.name, x.repository_url,
-           x.branch, x.framework, x.created_at, x.updated_at);
+           x.branch, x.framework, x.created_at, x.updated_at, x.has_repository_token,
+           x.deploy_public_key);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, repository_access& x) {
+  return f(caf::meta::type_name("repository_access"), x.token, x.deploy_key, x.known_hosts);
 }
 
 template <class Inspector>

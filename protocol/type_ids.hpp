@@ -72,6 +72,10 @@ CAF_ADD_ATOM(gilgal, gilgal, node_atom, "node")
 CAF_ADD_ATOM(gilgal, gilgal, route_atom, "route")
 CAF_ADD_ATOM(gilgal, gilgal, reconcile_atom, "reconcile")
 CAF_ADD_ATOM(gilgal, gilgal, drain_atom, "drain")
+// Private repositories.
+CAF_ADD_TYPE_ID(gilgal, (gilgal::repository_access))
+CAF_ADD_ATOM(gilgal, gilgal, access_atom, "access")
+CAF_ADD_ATOM(gilgal, gilgal, hosts_atom, "hosts")
 
 CAF_END_TYPE_ID_BLOCK(gilgal)
 

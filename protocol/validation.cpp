@@ -271,6 +271,19 @@ caf::error validate_idempotency_key(const std::string& field, const std::string&
   return {};
 }
 
+caf::error validate_repository_token(const std::string& field, const std::string& value) {
+  if (value.empty())
+    return {}; // no token
+  if (value.size() > 1024)
+    return bad(field, "must be at most 1024 characters");
+  for (unsigned char c : value)
+    if (c < 0x21 || c > 0x7e)
+      return bad(field, "must be printable ASCII without spaces");
+  if (value.front() == ':' || value.back() == ':')
+    return bad(field, "must be TOKEN or USER:TOKEN");
+  return {};
+}
+
 caf::error validate_branch(const std::string& field, const std::string& value) {
   if (value.size() > max_branch_length)
     return bad(field, "must be at most 255 characters");

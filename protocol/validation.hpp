@@ -47,6 +47,11 @@ caf::error validate_name(const std::string& field, const std::string& value);
 caf::error validate_repository_url(const std::string& field, const std::string& value,
                                    bool allow_local);
 
+/// An HTTPS token of a private repository ("TOKEN" or "USER:TOKEN"): 1 to
+/// 1024 printable ASCII characters without spaces, or empty (none). The message never
+/// repeats the value.
+caf::error validate_repository_token(const std::string& field, const std::string& value);
+
 /// A git branch name (git check-ref-format rules), restricted to letters,
 /// digits, '.', '_', '/', '-'.
 caf::error validate_branch(const std::string& field, const std::string& value);

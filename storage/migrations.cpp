@@ -159,6 +159,16 @@ const std::vector<migration_text>& migration_texts() {
             CONSTRAINT webhook_deliveries_unique UNIQUE (project_id, provider, delivery_id)))",
      }},
     {5,
+     "private repositories of projects",
+     {
+       // Sealed with the secret key (config/secret_box), '' when none.
+       R"(ALTER TABLE projects ADD COLUMN repository_token TEXT NOT NULL DEFAULT '')",
+       R"(ALTER TABLE projects ADD COLUMN deploy_key TEXT NOT NULL DEFAULT '')",
+       // Not secret: the deploy key's public half and the ssh host keys seen.
+       R"(ALTER TABLE projects ADD COLUMN deploy_public_key TEXT NOT NULL DEFAULT '')",
+       R"(ALTER TABLE projects ADD COLUMN known_hosts TEXT NOT NULL DEFAULT '')",
+     }},
+    {6,
      "revocable API tokens",
      {
        R"(ALTER TABLE api_tokens ADD COLUMN revoked_at TEXT)",

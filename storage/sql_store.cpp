@@ -46,11 +46,17 @@ project project_of(const sql_row& r) {
   p.framework = text_at(r, 5);
   p.created_at = text_at(r, 6);
   p.updated_at = text_at(r, 7);
+  p.has_repository_token = int_at(r, 8) != 0;
+  p.deploy_public_key = text_at(r, 9);
   return p;
 }
 
 #define GILGAL_PROJECT_COLS \
   "id, owner_id, name, repository_url, branch, framework, created_at, updated_at"
+// What project_of reads: the columns, whether a token is stored (never the
+// token itself) and the deploy key's public half.
+#define GILGAL_PROJECT_SELECT \
+  GILGAL_PROJECT_COLS ", CASE WHEN repository_token = '' THEN 0 ELSE 1 END, deploy_public_key"
 #define GILGAL_ENV_COLS                                                                  \
   "id, project_id, name, type, domain, variables, settings, created_at, updated_at, " \
   "build_variables, aliases, auto_deploy, branch"
@@ -324,6 +330,21 @@ std::string sql_store::encode_variables(const std::map<std::string, std::string>
   return j.dump();
 }
 
+std::string sql_store::seal_or_empty(const std::string& secret) const {
+  return secret.empty() ? std::string{} : cipher_->seal(secret);
+}
+
+std::string sql_store::open_or_empty(const std::string& sealed, const char* what,
+                                     const std::string& project_id) const {
+  if (sealed.empty())
+    return {};
+  auto plain = cipher_->open(sealed);
+  if (!plain)
+    throw db_error(errc::internal, std::string{"cannot decrypt the "} + what + " of project "
+                                     + project_id + " (wrong secret key?)");
+  return std::move(*plain);
+}
+
 std::map<std::string, std::string> sql_store::decode_variables(const std::string& env_id,
                                                                const std::string& text) const {
   auto pairs = parse_string_object(text);
@@ -473,23 +494,27 @@ caf::expected<project> sql_store::create_project(const project& in) {
     project p = in;
     p.id = new_uuid();
     p.created_at = p.updated_at = now_rfc3339();
+    auto token = p.repository_token ? *p.repository_token : std::string{};
     try {
-      s.exec(q("INSERT INTO projects (" GILGAL_PROJECT_COLS ") "
-               "VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"),
+      s.exec(q("INSERT INTO projects (" GILGAL_PROJECT_COLS ", repository_token) "
+               "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"),
              {p.id, p.owner_id, p.name, p.repository_url, p.branch, p.framework, p.created_at,
-              p.updated_at});
+              p.updated_at, seal_or_empty(token)});
     } catch (db_error& e) {
       if (e.code == errc::not_found)
         throw db_error(errc::not_found, "owner not found");
       throw;
     }
+    p.repository_token = caf::none;
+    p.has_repository_token = !token.empty();
+    p.deploy_public_key.clear();
     return p;
   });
 }
 
 caf::expected<project> sql_store::find_project(const std::string& id) {
   return run<project>(false, [&](sql_session& s) {
-    auto res = s.exec(q("SELECT " GILGAL_PROJECT_COLS
+    auto res = s.exec(q("SELECT " GILGAL_PROJECT_SELECT
                         " FROM projects WHERE id = $1 AND deleted_at IS NULL"),
                       {id});
     if (res.rows.empty())
@@ -508,7 +533,7 @@ caf::expected<page<project>> sql_store::list_projects(const std::string& owner_i
     auto count = s.exec(
       q("SELECT COUNT(*) FROM projects WHERE owner_id = $1 AND deleted_at IS NULL"), {owner_id});
     out.total = int_at(count.rows.at(0), 0);
-    auto res = s.exec(q("SELECT " GILGAL_PROJECT_COLS " FROM projects "
+    auto res = s.exec(q("SELECT " GILGAL_PROJECT_SELECT " FROM projects "
                         "WHERE owner_id = $1 AND deleted_at IS NULL "
                         "ORDER BY created_at, {ord} LIMIT $2 OFFSET $3"),
                       {owner_id, req.limit, req.offset()});
@@ -526,8 +551,70 @@ caf::expected<project> sql_store::update_project(const project& p) {
                       {p.id, p.name, p.repository_url, p.branch, p.framework, now_rfc3339()});
     if (res.affected == 0)
       throw db_error(errc::not_found, "project not found");
-    auto row = s.exec(q("SELECT " GILGAL_PROJECT_COLS " FROM projects WHERE id = $1"), {p.id});
+    if (p.repository_token)
+      s.exec(q("UPDATE projects SET repository_token = $2 WHERE id = $1"),
+             {p.id, seal_or_empty(*p.repository_token)});
+    auto row = s.exec(q("SELECT " GILGAL_PROJECT_SELECT " FROM projects WHERE id = $1"), {p.id});
     return project_of(row.rows.at(0));
+  });
+}
+
+caf::expected<project> sql_store::set_deploy_key(const std::string& project_id,
+                                                 const std::string& private_key,
+                                                 const std::string& public_key) {
+  return run<project>(true, [&](sql_session& s) {
+    auto res = s.exec(q("UPDATE projects SET deploy_key = $2, deploy_public_key = $3, "
+                        "updated_at = $4 WHERE id = $1 AND deleted_at IS NULL"),
+                      {project_id, seal_or_empty(private_key), public_key, now_rfc3339()});
+    if (res.affected == 0)
+      throw db_error(errc::not_found, "project not found");
+    auto row = s.exec(q("SELECT " GILGAL_PROJECT_SELECT " FROM projects WHERE id = $1"),
+                      {project_id});
+    return project_of(row.rows.at(0));
+  });
+}
+
+caf::expected<repository_access>
+sql_store::find_repository_access(const std::string& project_id) {
+  return run<repository_access>(false, [&](sql_session& s) {
+    auto res = s.exec(q("SELECT repository_token, deploy_key, known_hosts FROM projects "
+                        "WHERE id = $1 AND deleted_at IS NULL"),
+                      {project_id});
+    if (res.rows.empty())
+      throw db_error(errc::not_found, "project not found");
+    auto& r = res.rows[0];
+    repository_access out;
+    out.token = open_or_empty(text_at(r, 0), "repository token", project_id);
+    out.deploy_key = open_or_empty(text_at(r, 1), "deploy key", project_id);
+    out.known_hosts = text_at(r, 2);
+    return out;
+  });
+}
+
+caf::expected<bool> sql_store::record_known_hosts(const std::string& project_id,
+                                                  const std::string& expected,
+                                                  const std::string& replacement) {
+  return run<bool>(true, [&](sql_session& s) {
+    auto res = s.exec(q("UPDATE projects SET known_hosts = $3 "
+                        "WHERE id = $1 AND known_hosts = $2 AND deleted_at IS NULL"),
+                      {project_id, expected, replacement});
+    if (res.affected > 0)
+      return true;
+    auto live = s.exec(q("SELECT 1 FROM projects WHERE id = $1 AND deleted_at IS NULL"),
+                       {project_id});
+    if (live.rows.empty())
+      throw db_error(errc::not_found, "project not found");
+    return false;
+  });
+}
+
+caf::expected<void> sql_store::reset_known_hosts(const std::string& project_id) {
+  return run_void(true, [&](sql_session& s) {
+    auto res = s.exec(q("UPDATE projects SET known_hosts = '', updated_at = $2 "
+                        "WHERE id = $1 AND deleted_at IS NULL"),
+                      {project_id, now_rfc3339()});
+    if (res.affected == 0)
+      throw db_error(errc::not_found, "project not found");
   });
 }
 

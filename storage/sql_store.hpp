@@ -28,6 +28,15 @@ public:
                                              page_request req) override;
   caf::expected<project> update_project(const project& p) override;
   caf::expected<void> delete_project(const std::string& id) override;
+  caf::expected<project> set_deploy_key(const std::string& project_id,
+                                        const std::string& private_key,
+                                        const std::string& public_key) override;
+  caf::expected<repository_access>
+  find_repository_access(const std::string& project_id) override;
+  caf::expected<bool> record_known_hosts(const std::string& project_id,
+                                         const std::string& expected,
+                                         const std::string& replacement) override;
+  caf::expected<void> reset_known_hosts(const std::string& project_id) override;
 
   caf::expected<environment> create_environment(const environment& e) override;
   caf::expected<environment> find_environment(const std::string& id) override;
@@ -90,6 +99,13 @@ private:
 
   /// The query rendered for this backend's dialect.
   const std::string& q(const char* sql);
+
+  /// A secret sealed with the cipher; "" stays "" (none stored).
+  std::string seal_or_empty(const std::string& secret) const;
+  /// The plaintext of seal_or_empty's text; throws db_error when it cannot
+  /// be opened with this key.
+  std::string open_or_empty(const std::string& sealed, const char* what,
+                            const std::string& project_id) const;
 
   std::string encode_variables(const std::map<std::string, std::string>& vars) const;
   std::map<std::string, std::string> decode_variables(const std::string& env_id,

@@ -11,8 +11,10 @@
 //    database cannot be reached (after one reconnect attempt).
 //  - create_* assign `id` (UUID v4), `created_at` and `updated_at`; update_*
 //    set `updated_at`. The caller's values of those fields are ignored.
-//  - Environment variable values are encrypted at rest with the cipher given
-//    at open; they are plaintext in the returned records.
+//  - Environment variable values, repository tokens and private deploy keys
+//    are encrypted at rest with the cipher given at open; variables are
+//    plaintext in the returned records, the repository secrets only in
+//    find_repository_access's answer.
 //  - Ownership is NOT checked here: callers compare project.owner_id.
 #pragma once
 
@@ -56,9 +58,27 @@ public:
   /// Projects of one owner, oldest first.
   virtual caf::expected<page<project>> list_projects(const std::string& owner_id,
                                                      page_request req) = 0;
-  /// Replaces name, repository_url, branch, framework.
+  /// Replaces name, repository_url, branch, framework, and the repository
+  /// token when p.repository_token is set ("" removes it).
   virtual caf::expected<project> update_project(const project& p) = 0;
   virtual caf::expected<void> delete_project(const std::string& id) = 0;
+
+  // -- private repositories (secrets sealed at rest like variables) ----------
+
+  /// Replaces the project's deploy key pair (private key sealed).
+  virtual caf::expected<project> set_deploy_key(const std::string& project_id,
+                                                const std::string& private_key,
+                                                const std::string& public_key) = 0;
+  /// The token, private deploy key (decrypted) and known_hosts of a project.
+  virtual caf::expected<repository_access>
+  find_repository_access(const std::string& project_id) = 0;
+  /// Replaces the known_hosts with `replacement` if they still are
+  /// `expected` (false otherwise: another deployment recorded first).
+  virtual caf::expected<bool> record_known_hosts(const std::string& project_id,
+                                                 const std::string& expected,
+                                                 const std::string& replacement) = 0;
+  /// Forgets every host key recorded (the next connection records anew).
+  virtual caf::expected<void> reset_known_hosts(const std::string& project_id) = 0;
 
   // -- environments (soft delete; name unique among live ones per project) ---
 

@@ -105,4 +105,95 @@ CAF_TEST(local sources are refused unless the server allows them) {
   CHECK_WHY(r.status == 400 && r.names_field("repositoryUrl"), r.describe());
 }
 
+// The token is write-only: accepted on create and update, shown only as
+// hasRepositoryToken, never in an answer.
+CAF_TEST(repository token is write only) {
+  const std::string secret = "glpat-Wr1teOnlyTokenValue";
+  auto created = call(*cli, "POST", "/api/projects", tok,
+                      json{{"name", "private"},
+                           {"repositoryUrl", "https://gitlab.example/org/private.git"},
+                           {"repositoryToken", secret}});
+  CAF_REQUIRE_EQUAL(created.status, 201);
+  CAF_CHECK(created.raw.find(secret) == std::string::npos);
+  CAF_CHECK_EQUAL(created.body["hasRepositoryToken"], true);
+  CAF_CHECK(created.body["deployKey"].is_null());
+  CAF_CHECK(!created.body.contains("repositoryToken"));
+  auto id = created.body["id"].get<std::string>();
+  for (auto path : {"/api/projects/" + id, std::string{"/api/projects"}}) {
+    auto got = call(*cli, "GET", path, tok);
+    CAF_CHECK_EQUAL(got.status, 200);
+    CAF_CHECK(got.raw.find(secret) == std::string::npos);
+    CAF_CHECK(got.raw.find("\"hasRepositoryToken\":true") != std::string::npos);
+  }
+  // A PATCH without it keeps it; null removes it; a new one replaces it.
+  auto renamed = call(*cli, "PATCH", "/api/projects/" + id, tok, json{{"name", "renamed"}});
+  CAF_CHECK_EQUAL(renamed.body["hasRepositoryToken"], true);
+  auto cleared = call(*cli, "PATCH", "/api/projects/" + id, tok,
+                      json{{"repositoryToken", nullptr}});
+  CAF_CHECK_EQUAL(cleared.status, 200);
+  CAF_CHECK_EQUAL(cleared.body["hasRepositoryToken"], false);
+  auto set = call(*cli, "PATCH", "/api/projects/" + id, tok,
+                  json{{"repositoryToken", "bot:" + secret}});
+  CAF_CHECK_EQUAL(set.body["hasRepositoryToken"], true);
+  CAF_CHECK(set.raw.find(secret) == std::string::npos);
+  // A bad token is refused without being repeated.
+  auto bad = call(*cli, "PATCH", "/api/projects/" + id, tok,
+                  json{{"repositoryToken", "has space " + secret}});
+  CAF_CHECK_EQUAL(bad.status, 400);
+  CAF_CHECK(bad.names_field("repositoryToken"));
+  CAF_CHECK(bad.raw.find(secret) == std::string::npos);
+  CAF_CHECK_EQUAL(call(*cli, "PATCH", "/api/projects/" + id, tok,
+                       json{{"repositoryToken", 42}}).status,
+                  400);
+  auto kept = call(*cli, "GET", "/api/projects/" + id, tok);
+  CAF_CHECK_EQUAL(kept.body["hasRepositoryToken"], true);
+}
+
+CAF_TEST(deploy key is made once rotated removed and owned) {
+  auto created = call(*cli, "POST", "/api/projects", tok,
+                      json{{"name", "private"}, {"repositoryUrl", "git@github.com:org/p.git"}});
+  CAF_REQUIRE_EQUAL(created.status, 201);
+  auto id = created.body["id"].get<std::string>();
+  auto base = "/api/projects/" + id + "/deploy-key";
+  CAF_CHECK_EQUAL(call(*cli, "GET", base, tok).status, 404);
+  auto made = call(*cli, "POST", base, tok);
+  CAF_REQUIRE_EQUAL(made.status, 201);
+  auto key = made.body["publicKey"].get<std::string>();
+  CAF_CHECK_EQUAL(key.rfind("ssh-ed25519 AAAA", 0), 0u);
+  CAF_CHECK_EQUAL(made.body["fingerprint"].get<std::string>().rfind("SHA256:", 0), 0u);
+  CAF_CHECK(made.raw.find("PRIVATE") == std::string::npos);
+  // A second POST answers the same key; GET and the project show it.
+  auto again = call(*cli, "POST", base, tok);
+  CAF_CHECK_EQUAL(again.status, 200);
+  CAF_CHECK_EQUAL(again.body["publicKey"], key);
+  auto shown = call(*cli, "GET", base, tok);
+  CAF_CHECK_EQUAL(shown.body["publicKey"], key);
+  auto project_shown = call(*cli, "GET", "/api/projects/" + id, tok);
+  CAF_CHECK_EQUAL(project_shown.body["deployKey"], key);
+  // Rotation makes another one.
+  auto rotated = call(*cli, "POST", base + "/rotate", tok);
+  CAF_CHECK_EQUAL(rotated.status, 201);
+  CAF_CHECK_NOT_EQUAL(rotated.body["publicKey"], key);
+  auto shown_rotated = call(*cli, "GET", base, tok);
+  CAF_CHECK_EQUAL(shown_rotated.body["publicKey"], rotated.body["publicKey"]);
+  // Another user sees none of it.
+  auto other = srv.create_user("mallory");
+  CAF_CHECK_EQUAL(call(*cli, "GET", base, other).status, 404);
+  CAF_CHECK_EQUAL(call(*cli, "POST", base, other).status, 404);
+  CAF_CHECK_EQUAL(call(*cli, "POST", base + "/rotate", other).status, 404);
+  CAF_CHECK_EQUAL(call(*cli, "DELETE", "/api/projects/" + id + "/known-hosts", other).status,
+                  404);
+  // Known hosts: none yet; forgetting them works.
+  auto hosts = call(*cli, "GET", "/api/projects/" + id + "/known-hosts", tok);
+  CAF_CHECK_EQUAL(hosts.status, 200);
+  CAF_CHECK_EQUAL(hosts.body["knownHosts"], json::array());
+  CAF_CHECK_EQUAL(call(*cli, "DELETE", "/api/projects/" + id + "/known-hosts", tok).status, 204);
+  // Removed.
+  CAF_CHECK_EQUAL(call(*cli, "DELETE", base, tok).status, 204);
+  CAF_CHECK_EQUAL(call(*cli, "GET", base, tok).status, 404);
+  CAF_CHECK_EQUAL(call(*cli, "DELETE", base, tok).status, 404);
+  auto without = call(*cli, "GET", "/api/projects/" + id, tok);
+  CAF_CHECK(without.body["deployKey"].is_null());
+}
+
 CAF_TEST_FIXTURE_SCOPE_END()

@@ -253,8 +253,12 @@ CAF_TEST(apps stay served through a kill of serve and of caddy) {
               << std::chrono::duration_cast<std::chrono::milliseconds>(clock_type::now() - killed)
                    .count()
               << " ms");
-  auto again = proxy::running_caddy(pid_file);
-  CAF_CHECK(again > 0 && again != caddy);
+  // Caddy writes its pid file after it has loaded its config, so the routes
+  // can answer a moment before the file names the new process.
+  CAF_CHECK(eventually([&] {
+    auto again = proxy::running_caddy(pid_file);
+    return again > 0 && again != caddy;
+  }, 5s));
   CAF_CHECK(srv->wait_for_log("caddy: ", 5s)); // Caddy's log reaches Gilgal's
 }
 

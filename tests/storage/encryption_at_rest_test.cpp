@@ -1,6 +1,7 @@
-// Environment variable values are sealed before they reach the database: the
-// plaintext appears neither in the SQLite file (nor its WAL) nor in the
-// PostgreSQL row, while the store still returns it.
+// Environment variable values, repository tokens and private deploy keys are
+// sealed before they reach the database: the plaintext appears neither in the
+// SQLite file (nor its WAL) nor in the PostgreSQL row, while the store still
+// returns it.
 #define CAF_SUITE storage.encryption_at_rest
 #include <caf/test/unit_test.hpp>
 
@@ -26,6 +27,8 @@ std::string sqlite_bytes(const std::string& db_path) {
 struct canary {
   std::string env_name = "canary-env-" + new_uuid().substr(0, 8);
   std::string value = "gilgal-at-rest-canary-" + new_uuid();
+  std::string token = "gilgal-token-canary-" + new_uuid();
+  std::string key = "-----BEGIN OPENSSH PRIVATE KEY-----\ncanary-" + new_uuid() + "\n";
 };
 
 environment store_canary(store& st, const canary& c) {
@@ -35,8 +38,14 @@ environment store_canary(store& st, const canary& c) {
   p.owner_id = u->id;
   p.name = "web";
   p.repository_url = "https://example.invalid/web.git";
+  p.repository_token = c.token + "-1";
   auto pr = st.create_project(p);
   CAF_REQUIRE(pr);
+  CAF_CHECK(pr->has_repository_token);
+  // An update writes the token again; a deploy key comes beside it.
+  pr->repository_token = c.token;
+  CAF_REQUIRE(st.update_project(*pr));
+  CAF_REQUIRE(st.set_deploy_key(pr->id, c.key, "ssh-ed25519 AAAA public"));
   environment e;
   e.project_id = pr->id;
   e.name = c.env_name;
@@ -48,6 +57,20 @@ environment store_canary(store& st, const canary& c) {
   auto updated = st.update_environment(*env);
   CAF_REQUIRE(updated);
   return *updated;
+}
+
+/// The store gives the repository secrets back, and only through
+/// find_repository_access.
+void check_repository_secrets(store& st, const std::string& project_id, const canary& c) {
+  auto access = st.find_repository_access(project_id);
+  CAF_REQUIRE(access);
+  CAF_CHECK_EQUAL(access->token, c.token);
+  CAF_CHECK_EQUAL(access->deploy_key, c.key);
+  auto p = st.find_project(project_id);
+  CAF_REQUIRE(p);
+  CAF_CHECK(p->has_repository_token);
+  CAF_CHECK(!p->repository_token);
+  CAF_CHECK_EQUAL(p->deploy_public_key, "ssh-ed25519 AAAA public");
 }
 
 } // namespace
@@ -65,11 +88,15 @@ CAF_TEST(sqlite file and wal never hold a variable value) {
     auto bytes = sqlite_bytes(b.url);
     CAF_CHECK(bytes.find(c.env_name) != std::string::npos); // the scan sees plain columns
     CAF_CHECK(bytes.find(c.value) == std::string::npos);
+    CAF_CHECK(bytes.find(c.token) == std::string::npos);
+    CAF_CHECK(bytes.find(c.key.substr(36)) == std::string::npos); // the key's own text
   }
   // Closed (WAL checkpointed into the file).
   auto bytes = sqlite_bytes(b.url);
   CAF_CHECK(bytes.find(c.env_name) != std::string::npos);
   CAF_CHECK(bytes.find(c.value) == std::string::npos);
+  CAF_CHECK(bytes.find(c.token) == std::string::npos);
+  CAF_CHECK(bytes.find(c.key.substr(36)) == std::string::npos);
   auto raw = b.raw_query("SELECT variables FROM environments WHERE id = '" + env_id + "'");
   CAF_REQUIRE_EQUAL(raw.size(), 1u);
   CAF_CHECK(raw[0][0].find("v1:") != std::string::npos);
@@ -80,6 +107,12 @@ CAF_TEST(sqlite file and wal never hold a variable value) {
   CAF_REQUIRE(e);
   CAF_CHECK_EQUAL(e->variables.at("API_SECRET"), c.value);
   CAF_CHECK_EQUAL(e->variables.at("THIRD"), c.value + "-3");
+  auto secrets = b.raw_query("SELECT repository_token, deploy_key FROM projects WHERE id = '"
+                             + e->project_id + "'");
+  CAF_REQUIRE_EQUAL(secrets.size(), 1u);
+  CAF_CHECK_EQUAL(secrets[0][0].rfind("v1:", 0), 0u);
+  CAF_CHECK_EQUAL(secrets[0][1].rfind("v1:", 0), 0u);
+  check_repository_secrets(*st, e->project_id, c);
 }
 
 CAF_TEST(postgres row never holds a variable value) {
@@ -102,4 +135,10 @@ CAF_TEST(postgres row never holds a variable value) {
   auto e = st->find_environment(env.id);
   CAF_REQUIRE(e);
   CAF_CHECK_EQUAL(e->variables.at("API_SECRET"), c.value);
+  auto project_row = b.raw_query("SELECT row_to_json(p)::text FROM projects p WHERE p.id = '"
+                                 + env.project_id + "'");
+  CAF_REQUIRE_EQUAL(project_row.size(), 1u);
+  CAF_CHECK(project_row[0][0].find(c.token) == std::string::npos);
+  CAF_CHECK(project_row[0][0].find(c.key.substr(36)) == std::string::npos);
+  check_repository_secrets(*st, env.project_id, c);
 }

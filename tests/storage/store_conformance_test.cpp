@@ -284,6 +284,80 @@ CAF_TEST(project crud soft delete and pagination) {
   }
 }
 
+CAF_TEST(repository token deploy key and known hosts) {
+  for (auto& b : all) {
+    CAF_MESSAGE("backend " << b.name);
+    auto st = b.open();
+    auto alice = make_user(*st, "alice");
+    auto p = make_project(*st, alice.id, "private");
+    // By value: a member of a temporary expected would dangle inside CAF_CHECK.
+    auto access_of = [&](const std::string& id) {
+      auto a = st->find_repository_access(id);
+      CAF_REQUIRE(a);
+      return *a;
+    };
+    auto record = [&](const std::string& id, const std::string& expected,
+                      const std::string& replacement) {
+      auto r = st->record_known_hosts(id, expected, replacement);
+      CAF_REQUIRE(r);
+      return *r;
+    };
+    auto public_key_of = [&](const std::string& id) {
+      auto found = st->find_project(id);
+      CAF_REQUIRE(found);
+      return found->deploy_public_key;
+    };
+    CAF_CHECK(!p.has_repository_token);
+    CAF_CHECK_EQUAL(p.deploy_public_key, "");
+    auto none = st->find_repository_access(p.id);
+    CAF_REQUIRE(none);
+    CAF_CHECK_EQUAL(none->token, "");
+    CAF_CHECK_EQUAL(none->deploy_key, "");
+    CAF_CHECK_EQUAL(none->known_hosts, "");
+    // A token set by an update; an update without one keeps it; "" removes it.
+    p.repository_token = std::string{"tok-1"};
+    auto with = st->update_project(p);
+    CAF_REQUIRE(with);
+    CAF_CHECK(with->has_repository_token);
+    CAF_CHECK(!with->repository_token);
+    with->name = "private-2";
+    auto kept = st->update_project(*with);
+    CAF_REQUIRE(kept);
+    CAF_CHECK(kept->has_repository_token);
+    CAF_CHECK_EQUAL(access_of(p.id).token, "tok-1");
+    auto listed = st->list_projects(alice.id, {1, 20});
+    CAF_REQUIRE(listed);
+    CAF_REQUIRE_EQUAL(listed->items.size(), 1u);
+    CAF_CHECK(listed->items[0].has_repository_token);
+    kept->repository_token = std::string{};
+    auto removed = st->update_project(*kept);
+    CAF_REQUIRE(removed);
+    CAF_CHECK(!removed->has_repository_token);
+    CAF_CHECK_EQUAL(access_of(p.id).token, "");
+    // Deploy keys: set, replaced, removed.
+    auto keyed = st->set_deploy_key(p.id, "PRIVATE-1", "ssh-ed25519 AAAA1 c");
+    CAF_REQUIRE(keyed);
+    CAF_CHECK_EQUAL(keyed->deploy_public_key, "ssh-ed25519 AAAA1 c");
+    CAF_CHECK_EQUAL(public_key_of(p.id), "ssh-ed25519 AAAA1 c");
+    CAF_CHECK(st->set_deploy_key(p.id, "PRIVATE-2", "ssh-ed25519 AAAA2 c"));
+    CAF_CHECK_EQUAL(access_of(p.id).deploy_key, "PRIVATE-2");
+    CAF_CHECK_EQUAL(code(st->set_deploy_key(new_uuid(), "k", "p")), not_found);
+    // Known hosts: recorded only over what the caller started from.
+    CAF_CHECK_EQUAL(record(p.id, "", "host-a key-a\n"), true);
+    CAF_CHECK_EQUAL(record(p.id, "", "host-a key-evil\n"), false);
+    CAF_CHECK_EQUAL(access_of(p.id).known_hosts, "host-a key-a\n");
+    CAF_CHECK_EQUAL(record(p.id, "host-a key-a\n", "host-a key-a\nb k\n"),
+                    true);
+    CAF_CHECK(st->reset_known_hosts(p.id));
+    CAF_CHECK_EQUAL(access_of(p.id).known_hosts, "");
+    CAF_CHECK_EQUAL(code(st->record_known_hosts(new_uuid(), "", "x")), not_found);
+    // A deleted project has none of it.
+    CAF_CHECK(st->delete_project(p.id));
+    CAF_CHECK_EQUAL(code(st->find_repository_access(p.id)), not_found);
+    CAF_CHECK_EQUAL(code(st->reset_known_hosts(p.id)), not_found);
+  }
+}
+
 CAF_TEST(environment crud and soft delete then name reuse) {
   for (auto& b : all) {
     CAF_MESSAGE("backend " << b.name);
