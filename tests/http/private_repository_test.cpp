@@ -61,7 +61,8 @@ struct fixture {
     commit = repo.commit({{"Dockerfile", web_dockerfile}, {"www/index.html", "private hello"}},
                          "private web");
     server_options opts;
-    opts.extra_args = {"--git-ca-file", certs.file("ca.pem"), "--git-retries", "0"};
+    opts.extra_args = {"--git-ca-file", certs.file("ca.pem"), "--git-retries", "0",
+                      "--allow-private-targets"}; // the git servers listen on 127.0.0.1
     srv = std::make_unique<gilgal_server>(opts);
   }
 

@@ -66,6 +66,7 @@ struct fixture {
     ::mkdir(temp.c_str(), 0700);
     opts.timeout = 30s;
     opts.attempts = 1;
+    opts.allow_private_targets = true; // the git servers listen on 127.0.0.1
     opts.temp_dir = temp;
     opts.on_log = [this](const std::string& line) { logs.push_back(line); };
   }
