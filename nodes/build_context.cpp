@@ -1,5 +1,7 @@
 #include "nodes/build_context.hpp"
 
+#include "nodes/ascii_text.hpp"
+
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
@@ -23,14 +25,6 @@ namespace fs = std::filesystem;
 namespace gilgal {
 
 namespace {
-
-std::string trim(const std::string& s) {
-  auto b = s.find_first_not_of(" \t\r");
-  if (b == std::string::npos)
-    return {};
-  auto e = s.find_last_not_of(" \t\r");
-  return s.substr(b, e - b + 1);
-}
 
 // Output sink of the archive: appends to a string, refusing to grow past a limit.
 struct sink {
@@ -204,12 +198,12 @@ std::vector<std::string> parse_dockerignore(std::string_view text) {
   std::istringstream in{std::string{text}};
   std::string line;
   while (std::getline(in, line)) {
-    line = trim(line);
+    line = trim_blanks(line);
     if (line.empty() || line[0] == '#')
       continue;
     bool negate = line[0] == '!';
     if (negate)
-      line = trim(line.substr(1));
+      line = trim_blanks(line.substr(1));
     for (;;) {
       if (line.compare(0, 2, "./") == 0)
         line.erase(0, 2);

@@ -1,39 +1,23 @@
 #include "nodes/dockerfile_instructions.hpp"
 
+#include "nodes/ascii_text.hpp"
+
 #include <cctype>
 
 namespace gilgal {
-
-namespace {
-
-std::string lower(std::string s) {
-  for (auto& c : s)
-    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
-
-std::string trim(const std::string& s) {
-  auto b = s.find_first_not_of(" \t\r");
-  if (b == std::string::npos)
-    return {};
-  auto e = s.find_last_not_of(" \t\r");
-  return s.substr(b, e - b + 1);
-}
-
-} // namespace
 
 char dockerfile_escape_char(const std::string& dockerfile) {
   size_t pos = 0;
   while (pos < dockerfile.size()) {
     auto end = dockerfile.find('\n', pos);
-    auto line = trim(dockerfile.substr(pos, end == std::string::npos ? std::string::npos
+    auto line = trim_blanks(dockerfile.substr(pos, end == std::string::npos ? std::string::npos
                                                                        : end - pos));
     if (line.empty() || line[0] != '#')
       break; // directives only come first
-    auto body = lower(trim(line.substr(1)));
+    auto body = ascii_lower(trim_blanks(line.substr(1)));
     if (body.compare(0, 6, "escape") == 0) {
       auto eq = body.find('=');
-      auto value = eq == std::string::npos ? std::string{} : trim(body.substr(eq + 1));
+      auto value = eq == std::string::npos ? std::string{} : trim_blanks(body.substr(eq + 1));
       return value == "`" ? '`' : '\\';
     }
     if (end == std::string::npos)
@@ -63,10 +47,10 @@ std::vector<dockerfile_instruction> dockerfile_instructions(const std::string& d
   std::vector<dockerfile_instruction> out;
   dockerfile_instruction current;
   auto finish = [&] {
-    if (trim(current.text).empty())
+    if (trim_blanks(current.text).empty())
       return;
     auto words = dockerfile_words(current.text);
-    current.keyword = words.empty() ? std::string{} : lower(words[0]);
+    current.keyword = words.empty() ? std::string{} : ascii_lower(words[0]);
     out.push_back(current);
   };
   bool continuing = false;
@@ -76,7 +60,7 @@ std::vector<dockerfile_instruction> dockerfile_instructions(const std::string& d
     auto end = dockerfile.find('\n', pos);
     auto raw = dockerfile.substr(pos, end == std::string::npos ? std::string::npos : end - pos);
     ++number;
-    auto line = trim(raw);
+    auto line = trim_blanks(raw);
     bool comment = !line.empty() && line[0] == '#';
     if (!comment && !(continuing && line.empty())) {
       if (!continuing)

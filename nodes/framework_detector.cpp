@@ -1,5 +1,7 @@
 #include "nodes/framework_detector.hpp"
 
+#include "nodes/ascii_text.hpp"
+
 #include <algorithm>
 #include <cctype>
 #include <sstream>
@@ -42,12 +44,6 @@ caf::expected<caf::optional<std::string>> read_optional(const std::string& dir,
   if (code_of(text.error()) == errc::not_found)
     return caf::optional<std::string>{};
   return std::move(text.error());
-}
-
-std::string lower(std::string s) {
-  for (auto& c : s)
-    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
 }
 
 std::string trim(const std::string& s) {
@@ -144,7 +140,7 @@ caf::expected<bool> python_requires(const std::string& dir, const char* package)
     auto text = read_optional(dir, f);
     if (!text)
       return std::move(text.error());
-    if (*text && lower(**text).find(package) != std::string::npos)
+    if (*text && ascii_lower(**text).find(package) != std::string::npos)
       return true;
   }
   return false;

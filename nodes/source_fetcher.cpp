@@ -1,5 +1,7 @@
 #include "nodes/source_fetcher.hpp"
 
+#include "nodes/ascii_text.hpp"
+
 #include <algorithm>
 #include <cctype>
 #include <cerrno>
@@ -43,12 +45,6 @@ std::string replace_all(std::string text, const std::string& from, const std::st
   return text;
 }
 
-std::string lower(std::string s) {
-  for (auto& c : s)
-    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
-
 bool contains(const std::string& haystack, const char* needle) {
   return haystack.find(needle) != std::string::npos;
 }
@@ -82,7 +78,7 @@ enum class failure_kind { network, not_found, repository, other };
 failure_kind classify(const process_result& r) {
   if (r.timed_out)
     return failure_kind::network;
-  auto err = lower(r.err);
+  auto err = ascii_lower(r.err);
   // Definite answers from the remote first: these never get better by retrying.
   for (auto* p : {"not our ref", "unknown revision", "couldn't find remote ref",
                   "unadvertised object", "no such ref", "bad object", "invalid refspec"})
@@ -331,7 +327,7 @@ private:
 /// What a refusal of the remote means for the user, or empty when git's
 /// output shows none of the known refusals.
 std::string explain_refusal(const std::string& err) {
-  auto e = lower(err);
+  auto e = ascii_lower(err);
   if (contains(e, "remote host identification has changed")
       || (contains(e, "host key for") && contains(e, "has changed")))
     return "the SSH host key of the repository's server has changed since Gilgal first "
@@ -505,7 +501,7 @@ caf::expected<std::string> resolve_head(const std::string& url, const std::strin
     auto line = out.substr(begin, end - begin);
     auto tab = line.find('\t');
     if (tab == 40 && line.substr(tab + 1) == ref && is_hex(line.substr(0, 40)))
-      return lower(line.substr(0, 40));
+      return ascii_lower(line.substr(0, 40));
     begin = end + 1;
   }
   return make_error(errc::not_found, "branch: '" + branch + "' does not exist in repository "
@@ -526,7 +522,7 @@ caf::expected<fetched_commit> fetch_commit(const std::string& url, const std::st
   if (!dir_is_empty(work_dir, exists))
     return make_error(errc::internal, exists ? "work directory is not empty: " + work_dir
                                              : "work directory does not exist: " + work_dir);
-  auto commit = lower(commit_in);
+  auto commit = ascii_lower(commit_in);
   git_runner git(url, opts);
   if (auto err = git.refused_target()) // before anything is written to work_dir
     return err;
