@@ -15,6 +15,12 @@ namespace {
 
 using self_ptr = deployment_manager_actor::stateful_pointer<deployment_manager_state>;
 
+/// Tells the notifier (when one runs) of a deployment event.
+void notify(self_ptr self, const char* event, const deployment& record) {
+  if (auto& n = self->state.cfg.notifier)
+    self->send(n, notify_atom::value, std::string{event}, record);
+}
+
 /// Spawns and monitors the actor of a deployment (not started yet) and asks
 /// it for its final record, which answers the waits on it.
 deployment_actor spawn_deployment(self_ptr self, deployment record, project source,
@@ -33,15 +39,20 @@ deployment_actor spawn_deployment(self_ptr self, deployment record, project sour
   ctx.image_retention = st.cfg.image_retention;
   auto id = ctx.record.id;
   auto env = ctx.record.environment_id;
+  auto record_copy = ctx.record;
   auto actor = self->spawn(deployment_pipeline, std::move(ctx));
   self->monitor(actor);
-  st.deployments.emplace(id, managed_deployment{actor, env, false, {}, {}});
+  st.deployments.emplace(id, managed_deployment{actor, env, false, {}, {}, record_copy});
   self->request(actor, caf::infinite, wait_atom::value)
     .then(
       [self, id](const deployment& final_record) {
         auto i = self->state.deployments.find(id);
         if (i == self->state.deployments.end())
           return;
+        notify(self, final_record.status == status::success   ? notification_event::succeeded
+                     : final_record.status == status::cancelled ? notification_event::cancelled
+                                                                : notification_event::failed,
+               final_record);
         i->second.reported = true;
         i->second.final_record = final_record;
         for (auto& w : i->second.waiters)
@@ -62,6 +73,7 @@ void start(self_ptr self, const std::string& id,
   if (i == st.deployments.end())
     return;
   st.busy[i->second.environment_id] = id;
+  notify(self, notification_event::started, i->second.record);
   self->request(i->second.actor, timeouts::pipeline_start, start_atom::value)
     .then(
       [rp](int64_t) mutable {

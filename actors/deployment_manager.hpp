@@ -3,6 +3,9 @@
 // to them. One deployment of an environment runs at a time: later ones wait,
 // in order, for it to end (as Coolify does), so the newest deployment is the
 // one left running and no deployment retires a newer one's container.
+// It tells the notifier (if any) when a deployment starts and, with the final
+// record its actor stored, when it ends: notifications never read a record
+// that may still change, and nothing polls.
 // It writes no deployment record: each actor writes its own, also when it
 // ends while queued, interrupted or recovered. Waits are answered from the
 // final record each actor reports, or by the down handler if one dies
@@ -32,6 +35,7 @@ struct deployment_manager_config {
   logger_actor log;
   deployment_store_actor db;
   router_actor router; // the proxy's router, when one is configured
+  notifier_actor notifier; // told when a deployment starts and ends, when one runs
   std::chrono::seconds build_timeout{1800};
   std::chrono::seconds run_timeout{300};
   int64_t image_retention = 5;
@@ -44,6 +48,7 @@ struct managed_deployment {
   bool reported = false;  // its final record arrived
   deployment final_record;
   std::vector<caf::typed_response_promise<deployment>> waiters;
+  deployment record; // as handed over (for the "started" notification)
 };
 
 struct deployment_manager_state {

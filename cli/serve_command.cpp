@@ -17,6 +17,7 @@
 #include "actors/local_cluster.hpp"
 #include "actors/local_node.hpp"
 #include "actors/logger.hpp"
+#include "actors/notifier.hpp"
 #include "actors/router.hpp"
 #include "actors/scheduler.hpp"
 #include "cli/actor_runtime.hpp"
@@ -116,6 +117,16 @@ int run_serve(const settings& s) {
     }
     if (routing->enabled)
       engine.router = router; // deployments switch routes and hand it their replaced containers
+    // Signed notifications of deployment events, told by the manager.
+    notifier_config notifying;
+    notifying.db = *db;
+    notifying.allow_private_targets = s.allow_private_targets;
+    notifying.apps_domain = s.apps_domain;
+    notifying.proxy_https = s.proxy_tls != "off";
+    if (!s.proxy_listen.empty())
+      notifying.proxy_listen = notifying.proxy_https ? s.proxy_https_listen : s.proxy_listen;
+    auto notifier = spawn_notifier(sys, notifying);
+    engine.notifier = notifier;
     auto manager = sys.spawn(deployment_manager, engine);
     // Node housekeeping: container restarts/OOM kills into deployment logs, image prune.
     auto watcher = spawn_container_watcher(sys, {s.docker_host, logger});
@@ -133,6 +144,8 @@ int run_serve(const settings& s) {
     // Caddy keeps running: apps stay served while Gilgal is down.
     auto stop_engine = [&] {
       stop_actor(sys, caf::actor_cast<caf::actor>(manager), "deployment manager");
+      // Deliveries still waiting to retry end with it (linked).
+      stop_actor(sys, caf::actor_cast<caf::actor>(notifier), "notifier");
       stop_actor(sys, caf::actor_cast<caf::actor>(router), "router");
       stop_actor(sys, caf::actor_cast<caf::actor>(node), "node");
       stop_actor(sys, caf::actor_cast<caf::actor>(scheduler), "scheduler");

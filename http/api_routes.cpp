@@ -6,6 +6,7 @@
 #include "http/log_routes.hpp"
 #include "http/metrics_routes.hpp"
 #include "http/node_routes.hpp"
+#include "http/notification_routes.hpp"
 #include "http/project_routes.hpp"
 #include "http/webhook_routes.hpp"
 
@@ -31,6 +32,7 @@ router make_api_router() {
   add_metrics_routes(r);
   add_node_routes(r);
   add_webhook_routes(r);
+  add_notification_routes(r);
   return r;
 }
 

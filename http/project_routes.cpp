@@ -3,6 +3,7 @@
 #include <caf/send.hpp>
 
 #include "config/deploy_key.hpp"
+#include "http/notification_routes.hpp"
 #include "http/ownership.hpp"
 #include "protocol/error.hpp"
 #include "protocol/json.hpp"
@@ -23,11 +24,16 @@ caf::error create_project(request_context& ctx) {
   if (auto err = validate_repository_target("repositoryUrl", p.repository_url,
                                             ctx.env.cfg.allow_private_targets))
     return err;
+  if (auto err = check_notification_targets(ctx, p))
+    return err;
   auto created = ctx.db().create_project(p);
   if (!created)
     return std::move(created.error());
+  auto answer = to_json(*created);
+  if (auto err = ensure_notification_secret(ctx, *created, answer))
+    return err;
   ctx.res.set_header("Location", "/api/projects/" + created->id);
-  ctx.reply(201, to_json(*created));
+  ctx.reply(201, answer);
   return {};
 }
 
@@ -63,12 +69,18 @@ caf::error update_project(request_context& ctx) {
     if (auto err = validate_repository_target("repositoryUrl", p->repository_url,
                                               ctx.env.cfg.allow_private_targets))
       return err;
+  if (body->contains("notifications"))
+    if (auto err = check_notification_targets(ctx, *p))
+      return err;
   auto updated = ctx.db().update_project(*p);
   if (!updated)
     return std::move(updated.error());
   if (auto& r = ctx.env.services.router) // a new name: new generated hosts
     caf::anon_send(r, reconcile_atom::value);
-  ctx.reply(200, to_json(*updated));
+  auto answer = to_json(*updated);
+  if (auto err = ensure_notification_secret(ctx, *updated, answer))
+    return err;
+  ctx.reply(200, answer);
   return {};
 }
 

@@ -215,6 +215,13 @@ using router_actor = caf::typed_actor<
   // Internal: a look at the draining containers.
   caf::reacts_to<drain_atom>>;
 
+/// Delivers signed notifications of deployment events (actors/notifier.hpp).
+/// Told by the deployment manager; answers nothing.
+using notifier_actor = caf::typed_actor<
+  // An event (notification_event::...) and the deployment's record at that
+  // moment: as handed over for "started", as finally stored otherwise.
+  caf::reacts_to<notify_atom, std::string, deployment>>;
+
 /// Supervisor of deployment actors: one per deployment from the moment it is
 /// handed over, started when its environment has no other deployment in
 /// progress. It writes no record itself; it forwards cancels and answers

@@ -1,5 +1,6 @@
 #include "protocol/json.hpp"
 
+#include <algorithm>
 #include <cctype>
 #include <cmath>
 #include <cstring>
@@ -202,6 +203,54 @@ caf::error read_variables(const json& body, const char* field,
   return {};
 }
 
+/// notifications: an array of {"url", "events"} (replacing the list), or null
+/// for none.
+caf::error read_notifications(const json& body, std::vector<notification_target>& out) {
+  auto it = body.find("notifications");
+  if (it == body.end())
+    return {};
+  if (it->is_null()) {
+    out.clear();
+    return {};
+  }
+  if (!it->is_array())
+    return bad("notifications", "must be an array of {\"url\", \"events\"} or null");
+  if (it->size() > max_notification_targets)
+    return bad("notifications",
+               "at most " + std::to_string(max_notification_targets) + " targets");
+  std::vector<notification_target> targets;
+  for (size_t i = 0; i < it->size(); ++i) {
+    auto& item = (*it)[i];
+    auto field = "notifications[" + std::to_string(i) + "]";
+    if (!item.is_object())
+      return bad(field, "must be an object {\"url\", \"events\"}");
+    if (auto err = reject_unknown(item, field + ".", {"url", "events"}))
+      return err;
+    notification_target t;
+    auto url = item.find("url");
+    if (url == item.end() || !url->is_string())
+      return bad(field + ".url", "a string is required");
+    t.url = url->get<std::string>();
+    if (auto err = validate_notification_url(field + ".url", t.url))
+      return err;
+    auto events = item.find("events");
+    if (events == item.end() || !events->is_array() || events->empty())
+      return bad(field + ".events", "a non-empty array of event names is required");
+    for (auto& ev : *events) {
+      if (!ev.is_string() || !is_notification_event(ev.get<std::string>()))
+        return bad(field + ".events",
+                   "events are deployment.started, deployment.succeeded, deployment.failed "
+                   "and deployment.cancelled");
+      auto name = ev.get<std::string>();
+      if (std::find(t.events.begin(), t.events.end(), name) == t.events.end())
+        t.events.push_back(std::move(name));
+    }
+    targets.push_back(std::move(t));
+  }
+  out = std::move(targets);
+  return {};
+}
+
 // -- reading response JSON -----------------------------------------------------
 
 void get_to(const json& j, const char* key, std::string& out) {
@@ -237,6 +286,9 @@ auto guarded(const json& j, const char* what, F f) -> caf::expected<decltype(f()
 // -- records -> JSON -----------------------------------------------------------
 
 json to_json(const project& x) {
+  auto notifications = json::array();
+  for (auto& n : x.notifications)
+    notifications.push_back({{"url", n.url}, {"events", n.events}});
   return json{{"id", x.id},
               {"name", x.name},
               {"repositoryUrl", x.repository_url},
@@ -245,8 +297,22 @@ json to_json(const project& x) {
               // The token is write-only: only whether one is stored shows.
               {"hasRepositoryToken", x.has_repository_token},
               {"deployKey", str_or_null(x.deploy_public_key)},
+              {"notifications", std::move(notifications)},
               {"createdAt", x.created_at},
               {"updatedAt", x.updated_at}};
+}
+
+json to_json(const notification_attempt& x) {
+  return json{{"id", x.id},
+              {"deliveryId", x.delivery_id},
+              {"event", x.event},
+              {"deploymentId", x.deployment_id},
+              {"url", x.url},
+              {"attempt", x.attempt},
+              {"statusCode", num_or_null(x.status_code)},
+              {"success", x.success},
+              {"error", str_or_null(x.error)},
+              {"createdAt", x.created_at}};
 }
 
 json to_json(const environment& x, bool show_values) {
@@ -424,7 +490,8 @@ caf::error apply_project_json(const json& body, project& target, bool creating,
   if (!body.is_object())
     return bad("body", "must be a JSON object");
   if (auto err = reject_unknown(body, "",
-                                {"name", "repositoryUrl", "branch", "framework", "repositoryToken"}))
+                                {"name", "repositoryUrl", "branch", "framework", "repositoryToken",
+                                 "notifications"}))
     return err;
   if (creating) {
     for (auto key : {"name", "repositoryUrl"})
@@ -453,6 +520,8 @@ caf::error apply_project_json(const json& body, project& target, bool creating,
         return err;
     p.repository_token = std::move(token);
   }
+  if (auto err = read_notifications(body, p.notifications))
+    return err;
   target = std::move(p);
   return {};
 }
@@ -584,6 +653,15 @@ caf::expected<project> project_from_json(const json& j) {
       x.has_repository_token = it->get<bool>();
     if (auto it = j.find("deployKey"); it != j.end() && it->is_string())
       x.deploy_public_key = it->get<std::string>();
+    if (auto it = j.find("notifications"); it != j.end() && it->is_array())
+      for (auto& n : *it) {
+        notification_target t;
+        get_to(n, "url", t.url);
+        if (auto ev = n.find("events"); ev != n.end() && ev->is_array())
+          for (auto& e : *ev)
+            t.events.push_back(e.get<std::string>());
+        x.notifications.push_back(std::move(t));
+      }
     get_to(j, "createdAt", x.created_at);
     get_to(j, "updatedAt", x.updated_at);
     return x;

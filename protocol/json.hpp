@@ -32,6 +32,10 @@ nlohmann::json to_json(const environment& x, bool show_values);
 /// seconds), `container_id` and `deployed_at` (null until known).
 nlohmann::json to_json(const deployment& x);
 
+/// One attempt of the notification history: {"id", "deliveryId", "event",
+/// "deploymentId", "url", "attempt", "statusCode", "success", "error", "createdAt"}.
+nlohmann::json to_json(const notification_attempt& x);
+
 /// {"kind": "api"} or {"kind": "webhook", "provider", "deliveryId"}.
 nlohmann::json to_json(const deployment_trigger& x);
 
@@ -87,7 +91,10 @@ caf::expected<nlohmann::json> parse_json_object(const std::string& text);
 
 /// Applies a create (`creating` = true: name and repositoryUrl required,
 /// branch and framework defaulted) or PATCH body to `target`. Fields:
-/// name, repositoryUrl, branch, framework.
+/// name, repositoryUrl, branch, framework, notifications (an array of
+/// {"url", "events"} replacing the list, or null; URLs are checked here for
+/// form only: where they point is the caller's check, see
+/// validate_notification_target).
 caf::error apply_project_json(const nlohmann::json& body, project& target, bool creating,
                               bool allow_local_sources);
 

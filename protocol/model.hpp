@@ -29,6 +29,20 @@ struct api_token {
   std::string revoked_at;  // empty while the token is valid
 };
 
+/// Deployment events a project can be notified of.
+namespace notification_event {
+constexpr const char* started = "deployment.started";
+constexpr const char* succeeded = "deployment.succeeded";
+constexpr const char* failed = "deployment.failed";
+constexpr const char* cancelled = "deployment.cancelled";
+} // namespace notification_event
+
+/// Where a project's deployment events are POSTed, and which of them.
+struct notification_target {
+  std::string url;                 // http(s)://host[:port]/path
+  std::vector<std::string> events; // notification_event names
+};
+
 struct project {
   std::string id;
   std::string owner_id;
@@ -36,6 +50,10 @@ struct project {
   std::string repository_url;
   std::string branch = "main";
   std::string framework = "auto";
+  /// Signed notifications of deployment events (actors/notifier.hpp). Only
+  /// the control plane uses them: not inspected, so a project sent to a node
+  /// (in a build_job) carries none and the cluster protocol is unchanged.
+  std::vector<notification_target> notifications;
   std::string created_at;
   std::string updated_at;
   // Private repositories (what may be shown; the secrets are only ever in a
@@ -163,6 +181,22 @@ struct webhook_delivery {
   std::string delivery_id; // X-GitHub-Delivery, GitLab's Idempotency-Key, ...
   std::string event;       // push, ...
   std::string received_at;
+};
+
+/// One attempt at delivering a notification (the delivery history). A
+/// delivery is retried under the same delivery id; each attempt is a row.
+struct notification_attempt {
+  std::string id;
+  std::string project_id;
+  std::string deployment_id;
+  std::string delivery_id; // X-Gilgal-Delivery
+  std::string event;
+  std::string url;
+  int64_t attempt = 1;     // 1, 2, ...
+  int64_t status_code = 0; // 0: no HTTP answer
+  std::string error;       // empty when delivered
+  bool success = false;    // a 2xx answer
+  std::string created_at;
 };
 
 /// One line of a deployment's log. `seq` is 1, 2, 3 ... per deployment and is

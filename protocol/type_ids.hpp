@@ -77,6 +77,10 @@ CAF_ADD_TYPE_ID(gilgal, (gilgal::repository_access))
 CAF_ADD_ATOM(gilgal, gilgal, access_atom, "access")
 CAF_ADD_ATOM(gilgal, gilgal, hosts_atom, "hosts")
 
+// Notifications out.
+CAF_ADD_ATOM(gilgal, gilgal, notify_atom, "notify")
+CAF_ADD_ATOM(gilgal, gilgal, retry_atom, "retry")
+
 CAF_END_TYPE_ID_BLOCK(gilgal)
 
 namespace gilgal {

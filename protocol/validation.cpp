@@ -312,6 +312,42 @@ caf::error validate_branch(const std::string& field, const std::string& value) {
   return {};
 }
 
+caf::error validate_notification_url(const std::string& field, const std::string& value) {
+  auto fail = [&](const std::string& why) {
+    return make_error(errc::invalid_argument, field + ": " + why);
+  };
+  if (value.empty() || value.size() > max_notification_url_length)
+    return fail("must be 1 to 2048 characters");
+  for (unsigned char c : value)
+    if (c <= 0x20 || c >= 0x7f)
+      return fail("must not contain whitespace, control or non-ASCII characters");
+  auto lower = value.substr(0, 8);
+  for (auto& c : lower)
+    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (lower.rfind("http://", 0) != 0 && lower.rfind("https://", 0) != 0)
+    return fail("must be an http:// or https:// URL");
+  auto target = parse_url_target(value);
+  if (!target || target->host.empty())
+    return fail("must name a host");
+  return {};
+}
+
+bool is_notification_event(const std::string& name) {
+  for (auto known : {notification_event::started, notification_event::succeeded,
+                     notification_event::failed, notification_event::cancelled})
+    if (name == known)
+      return true;
+  return false;
+}
+
+caf::error validate_notification_target(const std::string& field, const std::string& value,
+                                        bool allow_private_targets) {
+  auto target = parse_url_target(value);
+  if (!target)
+    return make_error(errc::invalid_argument, field + ": must name a host");
+  return check_target_host(field, target->host, allow_private_targets);
+}
+
 caf::error validate_framework(const std::string& field, const std::string& value) {
   for (auto name : known_frameworks)
     if (value == name)

@@ -36,6 +36,8 @@ constexpr size_t max_node_label_length = 63;
 constexpr size_t max_node_labels = 16;
 constexpr size_t max_commit_message_length = 1000;
 constexpr size_t max_idempotency_key_length = 255;
+constexpr size_t max_notification_targets = 10;
+constexpr size_t max_notification_url_length = 2048;
 constexpr size_t max_aliases = 20;
 
 /// A project or environment name: 1..100 ASCII characters, letters, digits,
@@ -65,6 +67,19 @@ caf::error validate_commit_message(const std::string& field, const std::string& 
 
 /// An Idempotency-Key header: 1 to 255 printable ASCII characters, no space.
 caf::error validate_idempotency_key(const std::string& field, const std::string& value);
+
+/// An http:// or https:// URL with a host, at most 2048 printable characters
+/// without whitespace.
+caf::error validate_notification_url(const std::string& field, const std::string& value);
+
+/// deployment.started, deployment.succeeded, deployment.failed or deployment.cancelled.
+bool is_notification_event(const std::string& name);
+
+/// Refuses a notification URL whose host is an IP literal or a name of this
+/// machine unless `allow_private_targets` (the rules of repository URLs; the
+/// notifier resolves and checks names again before each attempt).
+caf::error validate_notification_target(const std::string& field, const std::string& value,
+                                        bool allow_private_targets);
 
 /// One of known_frameworks.
 caf::error validate_framework(const std::string& field, const std::string& value);

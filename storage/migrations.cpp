@@ -173,6 +173,28 @@ const std::vector<migration_text>& migration_texts() {
      {
        R"(ALTER TABLE api_tokens ADD COLUMN revoked_at TEXT)",
      }},
+    {7,
+     "notifications: targets and a secret per project, the history of attempts",
+     {
+       // A JSON array of {"url", "events"}.
+       R"(ALTER TABLE projects ADD COLUMN notifications TEXT NOT NULL DEFAULT '[]')",
+       // Sealed like variable values; empty until one is made.
+       R"(ALTER TABLE projects ADD COLUMN notification_secret TEXT NOT NULL DEFAULT '')",
+       R"(CREATE TABLE notification_attempts (
+            id TEXT PRIMARY KEY,
+            {ord_column}
+            project_id TEXT NOT NULL REFERENCES projects(id),
+            deployment_id TEXT NOT NULL REFERENCES deployments(id),
+            delivery_id TEXT NOT NULL,
+            event TEXT NOT NULL,
+            url TEXT NOT NULL,
+            attempt BIGINT NOT NULL,
+            status_code BIGINT NOT NULL,
+            error TEXT NOT NULL,
+            success BIGINT NOT NULL,
+            created_at TEXT NOT NULL))",
+       R"(CREATE INDEX notification_attempts_project ON notification_attempts (project_id, created_at))",
+     }},
   };
   return texts;
 }

@@ -36,6 +36,49 @@ api_token token_of(const sql_row& r) {
   return api_token{text_at(r, 0), text_at(r, 1), text_at(r, 2), text_at(r, 3), text_at(r, 4)};
 }
 
+/// Notification targets as stored: [{"url": ..., "events": [...]}].
+std::string encode_notifications(const std::vector<notification_target>& targets) {
+  auto j = nlohmann::json::array();
+  for (auto& t : targets)
+    j.push_back({{"url", t.url}, {"events", t.events}});
+  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+std::vector<notification_target> decode_notifications(const std::string& text) {
+  std::vector<notification_target> out;
+  auto j = nlohmann::json::parse(text, nullptr, false);
+  if (!j.is_array())
+    return out;
+  for (auto& item : j) {
+    if (!item.is_object() || !item.contains("url") || !item["url"].is_string())
+      continue;
+    notification_target t;
+    t.url = item["url"].get<std::string>();
+    if (auto ev = item.find("events"); ev != item.end() && ev->is_array())
+      for (auto& e : *ev)
+        if (e.is_string())
+          t.events.push_back(e.get<std::string>());
+    out.push_back(std::move(t));
+  }
+  return out;
+}
+
+notification_attempt attempt_of(const sql_row& r) {
+  notification_attempt a;
+  a.id = text_at(r, 0);
+  a.project_id = text_at(r, 1);
+  a.deployment_id = text_at(r, 2);
+  a.delivery_id = text_at(r, 3);
+  a.event = text_at(r, 4);
+  a.url = text_at(r, 5);
+  a.attempt = int_at(r, 6);
+  a.status_code = int_at(r, 7);
+  a.error = text_at(r, 8);
+  a.success = int_at(r, 9) != 0;
+  a.created_at = text_at(r, 10);
+  return a;
+}
+
 project project_of(const sql_row& r) {
   project p;
   p.id = text_at(r, 0);
@@ -48,15 +91,20 @@ project project_of(const sql_row& r) {
   p.updated_at = text_at(r, 7);
   p.has_repository_token = int_at(r, 8) != 0;
   p.deploy_public_key = text_at(r, 9);
+  p.notifications = decode_notifications(text_at(r, 10));
   return p;
 }
 
 #define GILGAL_PROJECT_COLS \
   "id, owner_id, name, repository_url, branch, framework, created_at, updated_at"
 // What project_of reads: the columns, whether a token is stored (never the
-// token itself) and the deploy key's public half.
+// token itself), the deploy key's public half and the notification targets.
 #define GILGAL_PROJECT_SELECT \
-  GILGAL_PROJECT_COLS ", CASE WHEN repository_token = '' THEN 0 ELSE 1 END, deploy_public_key"
+  GILGAL_PROJECT_COLS ", CASE WHEN repository_token = '' THEN 0 ELSE 1 END, deploy_public_key, " \
+  "notifications"
+#define GILGAL_ATTEMPT_COLS                                                                 \
+  "id, project_id, deployment_id, delivery_id, event, url, attempt, status_code, error, "  \
+  "success, created_at"
 #define GILGAL_ENV_COLS                                                                  \
   "id, project_id, name, type, domain, variables, settings, created_at, updated_at, " \
   "build_variables, aliases, auto_deploy, branch"
@@ -496,10 +544,10 @@ caf::expected<project> sql_store::create_project(const project& in) {
     p.created_at = p.updated_at = now_rfc3339();
     auto token = p.repository_token ? *p.repository_token : std::string{};
     try {
-      s.exec(q("INSERT INTO projects (" GILGAL_PROJECT_COLS ", repository_token) "
-               "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"),
+      s.exec(q("INSERT INTO projects (" GILGAL_PROJECT_COLS ", repository_token, notifications) "
+               "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"),
              {p.id, p.owner_id, p.name, p.repository_url, p.branch, p.framework, p.created_at,
-              p.updated_at, seal_or_empty(token)});
+              p.updated_at, seal_or_empty(token), encode_notifications(p.notifications)});
     } catch (db_error& e) {
       if (e.code == errc::not_found)
         throw db_error(errc::not_found, "owner not found");
@@ -546,9 +594,10 @@ caf::expected<page<project>> sql_store::list_projects(const std::string& owner_i
 caf::expected<project> sql_store::update_project(const project& p) {
   return run<project>(true, [&](sql_session& s) {
     auto res = s.exec(q("UPDATE projects SET name = $2, repository_url = $3, branch = $4, "
-                        "framework = $5, updated_at = $6 "
+                        "framework = $5, updated_at = $6, notifications = $7 "
                         "WHERE id = $1 AND deleted_at IS NULL"),
-                      {p.id, p.name, p.repository_url, p.branch, p.framework, now_rfc3339()});
+                      {p.id, p.name, p.repository_url, p.branch, p.framework, now_rfc3339(),
+                       encode_notifications(p.notifications)});
     if (res.affected == 0)
       throw db_error(errc::not_found, "project not found");
     if (p.repository_token)
@@ -972,6 +1021,71 @@ sql_store::record_webhook_delivery(const webhook_delivery& delivery,
     std::vector<deployment> out;
     for (auto& d : deployments)
       out.push_back(insert_deployment(s, d));
+    return out;
+  });
+}
+
+// -- notifications -------------------------------------------------------------------
+
+caf::expected<void> sql_store::set_notification_secret(const std::string& project_id,
+                                                       const std::string& secret) {
+  return run_void(true, [&](sql_session& s) {
+    auto res = s.exec(q("UPDATE projects SET notification_secret = $2 "
+                        "WHERE id = $1 AND deleted_at IS NULL"),
+                      {project_id, cipher_->seal(secret)});
+    if (res.affected == 0)
+      throw db_error(errc::not_found, "project not found");
+  });
+}
+
+caf::expected<std::string> sql_store::find_notification_secret(const std::string& project_id) {
+  return run<std::string>(false, [&](sql_session& s) {
+    auto res = s.exec(q("SELECT notification_secret FROM projects "
+                        "WHERE id = $1 AND deleted_at IS NULL"),
+                      {project_id});
+    if (res.rows.empty())
+      throw db_error(errc::not_found, "project not found");
+    auto sealed = text_at(res.rows[0], 0);
+    if (sealed.empty())
+      throw db_error(errc::not_found, "no notification secret for this project");
+    auto plain = cipher_->open(sealed);
+    if (!plain)
+      throw db_error(errc::internal, "cannot decrypt the notification secret of project "
+                                       + project_id + " (wrong secret key?)");
+    return std::move(*plain);
+  });
+}
+
+caf::expected<notification_attempt>
+sql_store::add_notification_attempt(const notification_attempt& in) {
+  return run<notification_attempt>(true, [&](sql_session& s) {
+    auto a = in;
+    a.id = new_uuid();
+    a.created_at = now_rfc3339();
+    s.exec(q("INSERT INTO notification_attempts (" GILGAL_ATTEMPT_COLS ") "
+             "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"),
+           {a.id, a.project_id, a.deployment_id, a.delivery_id, a.event, a.url, a.attempt,
+            a.status_code, a.error, a.success ? 1 : 0, a.created_at});
+    return a;
+  });
+}
+
+caf::expected<page<notification_attempt>>
+sql_store::list_notification_attempts(const std::string& project_id, page_request req) {
+  return run<page<notification_attempt>>(false, [&](sql_session& s) {
+    check_page(req);
+    page<notification_attempt> out;
+    out.page = req.page;
+    out.limit = req.limit;
+    auto count = s.exec(q("SELECT COUNT(*) FROM notification_attempts WHERE project_id = $1"),
+                        {project_id});
+    out.total = int_at(count.rows.at(0), 0);
+    auto res = s.exec(q("SELECT " GILGAL_ATTEMPT_COLS " FROM notification_attempts "
+                        "WHERE project_id = $1 "
+                        "ORDER BY created_at DESC, {ord} DESC LIMIT $2 OFFSET $3"),
+                      {project_id, req.limit, req.offset()});
+    for (auto& r : res.rows)
+      out.items.push_back(attempt_of(r));
     return out;
   });
 }

@@ -67,6 +67,14 @@ public:
   record_webhook_delivery(const webhook_delivery& delivery,
                           const std::vector<deployment>& deployments) override;
 
+  caf::expected<void> set_notification_secret(const std::string& project_id,
+                                              const std::string& secret) override;
+  caf::expected<std::string> find_notification_secret(const std::string& project_id) override;
+  caf::expected<notification_attempt>
+  add_notification_attempt(const notification_attempt& attempt) override;
+  caf::expected<page<notification_attempt>>
+  list_notification_attempts(const std::string& project_id, page_request req) override;
+
   caf::expected<void> append_logs(const std::vector<log_line>& lines) override;
   caf::expected<page<log_line>> list_logs(const std::string& deployment_id,
                                           page_request req) override;

@@ -58,8 +58,8 @@ public:
   /// Projects of one owner, oldest first.
   virtual caf::expected<page<project>> list_projects(const std::string& owner_id,
                                                      page_request req) = 0;
-  /// Replaces name, repository_url, branch, framework, and the repository
-  /// token when p.repository_token is set ("" removes it).
+  /// Replaces name, repository_url, branch, framework, notifications, and the
+  /// repository token when p.repository_token is set ("" removes it).
   virtual caf::expected<project> update_project(const project& p) = 0;
   virtual caf::expected<void> delete_project(const std::string& id) = 0;
 
@@ -140,6 +140,23 @@ public:
   virtual caf::expected<std::vector<deployment>>
   record_webhook_delivery(const webhook_delivery& delivery,
                           const std::vector<deployment>& deployments) = 0;
+
+  // -- notifications ---------------------------------------------------------
+
+  /// Sets (or replaces) the secret that signs the project's notifications,
+  /// sealed at rest. errc::not_found if the project is not live.
+  virtual caf::expected<void> set_notification_secret(const std::string& project_id,
+                                                      const std::string& secret) = 0;
+  /// The secret in plaintext. errc::not_found if none was set or the project
+  /// is not live.
+  virtual caf::expected<std::string>
+  find_notification_secret(const std::string& project_id) = 0;
+  /// Records one attempt at a delivery (assigns id and created_at).
+  virtual caf::expected<notification_attempt>
+  add_notification_attempt(const notification_attempt& attempt) = 0;
+  /// Attempts for a project's notifications, newest first.
+  virtual caf::expected<page<notification_attempt>>
+  list_notification_attempts(const std::string& project_id, page_request req) = 0;
 
   // -- deployment logs -------------------------------------------------------
 

@@ -242,6 +242,47 @@ CAF_TEST(project bodies) {
   CAF_CHECK_EQUAL(p.name, "app");
 }
 
+CAF_TEST(project notification targets) {
+  project p;
+  auto hook = [](json url, json events) { return json{{"url", url}, {"events", events}}; };
+  auto patch = [&](json list) { return apply_project_json(json{{"notifications", list}}, p,
+                                                          false, false); };
+  CAF_REQUIRE(!patch(json::array({hook("https://h.example/a", {"deployment.failed",
+                                                               "deployment.failed",
+                                                               "deployment.started"})})));
+  CAF_REQUIRE_EQUAL(p.notifications.size(), 1u);
+  CAF_CHECK_EQUAL(p.notifications[0].url, "https://h.example/a");
+  CAF_CHECK_EQUAL(p.notifications[0].events.size(), 2u); // duplicates dropped
+  // Errors name the item and field, and leave the list as it was.
+  CAF_CHECK(names(patch("https://h.example/a"), "notifications"));
+  CAF_CHECK(names(patch(json::array({5})), "notifications[0]"));
+  CAF_CHECK(names(patch(json::array({hook("https://h.example/a", {"deployment.failed"}),
+                                     hook(7, {"deployment.failed"})})),
+                  "notifications[1].url"));
+  CAF_CHECK(names(patch(json::array({hook("ftp://h.example/a", {"deployment.failed"})})),
+                  "notifications[0].url"));
+  CAF_CHECK(names(patch(json::array({hook("https://h.example/a", json::array())})),
+                  "notifications[0].events"));
+  CAF_CHECK(names(patch(json::array({hook("https://h.example/a", {"deployment.done"})})),
+                  "notifications[0].events"));
+  CAF_CHECK(names(patch(json::array({json{{"url", "https://h.example/a"},
+                                          {"events", {"deployment.failed"}},
+                                          {"secret", "x"}}})),
+                  "notifications[0].secret"));
+  json many = json::array();
+  for (int i = 0; i < 11; ++i)
+    many.push_back(hook("https://h.example/" + std::to_string(i), {"deployment.failed"}));
+  CAF_CHECK(names(patch(many), "notifications"));
+  CAF_CHECK_EQUAL(p.notifications.size(), 1u);
+  // null removes every target; the answer lists them.
+  auto shown = to_json(p);
+  CAF_CHECK_EQUAL(shown["notifications"][0]["url"], "https://h.example/a");
+  CAF_CHECK(!patch(nullptr));
+  CAF_CHECK(p.notifications.empty());
+  auto cleared = to_json(p);
+  CAF_CHECK(cleared["notifications"].empty());
+}
+
 CAF_TEST(environment bodies) {
   environment e;
   CAF_CHECK(!apply_environment_json(

@@ -257,3 +257,31 @@ CAF_TEST(repository hosts on this machine or private networks) {
                    "ssh://git@host.example:22/a/b.git", "/srv/repo", "file:///srv/repo"})
     CHECK_WHY(!validate_repository_target("repositoryUrl", url, false), url);
 }
+
+CAF_TEST(notification urls events and targets) {
+  for (auto url : {"https://hooks.example.com/gilgal", "http://hooks.example.com:8080/a?b=c",
+                   "HTTPS://Hooks.Example.com/"})
+    CHECK_WHY(!validate_notification_url("notifications[0].url", url), url);
+  for (auto url : {"", "ftp://hooks.example.com/", "hooks.example.com/x",
+                   "https://hooks.example.com/a b", "https:///path", "git@host:x.git",
+                   "https://hooks.example.com/\xc3\xa9"})
+    CHECK_WHY(names(validate_notification_url("notifications[0].url", url),
+                    "notifications[0].url"),
+              url);
+  CAF_CHECK(validate_notification_url("u", "https://h.example/" + std::string(2048, 'a')));
+  for (auto ev : {"deployment.started", "deployment.succeeded", "deployment.failed",
+                  "deployment.cancelled"})
+    CHECK_WHY(is_notification_event(ev), ev);
+  for (auto ev : {"", "deployment", "deployment.success", "Deployment.failed"})
+    CHECK_WHY(!is_notification_event(ev), ev);
+  // Where it points: the rules of repository URLs.
+  for (auto url : {"http://127.0.0.1:9/hook", "http://localhost/hook", "http://[::1]/",
+                   "http://169.254.169.254/latest", "http://10.1.2.3/", "http://2130706433/",
+                   "https://8.8.8.8/"}) {
+    CHECK_WHY(names(validate_notification_target("notifications[2].url", url, false),
+                    "notifications[2].url"),
+              url);
+    CHECK_WHY(!validate_notification_target("notifications[2].url", url, true), url);
+  }
+  CAF_CHECK(!validate_notification_target("n", "https://hooks.example.com/x", false));
+}

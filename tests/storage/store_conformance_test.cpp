@@ -1038,6 +1038,88 @@ CAF_TEST(webhook secrets deliveries and auto-deploy settings) {
   }
 }
 
+CAF_TEST(notification targets secrets and attempts) {
+  for (auto& b : all) {
+    CAF_MESSAGE("backend " << b.name);
+    auto st = b.open();
+    auto alice = make_user(*st, "alice");
+    // Targets are stored with the project, created and replaced.
+    project in;
+    in.owner_id = alice.id;
+    in.name = "web";
+    in.repository_url = "https://git.example.com/web.git";
+    in.notifications = {{"https://hooks.example.com/a", {"deployment.failed"}}};
+    auto p = st->create_project(in);
+    CAF_REQUIRE(p);
+    auto found = st->find_project(p->id);
+    CAF_REQUIRE(found);
+    CAF_REQUIRE_EQUAL(found->notifications.size(), 1u);
+    CAF_CHECK_EQUAL(found->notifications[0].url, "https://hooks.example.com/a");
+    CAF_REQUIRE_EQUAL(found->notifications[0].events.size(), 1u);
+    CAF_CHECK_EQUAL(found->notifications[0].events[0], "deployment.failed");
+    found->notifications = {{"https://hooks.example.com/b", {"deployment.started",
+                                                             "deployment.succeeded"}},
+                            {"https://hooks.example.com/c", {"deployment.cancelled"}}};
+    auto updated = st->update_project(*found);
+    CAF_REQUIRE(updated);
+    CAF_REQUIRE_EQUAL(updated->notifications.size(), 2u);
+    CAF_CHECK_EQUAL(updated->notifications[0].events.size(), 2u);
+    CAF_CHECK_EQUAL(updated->notifications[1].url, "https://hooks.example.com/c");
+    auto listed = st->list_projects(alice.id, {1, 10});
+    CAF_REQUIRE(listed);
+    CAF_CHECK_EQUAL(listed->items.at(0).notifications.size(), 2u);
+    // The secret: none at first, sealed at rest, replaced by the next one.
+    CAF_CHECK_EQUAL(code(st->find_notification_secret(p->id)), not_found);
+    CAF_REQUIRE(st->set_notification_secret(p->id, "first-notification-secret"));
+    auto secret = st->find_notification_secret(p->id);
+    CAF_REQUIRE(secret);
+    CAF_CHECK_EQUAL(*secret, "first-notification-secret");
+    for (auto& row : b.raw_query("SELECT notification_secret FROM projects"))
+      CAF_CHECK(row[0].find("first-notification-secret") == std::string::npos);
+    CAF_REQUIRE(st->set_notification_secret(p->id, "second-notification-secret"));
+    auto rotated = st->find_notification_secret(p->id);
+    CAF_REQUIRE(rotated);
+    CAF_CHECK_EQUAL(*rotated, "second-notification-secret");
+    CAF_CHECK_EQUAL(code(st->set_notification_secret(new_uuid(), "x")), not_found);
+    // Attempts: newest first, paged, per project.
+    auto e = make_env(*st, p->id, "prod");
+    auto d = make_deployment(*st, *p, e);
+    notification_attempt a;
+    a.project_id = p->id;
+    a.deployment_id = d.id;
+    a.delivery_id = new_uuid();
+    a.event = "deployment.failed";
+    a.url = "https://hooks.example.com/b";
+    for (int i = 1; i <= 3; ++i) {
+      a.attempt = i;
+      a.success = i == 3;
+      a.status_code = i == 3 ? 200 : 0;
+      a.error = i == 3 ? "" : "Couldn't connect to server";
+      CAF_REQUIRE(st->add_notification_attempt(a));
+    }
+    auto other = make_project(*st, alice.id, "api");
+    auto none = st->list_notification_attempts(other.id, {1, 10});
+    CAF_REQUIRE(none);
+    CAF_CHECK_EQUAL(none->total, 0);
+    auto first = st->list_notification_attempts(p->id, {1, 2});
+    CAF_REQUIRE(first);
+    CAF_CHECK_EQUAL(first->total, 3);
+    CAF_REQUIRE_EQUAL(first->items.size(), 2u);
+    CAF_CHECK_EQUAL(first->items[0].attempt, 3);
+    CAF_CHECK_EQUAL(first->items[0].success, true);
+    CAF_CHECK_EQUAL(first->items[0].status_code, 200);
+    CAF_CHECK_EQUAL(first->items[0].delivery_id, a.delivery_id);
+    CAF_CHECK(is_uuid(first->items[0].id));
+    CAF_CHECK_EQUAL(first->items[1].attempt, 2);
+    CAF_CHECK_EQUAL(first->items[1].error, "Couldn't connect to server");
+    auto second = st->list_notification_attempts(p->id, {2, 2});
+    CAF_REQUIRE(second);
+    CAF_REQUIRE_EQUAL(second->items.size(), 1u);
+    CAF_CHECK_EQUAL(second->items[0].attempt, 1);
+    CAF_CHECK_EQUAL(second->items[0].success, false);
+  }
+}
+
 CAF_TEST(migrations recorded and idempotent on reopen) {
   for (auto& b : all) {
     CAF_MESSAGE("backend " << b.name);
