@@ -1,7 +1,8 @@
 // The deployment manager's protocol on CAF's deterministic scheduler: real
 // deployment actors, stand-in node, scheduler, logger and store
-// (tests/fixtures/pipeline_stand_ins.hpp). Per-environment order, cancelling
-// a waiting deployment, waits, shutdown and recovery.
+// (tests/fixtures/pipeline_stand_ins.hpp) and notifier. Per-environment
+// order, cancelling a waiting deployment, waits, shutdown, recovery, and the
+// events the notifier is told.
 #define CAF_SUITE actors.deployment_manager
 #include <caf/test/dsl.hpp>
 
@@ -24,8 +25,25 @@ struct answer {
   bool came() const { return value || error; }
 };
 
+/// What the notifier was told: event, deployment id, its status then.
+struct told_event {
+  std::string event;
+  std::string deployment_id;
+  std::string status;
+};
+
+notifier_actor::behavior_type fake_notifier(notifier_actor::pointer,
+                                            std::shared_ptr<std::vector<told_event>> told) {
+  return {
+    [told](notify_atom, const std::string& event, const deployment& d) {
+      told->push_back({event, d.id, d.status});
+    },
+  };
+}
+
 struct fixture : test_coordinator_fixture<actor_test_config> {
   std::shared_ptr<recording> rec = std::make_shared<recording>();
+  std::shared_ptr<std::vector<told_event>> told = std::make_shared<std::vector<told_event>>();
   deployment_manager_actor manager;
   std::vector<caf::actor> stand_ins;
 
@@ -35,9 +53,11 @@ struct fixture : test_coordinator_fixture<actor_test_config> {
     cfg.cluster = sys.spawn(fake_cluster, rec, node);
     cfg.log = sys.spawn(fake_logger, rec);
     cfg.db = sys.spawn(fake_store, rec);
+    cfg.notifier = sys.spawn(fake_notifier, told);
     cfg.image_retention = 0;
     for (auto a : {caf::actor_cast<caf::actor>(node), caf::actor_cast<caf::actor>(cfg.cluster),
-                   caf::actor_cast<caf::actor>(cfg.log), caf::actor_cast<caf::actor>(cfg.db)})
+                   caf::actor_cast<caf::actor>(cfg.log), caf::actor_cast<caf::actor>(cfg.db),
+                   caf::actor_cast<caf::actor>(cfg.notifier)})
       stand_ins.push_back(a);
     manager = sys.spawn(deployment_manager, cfg);
     sched.run();
@@ -93,6 +113,14 @@ struct fixture : test_coordinator_fixture<actor_test_config> {
     auto r = ask<int64_t>(queue_atom::value, id);
     CAF_REQUIRE(r.value);
     return *r.value;
+  }
+
+  /// "event id status" of everything the notifier was told, in order.
+  std::vector<std::string> told_lines() {
+    std::vector<std::string> out;
+    for (auto& t : *told)
+      out.push_back(t.event + " " + t.deployment_id + " " + t.status);
+    return out;
   }
 
   std::string stored_status(const std::string& id) {
@@ -196,6 +224,27 @@ CAF_TEST(recovery ends what a crash left unfinished through their own actors) {
   CAF_CHECK(rec->placed_builds.empty());
   auto count = ask<int64_t>(count_atom::value);
   CAF_CHECK_EQUAL(count.value, int64_t{0});
+}
+
+CAF_TEST(the notifier hears each start and each final record) {
+  start_manager(outcome::succeed, outcome::succeed);
+  deploy("d-1", "env-a");
+  CAF_CHECK_EQUAL(stored_status("d-1"), status::success);
+  CAF_CHECK_EQUAL(told_lines(), (std::vector<std::string>{"deployment.started d-1 pending",
+                                                          "deployment.succeeded d-1 success"}));
+}
+
+CAF_TEST(the notifier hears failures and cancels and no start of what never ran) {
+  start_manager(outcome::hang, outcome::succeed);
+  deploy("d-1", "env-a");
+  deploy("d-2", "env-a");
+  ask<deployment>(cancel_atom::value, std::string{"d-2"}); // waiting: never started
+  caf::anon_send_exit(rec->builder, caf::exit_reason::unhandled_exception);
+  sched.run();
+  CAF_CHECK_EQUAL(stored_status("d-1"), status::failed);
+  CAF_CHECK_EQUAL(told_lines(), (std::vector<std::string>{"deployment.started d-1 pending",
+                                                          "deployment.cancelled d-2 cancelled",
+                                                          "deployment.failed d-1 failed"}));
 }
 
 CAF_TEST_FIXTURE_SCOPE_END()
