@@ -18,6 +18,7 @@ void add_console_commands(CLI::App& app, int& exit_code) {
   add_console_node_commands(app, exit_code);
   add_console_status_commands(app, exit_code);
   add_console_webhook_commands(app, exit_code);
+  add_console_preview_commands(app, exit_code);
 }
 
 CLI::App* add_console_command(CLI::App& app, int& exit_code, const char* name,

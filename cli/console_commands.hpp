@@ -1,5 +1,6 @@
 // The operator console: `gilgal deploy`, `deployments`, `logs`, `projects
-// [create|deploy-key|set-token]`, `envs [create]`, `status`, `open`, `cancel`, `rollback`, `nodes`, `webhook` —
+// [create|deploy-key|set-token]`, `envs [create]`, `status`, `open`, `cancel`, `rollback`, `nodes`, `webhook`,
+// `previews` —
 // clients of the HTTP API (cli/console_client.hpp). Every command takes
 // --url, --token, --cacert and --json (cli/console_options.hpp).
 #pragma once
@@ -48,6 +49,7 @@ void add_console_deploy_command(CLI::App& app, int& exit_code);
 void add_console_node_commands(CLI::App& app, int& exit_code);
 void add_console_status_commands(CLI::App& app, int& exit_code);
 void add_console_webhook_commands(CLI::App& app, int& exit_code);
+void add_console_preview_commands(CLI::App& app, int& exit_code);
 /// `gilgal projects create` and `gilgal envs create`, under those commands.
 void add_console_create_commands(CLI::App& projects, CLI::App& envs, int& exit_code);
 /// `gilgal projects deploy-key` and `gilgal projects set-token`.

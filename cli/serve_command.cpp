@@ -14,6 +14,7 @@
 #include "actors/deployment_manager.hpp"
 #include "actors/deployment_store.hpp"
 #include "actors/image_janitor.hpp"
+#include "actors/preview_reaper.hpp"
 #include "actors/local_cluster.hpp"
 #include "actors/local_node.hpp"
 #include "actors/logger.hpp"
@@ -133,6 +134,12 @@ int run_serve(const settings& s) {
     auto janitor = spawn_image_janitor(sys, s.docker_host,
                                        std::chrono::seconds{s.image_prune_interval_seconds});
 
+    // Previews idle past their project's TTL go the way deleted environments go.
+    preview_reaper_config reaping;
+    reaping.removal = environment_removal{&sys, *db, manager, router};
+    reaping.interval = std::chrono::seconds{s.preview_reap_interval_seconds};
+    auto reaper = spawn_preview_reaper(sys, reaping);
+
     http_services services;
     services.db = *db;
     services.deployment_manager = manager;
@@ -143,6 +150,7 @@ int run_serve(const settings& s) {
     // Stops the engine in order: deployments first, the store writer last.
     // Caddy keeps running: apps stay served while Gilgal is down.
     auto stop_engine = [&] {
+      stop_actor(sys, caf::actor_cast<caf::actor>(reaper), "preview reaper");
       stop_actor(sys, caf::actor_cast<caf::actor>(manager), "deployment manager");
       // Deliveries still waiting to retry end with it (linked).
       stop_actor(sys, caf::actor_cast<caf::actor>(notifier), "notifier");

@@ -264,6 +264,11 @@ const std::vector<field>& fields() {
               "seconds between prunes of dangling images built by Gilgal; 0 disables "
               "(default 3600)",
               [](settings& s) { return &s.image_prune_interval_seconds; }, 0, 30 * day),
+    i64_field("preview_reap_interval_seconds", "GILGAL_PREVIEW_REAP_INTERVAL_SECONDS",
+              "preview-reap-interval",
+              "seconds between looks for previews idle past their project's ttlHours, "
+              "which are removed (default 60)",
+              [](settings& s) { return &s.preview_reap_interval_seconds; }, 1, day),
     str_field("cluster_listen", "GILGAL_CLUSTER_LISTEN", "cluster-listen",
               "HOST:PORT build nodes join on (default: none, no cluster); needs the cluster "
               "secret",
@@ -502,6 +507,7 @@ std::vector<std::string> setting_keys_for(setting_command command) {
     "proxy_listen",   "proxy_https_listen",    "proxy_admin",     "proxy_tls",
     "acme_email",     "apps_domain",           "api_domain",      "drain_timeout_seconds",
     "metrics_token",  "max_followers_per_user",    "max_followers",
+    "preview_reap_interval_seconds",
   };
   const auto& excluded = command == setting_command::serve ? node_only : control_plane_only;
   std::vector<std::string> keys;

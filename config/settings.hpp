@@ -77,6 +77,9 @@ struct settings {
   int image_retention = 5;                 // successful deployments per environment kept
   int64_t image_prune_interval_seconds = 3600; // dangling Gilgal images pruned; 0: never
 
+  // -- preview environments -----------------------------------------------------
+  int64_t preview_reap_interval_seconds = 60; // looks for previews idle past their TTL
+
   // -- build farm (see cli/cluster_listener.hpp, cli/node_command.hpp) ---------
   std::string cluster_listen;        // HOST:PORT nodes join on; empty: no cluster
   std::string cluster_secret;        // shared by control plane and nodes; never printed

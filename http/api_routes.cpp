@@ -7,6 +7,7 @@
 #include "http/metrics_routes.hpp"
 #include "http/node_routes.hpp"
 #include "http/notification_routes.hpp"
+#include "http/preview_routes.hpp"
 #include "http/project_routes.hpp"
 #include "http/webhook_routes.hpp"
 
@@ -33,6 +34,7 @@ router make_api_router() {
   add_node_routes(r);
   add_webhook_routes(r);
   add_notification_routes(r);
+  add_preview_routes(r);
   return r;
 }
 

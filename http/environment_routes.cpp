@@ -83,11 +83,6 @@ caf::error check_hosts(request_context& ctx, const environment& e) {
   return {};
 }
 
-/// The router derives routes from the store: tell it the environments changed.
-void routes_changed(request_context& ctx) {
-  if (auto& r = ctx.env.services.router)
-    caf::anon_send(r, reconcile_atom::value);
-}
 
 caf::error reply_environment(request_context& ctx, int status, const environment& e) {
   auto served = served_environments(ctx);
@@ -179,14 +174,34 @@ caf::error delete_environment(request_context& ctx) {
   auto e = owned_environment(ctx, ctx.param("id"));
   if (!e)
     return std::move(e.error());
-  if (auto res = ctx.db().delete_environment(e->id); !res)
-    return std::move(res.error());
-  routes_changed(ctx);
+  if (auto err = remove_environment(removal_services(ctx), e->id))
+    return err;
   ctx.reply_empty(204);
   return {};
 }
 
 } // namespace
+
+void routes_changed(request_context& ctx) {
+  if (auto& r = ctx.env.services.router)
+    caf::anon_send(r, reconcile_atom::value);
+}
+
+environment_removal removal_services(const request_context& ctx) {
+  return {ctx.env.sys, ctx.env.services.db, ctx.env.services.deployment_manager,
+          ctx.env.services.router};
+}
+
+caf::expected<std::vector<nlohmann::json>>
+environments_json(request_context& ctx, const std::vector<environment>& envs, bool show_values) {
+  auto served = served_environments(ctx);
+  if (!served)
+    return std::move(served.error());
+  std::vector<nlohmann::json> out;
+  for (auto& e : envs)
+    out.push_back(environment_json(e, show_values, *served));
+  return out;
+}
 
 void add_environment_routes(router& r) {
   r.add("POST", "/api/projects/:projectId/environments", create_environment);

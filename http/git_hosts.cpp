@@ -42,6 +42,8 @@ std::string gitlab_event(const httplib::Request& req) {
     return hook_event::push;
   if (name == "Tag Push Hook")
     return hook_event::tag_push;
+  if (name == "Merge Request Hook")
+    return hook_event::pull_request;
   return name;
 }
 
@@ -67,9 +69,9 @@ std::string gitea_delivery(const httplib::Request& req) {
 }
 
 const git_host hosts[] = {
-  {"github", github_signed, github_event, github_delivery},
-  {"gitlab", gitlab_signed, gitlab_event, gitlab_delivery},
-  {"gitea", gitea_signed, gitea_event, gitea_delivery},
+  {"github", github_signed, github_event, github_delivery, parse_github_pull_request},
+  {"gitlab", gitlab_signed, gitlab_event, gitlab_delivery, parse_gitlab_merge_request},
+  {"gitea", gitea_signed, gitea_event, gitea_delivery, parse_github_pull_request},
 };
 
 } // namespace

@@ -13,6 +13,29 @@ namespace gilgal {
 
 namespace {
 
+/// previews.baseEnvironmentId must name a live environment of the project
+/// that is not itself a preview.
+caf::error check_preview_base(request_context& ctx, const project& p) {
+  auto& id = p.previews.base_environment_id;
+  if (id.empty())
+    return {};
+  auto wrong = [&] {
+    return make_error(errc::invalid_argument,
+                      "previews.baseEnvironmentId: no environment of this project has that id");
+  };
+  if (p.id.empty())
+    return wrong(); // a project being created has no environments yet
+  auto e = ctx.db().find_environment(id);
+  if (!e)
+    return code_of(e.error()) == errc::not_found ? wrong() : std::move(e.error());
+  if (e->project_id != p.id)
+    return wrong();
+  if (e->preview.pull_request > 0)
+    return make_error(errc::invalid_argument,
+                      "previews.baseEnvironmentId: a preview cannot be the base of previews");
+  return {};
+}
+
 caf::error create_project(request_context& ctx) {
   auto body = ctx.json_body();
   if (!body)
@@ -25,6 +48,8 @@ caf::error create_project(request_context& ctx) {
                                             ctx.env.cfg.allow_private_targets))
     return err;
   if (auto err = check_notification_targets(ctx, p))
+    return err;
+  if (auto err = check_preview_base(ctx, p))
     return err;
   auto created = ctx.db().create_project(p);
   if (!created)
@@ -63,6 +88,7 @@ caf::error update_project(request_context& ctx) {
   auto body = ctx.json_body();
   if (!body)
     return std::move(body.error());
+  auto base_before = p->previews.base_environment_id;
   if (auto err = apply_project_json(*body, *p, false, ctx.env.cfg.allow_local_sources))
     return err;
   if (body->contains("repositoryUrl"))
@@ -71,6 +97,9 @@ caf::error update_project(request_context& ctx) {
       return err;
   if (body->contains("notifications"))
     if (auto err = check_notification_targets(ctx, *p))
+      return err;
+  if (p->previews.base_environment_id != base_before)
+    if (auto err = check_preview_base(ctx, *p))
       return err;
   auto updated = ctx.db().update_project(*p);
   if (!updated)

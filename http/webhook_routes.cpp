@@ -7,6 +7,7 @@
 #include "http/git_hosts.hpp"
 #include "http/ownership.hpp"
 #include "http/pipeline_start.hpp"
+#include "http/preview_hooks.hpp"
 #include "protocol/bytes.hpp"
 #include "protocol/error.hpp"
 #include "protocol/ids.hpp"
@@ -199,10 +200,10 @@ caf::error receive_hook(request_context& ctx, const git_host& host) {
     ctx.reply(200, {{"event", "ping"}, {"message", "pong"}});
     return {};
   }
-  if (event != hook_event::push) {
+  if (event != hook_event::push && event != hook_event::pull_request) {
     ctx.reply(200, {{"event", shown(event)},
                     {"deployments", json::array()},
-                    {"message", "only push events deploy; event ignored"}});
+                    {"message", "only push and pull request events deploy; event ignored"}});
     return {};
   }
   auto delivery_id = host.delivery_id(ctx.req);
@@ -213,6 +214,8 @@ caf::error receive_hook(request_context& ctx, const git_host& host) {
   auto p = ctx.db().find_project(id);
   if (!p)
     return code_of(p.error()) == errc::not_found ? no_hook() : std::move(p.error());
+  if (event == hook_event::pull_request)
+    return handle_pull_request(ctx, host, *p, delivery_id);
   return handle_push(ctx, host, *p, delivery_id);
 }
 

@@ -10,7 +10,8 @@
 // project does not exist or has no webhook secret (one answer for both, as
 // GitHub expects of an unknown hook URL); 401 when the signature (GitLab: the
 // token) does not match — nothing is read from the body before that, and the
-// body is never logged; 200 for a ping and for events other than pushes; for
+// body is never logged; 200 for a ping and for events other than pushes and
+// pull requests (those make previews: http/preview_hooks); for
 // a push to refs/heads/B, one deployment per environment with autoDeploy
 // whose branch (default: the project's) is B, created in one transaction
 // with the delivery's record. A delivery id seen before for the project

@@ -249,6 +249,17 @@ using deployment_manager_actor = caf::typed_actor<
   // How many deployment actors are alive.
   caf::replies_to<count_atom>::with<int64_t>>;
 
+/// Removes previews (the environments of pull requests) idle past their
+/// project's previews.ttlHours: nothing deployed, pending, building or
+/// changed in that time. Each removal takes environment deletion's one path
+/// (actors/environment_removal), in a detached worker.
+using preview_reaper_actor = caf::typed_actor<
+  // Reaps now; replies how many previews were removed. A request that comes
+  // while a reap runs is answered when a reap that starts after it ends.
+  caf::replies_to<prune_atom>::with<int64_t>,
+  // Internal: the periodic reap.
+  caf::reacts_to<tick_atom>>;
+
 } // namespace gilgal
 
 // Actor handles that travel between processes (a node hands out builders and

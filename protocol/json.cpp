@@ -285,6 +285,14 @@ auto guarded(const json& j, const char* what, F f) -> caf::expected<decltype(f()
 
 // -- records -> JSON -----------------------------------------------------------
 
+json to_json(const preview_settings& x) {
+  return json{{"enabled", x.enabled},
+              {"baseEnvironmentId", str_or_null(x.base_environment_id)},
+              {"domain", str_or_null(x.domain)},
+              {"ttlHours", x.ttl_hours},
+              {"maxPreviews", x.max_previews}};
+}
+
 json to_json(const project& x) {
   auto notifications = json::array();
   for (auto& n : x.notifications)
@@ -298,6 +306,7 @@ json to_json(const project& x) {
               {"hasRepositoryToken", x.has_repository_token},
               {"deployKey", str_or_null(x.deploy_public_key)},
               {"notifications", std::move(notifications)},
+              {"previews", to_json(x.previews)},
               {"createdAt", x.created_at},
               {"updatedAt", x.updated_at}};
 }
@@ -338,6 +347,11 @@ json to_json(const environment& x, bool show_values) {
               {"runNodeLabels", labels_json(x.settings.run_labels)},
               {"autoDeploy", x.auto_deploy},
               {"branch", str_or_null(x.branch)},
+              {"preview", x.preview.pull_request > 0
+                            ? json{{"pullRequest", x.preview.pull_request},
+                                   {"provider", x.preview.provider},
+                                   {"branch", str_or_null(x.preview.branch)}}
+                            : json(nullptr)},
               {"createdAt", x.created_at},
               {"updatedAt", x.updated_at}};
 }
@@ -485,13 +499,74 @@ caf::expected<json> parse_json_object(const std::string& text) {
   return j;
 }
 
+/// previews: an object whose members replace the stored ones (absent members
+/// stay), or null for the defaults (previews off).
+caf::error read_previews(const json& body, preview_settings& out) {
+  auto it = body.find("previews");
+  if (it == body.end())
+    return {};
+  if (it->is_null()) {
+    out = preview_settings{};
+    return {};
+  }
+  if (!it->is_object())
+    return bad("previews", "must be an object or null");
+  if (auto err = reject_unknown(*it, "previews.", {"enabled", "baseEnvironmentId", "domain",
+                                                   "ttlHours", "maxPreviews"}))
+    return err;
+  auto x = out;
+  if (auto e = it->find("enabled"); e != it->end()) {
+    if (!e->is_boolean())
+      return bad("previews.enabled", "must be true or false");
+    x.enabled = e->get<bool>();
+  }
+  if (auto b = it->find("baseEnvironmentId"); b != it->end()) {
+    if (b->is_null())
+      x.base_environment_id.clear();
+    else if (!b->is_string() || b->get<std::string>().empty())
+      return bad("previews.baseEnvironmentId", "must be an environment id or null");
+    else
+      x.base_environment_id = b->get<std::string>();
+  }
+  if (auto d = it->find("domain"); d != it->end()) {
+    if (d->is_null()) {
+      x.domain.clear();
+    } else if (!d->is_string()) {
+      return bad("previews.domain", "must be a host name or null");
+    } else {
+      auto domain = d->get<std::string>();
+      if (auto err = validate_domain("previews.domain", domain))
+        return err;
+      if (domain.size() > max_preview_domain_length) // room for "pr-<number>."
+        return bad("previews.domain", "at most " + std::to_string(max_preview_domain_length)
+                                        + " characters");
+      x.domain = std::move(domain);
+    }
+  }
+  if (auto t = it->find("ttlHours"); t != it->end()) {
+    if (!t->is_number() || !std::isfinite(t->get<double>()) || t->get<double>() <= 0
+        || t->get<double>() > max_preview_ttl_hours)
+      return bad("previews.ttlHours", "must be a number of hours above 0 and at most "
+                                        + std::to_string(static_cast<int>(max_preview_ttl_hours)));
+    x.ttl_hours = t->get<double>();
+  }
+  if (auto m = it->find("maxPreviews"); m != it->end()) {
+    if (!m->is_number_integer() || m->get<int64_t>() < 1
+        || m->get<int64_t>() > max_previews_limit)
+      return bad("previews.maxPreviews",
+                 "must be an integer from 1 to " + std::to_string(max_previews_limit));
+    x.max_previews = m->get<int64_t>();
+  }
+  out = std::move(x);
+  return {};
+}
+
 caf::error apply_project_json(const json& body, project& target, bool creating,
                               bool allow_local_sources) {
   if (!body.is_object())
     return bad("body", "must be a JSON object");
-  if (auto err = reject_unknown(body, "",
-                                {"name", "repositoryUrl", "branch", "framework", "repositoryToken",
-                                 "notifications"}))
+  if (auto err = reject_unknown(body, "", {"name", "repositoryUrl", "branch", "framework",
+                                           "repositoryToken", "notifications", "previews"}))
     return err;
   if (creating) {
     for (auto key : {"name", "repositoryUrl"})
@@ -521,6 +596,8 @@ caf::error apply_project_json(const json& body, project& target, bool creating,
     p.repository_token = std::move(token);
   }
   if (auto err = read_notifications(body, p.notifications))
+    return err;
+  if (auto err = read_previews(body, p.previews))
     return err;
   target = std::move(p);
   return {};
@@ -662,6 +739,14 @@ caf::expected<project> project_from_json(const json& j) {
             t.events.push_back(e.get<std::string>());
         x.notifications.push_back(std::move(t));
       }
+    if (auto it = j.find("previews"); it != j.end() && it->is_object()) {
+      if (auto e = it->find("enabled"); e != it->end() && e->is_boolean())
+        x.previews.enabled = e->get<bool>();
+      get_to(*it, "baseEnvironmentId", x.previews.base_environment_id);
+      get_to(*it, "domain", x.previews.domain);
+      get_num(*it, "ttlHours", x.previews.ttl_hours);
+      get_num(*it, "maxPreviews", x.previews.max_previews);
+    }
     get_to(j, "createdAt", x.created_at);
     get_to(j, "updatedAt", x.updated_at);
     return x;
@@ -697,6 +782,11 @@ caf::expected<environment> environment_from_json(const json& j) {
     if (auto it = j.find("autoDeploy"); it != j.end() && it->is_boolean())
       x.auto_deploy = it->get<bool>();
     get_to(j, "branch", x.branch);
+    if (auto it = j.find("preview"); it != j.end() && it->is_object()) {
+      get_num(*it, "pullRequest", x.preview.pull_request);
+      get_to(*it, "provider", x.preview.provider);
+      get_to(*it, "branch", x.preview.branch);
+    }
     get_to(j, "createdAt", x.created_at);
     get_to(j, "updatedAt", x.updated_at);
     return x;

@@ -23,9 +23,14 @@ constexpr const char* masked_value = "********";
 
 // -- records -> JSON ---------------------------------------------------------
 
+/// {"enabled", "baseEnvironmentId", "domain", "ttlHours", "maxPreviews"}.
+nlohmann::json to_json(const preview_settings& x);
+
+/// Carries "previews" (to_json of its preview_settings).
 nlohmann::json to_json(const project& x);
 
 /// `show_values`: false replaces every variable value with masked_value.
+/// "preview" is null, or {"pullRequest", "provider", "branch"} for a preview.
 nlohmann::json to_json(const environment& x, bool show_values);
 
 /// camelCase fields plus the seed's snake_case `duration_seconds` (whole
@@ -91,10 +96,13 @@ caf::expected<nlohmann::json> parse_json_object(const std::string& text);
 
 /// Applies a create (`creating` = true: name and repositoryUrl required,
 /// branch and framework defaulted) or PATCH body to `target`. Fields:
-/// name, repositoryUrl, branch, framework, notifications (an array of
-/// {"url", "events"} replacing the list, or null; URLs are checked here for
-/// form only: where they point is the caller's check, see
-/// validate_notification_target).
+/// name, repositoryUrl, branch, framework, repositoryToken, notifications (an
+/// array of {"url", "events"} replacing the list, or null; URLs are checked
+/// here for form only: where they point is the caller's check, see
+/// validate_notification_target), and previews (an object {enabled,
+/// baseEnvironmentId, domain, ttlHours, maxPreviews} whose given members
+/// replace the stored ones, or null for the defaults: off). Whether
+/// baseEnvironmentId names an environment of the project is the caller's check.
 caf::error apply_project_json(const nlohmann::json& body, project& target, bool creating,
                               bool allow_local_sources);
 

@@ -43,6 +43,24 @@ struct notification_target {
   std::vector<std::string> events; // notification_event names
 };
 
+/// A project's preview environments: one environment `pr-<number>` per
+/// open pull request (merge request), created, deployed and removed by the
+/// project's webhook. The defaults are what an unset project has.
+struct preview_settings {
+  bool enabled = false;
+  /// The environment whose variables (copied sealed), build variables,
+  /// resources, health check and node labels a preview starts from. Empty:
+  /// none (no variables, the server's defaults).
+  std::string base_environment_id;
+  /// Previews are served at pr-<number>.<domain>; empty: at the generated
+  /// host pr-<number>-<project>.<apps domain>.
+  std::string domain;
+  /// A preview without a deployment or a change for this long is removed.
+  double ttl_hours = 72;
+  /// Open previews at most; a pull request past them gets none.
+  int64_t max_previews = 10;
+};
+
 struct project {
   std::string id;
   std::string owner_id;
@@ -65,6 +83,9 @@ struct project {
   /// stored one, "" removes it. Write-only: reads never fill it, and it is
   /// not sent between actors (not inspected).
   caf::optional<std::string> repository_token;
+  /// Preview environments (read from and written to the store with the
+  /// project; not inspected: no actor message needs them).
+  preview_settings previews;
 };
 
 /// What git needs to read a project's private repository. Secret: sealed at
@@ -74,6 +95,13 @@ struct repository_access {
   std::string token;       // HTTPS token ("TOKEN" or "USER:TOKEN"); empty: none
   std::string deploy_key;  // OpenSSH private key (ed25519); empty: none
   std::string known_hosts; // the project's ssh known_hosts, recorded by Gilgal on first use
+};
+
+/// What makes an environment the preview of a pull request (merge request).
+struct preview_source {
+  int64_t pull_request = 0; // its number (GitLab: the iid); 0: not a preview
+  std::string provider;     // github | gitlab | gitea
+  std::string branch;       // the pull request's head (source) branch
 };
 
 /// Resource limits and health check of an environment's containers.
@@ -106,8 +134,32 @@ struct environment {
   /// project's webhook deploys this environment.
   bool auto_deploy = false;
   std::string branch;
+  /// Set only on environments the webhook created for a pull request
+  /// (written once, at creation; not inspected: no actor message needs it).
+  preview_source preview;
   std::string created_at;
   std::string updated_at;
+};
+
+/// A preview as listed: its environment (variable values masked), when it
+/// last saw a deployment or a change, and its newest deployment.
+struct preview_view {
+  environment env;
+  std::string last_activity_at;
+  std::string latest_deployment_id; // empty: none
+  std::string latest_status;
+  std::string latest_commit_sha;
+};
+
+/// What the preview reaper needs to know of one preview.
+struct preview_activity {
+  std::string environment_id;
+  std::string project_id;
+  std::string name;
+  int64_t pull_request = 0;
+  double ttl_hours = 0;          // its project's
+  std::string last_activity_at;  // the latest of its own and its deployments' updated_at
+  bool busy = false;             // a deployment of it is pending or building
 };
 
 /// An environment as the proxy sees it: its names, its hosts and the container

@@ -39,6 +39,9 @@ constexpr size_t max_idempotency_key_length = 255;
 constexpr size_t max_notification_targets = 10;
 constexpr size_t max_notification_url_length = 2048;
 constexpr size_t max_aliases = 20;
+constexpr double max_preview_ttl_hours = 24 * 365;
+constexpr int64_t max_previews_limit = 100;
+constexpr size_t max_preview_domain_length = 240; // pr-<number>. fits in 253
 
 /// A project or environment name: 1..100 ASCII characters, letters, digits,
 /// space, '.', '_' and '-'; starting with a letter or digit; no trailing space.

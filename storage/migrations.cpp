@@ -195,6 +195,18 @@ const std::vector<migration_text>& migration_texts() {
             created_at TEXT NOT NULL))",
        R"(CREATE INDEX notification_attempts_project ON notification_attempts (project_id, created_at))",
      }},
+    {8,
+     "preview environments of pull requests",
+     {
+       // The project's preview settings as camelCase JSON ('' : previews off).
+       R"(ALTER TABLE projects ADD COLUMN previews TEXT NOT NULL DEFAULT '')",
+       // The pull request (merge request) an environment previews; 0: none.
+       R"(ALTER TABLE environments ADD COLUMN preview_pull_request BIGINT NOT NULL DEFAULT 0)",
+       R"(ALTER TABLE environments ADD COLUMN preview_provider TEXT NOT NULL DEFAULT '')",
+       R"(ALTER TABLE environments ADD COLUMN preview_branch TEXT NOT NULL DEFAULT '')",
+       R"(CREATE INDEX environments_previews ON environments (project_id, preview_pull_request)
+            WHERE deleted_at IS NULL AND preview_pull_request > 0)",
+     }},
   };
   return texts;
 }

@@ -79,6 +79,33 @@ notification_attempt attempt_of(const sql_row& r) {
   return a;
 }
 
+/// A project's preview settings as stored: camelCase JSON, '' for the defaults.
+std::string encode_previews(const preview_settings& x) {
+  preview_settings defaults;
+  if (!x.enabled && x.base_environment_id.empty() && x.domain.empty()
+      && x.ttl_hours == defaults.ttl_hours && x.max_previews == defaults.max_previews)
+    return {};
+  return nlohmann::json{{"enabled", x.enabled},
+                        {"baseEnvironmentId", x.base_environment_id},
+                        {"domain", x.domain},
+                        {"ttlHours", x.ttl_hours},
+                        {"maxPreviews", x.max_previews}}
+    .dump();
+}
+
+preview_settings decode_previews(const std::string& text) {
+  preview_settings x;
+  auto j = nlohmann::json::parse(text, nullptr, false);
+  if (!j.is_object())
+    return x;
+  x.enabled = j.value("enabled", false);
+  x.base_environment_id = j.value("baseEnvironmentId", std::string{});
+  x.domain = j.value("domain", std::string{});
+  x.ttl_hours = j.value("ttlHours", x.ttl_hours);
+  x.max_previews = j.value("maxPreviews", x.max_previews);
+  return x;
+}
+
 project project_of(const sql_row& r) {
   project p;
   p.id = text_at(r, 0);
@@ -92,6 +119,7 @@ project project_of(const sql_row& r) {
   p.has_repository_token = int_at(r, 8) != 0;
   p.deploy_public_key = text_at(r, 9);
   p.notifications = decode_notifications(text_at(r, 10));
+  p.previews = decode_previews(text_at(r, 11));
   return p;
 }
 
@@ -101,13 +129,14 @@ project project_of(const sql_row& r) {
 // token itself), the deploy key's public half and the notification targets.
 #define GILGAL_PROJECT_SELECT \
   GILGAL_PROJECT_COLS ", CASE WHEN repository_token = '' THEN 0 ELSE 1 END, deploy_public_key, " \
-  "notifications"
+  "notifications, previews"
 #define GILGAL_ATTEMPT_COLS                                                                 \
   "id, project_id, deployment_id, delivery_id, event, url, attempt, status_code, error, "  \
   "success, created_at"
 #define GILGAL_ENV_COLS                                                                  \
   "id, project_id, name, type, domain, variables, settings, created_at, updated_at, " \
-  "build_variables, aliases, auto_deploy, branch"
+  "build_variables, aliases, auto_deploy, branch, preview_pull_request, preview_provider, " \
+  "preview_branch"
 #define GILGAL_DEP_COLS                                                                     \
   "id, project_id, environment_id, commit_sha, commit_message, status, duration_seconds, " \
   "deployed_at, container_id, image_name, port, error_message, idempotency_key, kind, "    \
@@ -438,6 +467,9 @@ environment sql_store::environment_of(const sql_row& r, bool decrypt) const {
   e.aliases = decode_hosts(text_at(r, 10));
   e.auto_deploy = int_at(r, 11) != 0;
   e.branch = text_at(r, 12);
+  e.preview.pull_request = int_at(r, 13);
+  e.preview.provider = text_at(r, 14);
+  e.preview.branch = text_at(r, 15);
   return e;
 }
 
@@ -544,10 +576,11 @@ caf::expected<project> sql_store::create_project(const project& in) {
     p.created_at = p.updated_at = now_rfc3339();
     auto token = p.repository_token ? *p.repository_token : std::string{};
     try {
-      s.exec(q("INSERT INTO projects (" GILGAL_PROJECT_COLS ", repository_token, notifications) "
-               "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"),
+      s.exec(q("INSERT INTO projects (" GILGAL_PROJECT_COLS ", repository_token, notifications, "
+               "previews) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"),
              {p.id, p.owner_id, p.name, p.repository_url, p.branch, p.framework, p.created_at,
-              p.updated_at, seal_or_empty(token), encode_notifications(p.notifications)});
+              p.updated_at, seal_or_empty(token), encode_notifications(p.notifications),
+              encode_previews(p.previews)});
     } catch (db_error& e) {
       if (e.code == errc::not_found)
         throw db_error(errc::not_found, "owner not found");
@@ -594,10 +627,10 @@ caf::expected<page<project>> sql_store::list_projects(const std::string& owner_i
 caf::expected<project> sql_store::update_project(const project& p) {
   return run<project>(true, [&](sql_session& s) {
     auto res = s.exec(q("UPDATE projects SET name = $2, repository_url = $3, branch = $4, "
-                        "framework = $5, updated_at = $6, notifications = $7 "
+                        "framework = $5, updated_at = $6, notifications = $7, previews = $8 "
                         "WHERE id = $1 AND deleted_at IS NULL"),
                       {p.id, p.name, p.repository_url, p.branch, p.framework, now_rfc3339(),
-                       encode_notifications(p.notifications)});
+                       encode_notifications(p.notifications), encode_previews(p.previews)});
     if (res.affected == 0)
       throw db_error(errc::not_found, "project not found");
     if (p.repository_token)
@@ -698,11 +731,13 @@ caf::expected<environment> sql_store::create_environment(const environment& in) 
       throw db_error(errc::not_found, "project not found");
     on_conflict("environment name already exists in this project", [&] {
       return s.exec(q("INSERT INTO environments (" GILGAL_ENV_COLS ") "
-                      "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"),
+                      "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, "
+                      "$16)"),
                     {e.id, e.project_id, e.name, e.type, e.domain, encode_variables(e.variables),
                      encode_settings(e.settings), e.created_at, e.updated_at,
                      encode_build_variables(e.build_variables), encode_hosts(e.aliases),
-                     e.auto_deploy ? 1 : 0, e.branch});
+                     e.auto_deploy ? 1 : 0, e.branch, e.preview.pull_request,
+                     e.preview.provider, e.preview.branch});
     });
     claim_hosts(s, e);
     return e;
@@ -1086,6 +1121,187 @@ sql_store::list_notification_attempts(const std::string& project_id, page_reques
                       {project_id, req.limit, req.offset()});
     for (auto& r : res.rows)
       out.items.push_back(attempt_of(r));
+    return out;
+  });
+}
+
+// -- preview environments ----------------------------------------------------------
+
+caf::expected<preview_opening> sql_store::open_preview(const webhook_delivery& delivery,
+                                                       const preview_request& req) {
+  return run<preview_opening>(true, [&](sql_session& s) {
+    preview_opening out;
+    // The project's row lock serialises the previews of one project (the
+    // count below and the insert stay true together on PostgreSQL too).
+    auto locked = s.exec(q("UPDATE projects SET updated_at = updated_at "
+                           "WHERE id = $1 AND deleted_at IS NULL"),
+                         {req.project_id});
+    if (locked.affected == 0)
+      throw db_error(errc::not_found, "project not found");
+    auto seen = s.exec(q("SELECT 1 FROM webhook_deliveries "
+                         "WHERE project_id = $1 AND provider = $2 AND delivery_id = $3"),
+                       {req.project_id, delivery.provider, delivery.delivery_id});
+    if (!seen.rows.empty()) {
+      out.outcome = preview_opening::duplicate;
+      return out;
+    }
+    auto record_delivery = [&] {
+      s.exec(q("INSERT INTO webhook_deliveries (id, project_id, provider, delivery_id, "
+               "event, received_at) VALUES ($1, $2, $3, $4, $5, $6)"),
+             {new_uuid(), req.project_id, delivery.provider, delivery.delivery_id,
+              delivery.event, now_rfc3339()});
+    };
+    auto existing = s.exec(q("SELECT id, preview_pull_request FROM environments "
+                             "WHERE project_id = $1 AND name = $2 AND deleted_at IS NULL"),
+                           {req.project_id, req.name});
+    std::string env_id;
+    if (!existing.rows.empty()) {
+      if (int_at(existing.rows[0], 1) != req.source.pull_request)
+        throw db_error(errc::conflict, "environment " + req.name
+                                         + " exists and is not this pull request's preview");
+      env_id = text_at(existing.rows[0], 0);
+      auto newest = s.exec(q("SELECT commit_sha, status FROM deployments "
+                             "WHERE environment_id = $1 "
+                             "ORDER BY created_at DESC, {ord} DESC LIMIT 1"),
+                           {env_id});
+      if (!newest.rows.empty() && text_at(newest.rows[0], 0) == req.wanted.commit_sha
+          && text_at(newest.rows[0], 1) != status::failed
+          && text_at(newest.rows[0], 1) != status::cancelled) {
+        record_delivery();
+        out.outcome = preview_opening::up_to_date;
+      }
+    } else {
+      auto open = s.exec(q("SELECT COUNT(*) FROM environments WHERE project_id = $1 "
+                           "AND deleted_at IS NULL AND preview_pull_request > 0"),
+                         {req.project_id});
+      out.open_previews = int_at(open.rows.at(0), 0);
+      if (out.open_previews >= req.max_previews) {
+        out.outcome = preview_opening::over_limit;
+        return out;
+      }
+      environment e;
+      e.id = new_uuid();
+      e.project_id = req.project_id;
+      e.name = req.name;
+      e.type = "development";
+      e.domain = req.domain;
+      e.preview = req.source;
+      e.created_at = e.updated_at = now_rfc3339();
+      on_conflict("environment " + req.name + " already exists in this project", [&] {
+        if (req.base_environment_id.empty())
+          return s.exec(q("INSERT INTO environments (" GILGAL_ENV_COLS ") "
+                          "VALUES ($1, $2, $3, $4, $5, '{}', $6, $7, $7, '{}', '[]', 0, '', "
+                          "$8, $9, $10)"),
+                        {e.id, e.project_id, e.name, e.type, e.domain,
+                         encode_settings(e.settings), e.created_at, e.preview.pull_request,
+                         e.preview.provider, e.preview.branch});
+        // Variables as the base has them: sealed values are copied, never opened.
+        return s.exec(q("INSERT INTO environments (" GILGAL_ENV_COLS ") "
+                        "SELECT CAST($1 AS TEXT), CAST($2 AS TEXT), CAST($3 AS TEXT), "
+                        "CAST($4 AS TEXT), CAST($5 AS TEXT), variables, settings, "
+                        "CAST($6 AS TEXT), CAST($6 AS TEXT), build_variables, '[]', 0, '', "
+                        "CAST($7 AS BIGINT), CAST($8 AS TEXT), CAST($9 AS TEXT) FROM environments "
+                        "WHERE id = $10 AND project_id = $2 AND deleted_at IS NULL"),
+                      {e.id, e.project_id, e.name, e.type, e.domain, e.created_at,
+                       e.preview.pull_request, e.preview.provider, e.preview.branch,
+                       req.base_environment_id});
+      });
+      auto made = s.exec(q("SELECT 1 FROM environments WHERE id = $1"), {e.id});
+      if (made.rows.empty())
+        throw db_error(errc::conflict, "previews.baseEnvironmentId: environment "
+                                         + req.base_environment_id
+                                         + " no longer exists; choose another base");
+      claim_hosts(s, e);
+      env_id = e.id;
+      out.created = true;
+    }
+    if (out.outcome == preview_opening::deployed) {
+      record_delivery();
+      auto d = req.wanted;
+      d.project_id = req.project_id;
+      d.environment_id = env_id;
+      out.dep = insert_deployment(s, d);
+    }
+    auto row = s.exec(q("SELECT " GILGAL_ENV_COLS " FROM environments WHERE id = $1"), {env_id});
+    out.env = environment_of(row.rows.at(0));
+    return out;
+  });
+}
+
+caf::expected<environment> sql_store::find_preview(const std::string& project_id,
+                                                   int64_t number) {
+  return run<environment>(false, [&](sql_session& s) {
+    auto res = s.exec(q("SELECT " GILGAL_ENV_COLS " FROM environments "
+                        "WHERE project_id = $1 AND preview_pull_request = $2 "
+                        "AND deleted_at IS NULL"),
+                      {project_id, number});
+    if (res.rows.empty() || number <= 0)
+      throw db_error(errc::not_found, "no preview of pull request " + std::to_string(number));
+    return environment_of(res.rows[0], false);
+  });
+}
+
+caf::expected<page<preview_view>> sql_store::list_previews(const std::string& project_id,
+                                                           page_request req) {
+  return run<page<preview_view>>(false, [&](sql_session& s) {
+    check_page(req);
+    page<preview_view> out;
+    out.page = req.page;
+    out.limit = req.limit;
+    auto count = s.exec(q("SELECT COUNT(*) FROM environments WHERE project_id = $1 "
+                          "AND deleted_at IS NULL AND preview_pull_request > 0"),
+                        {project_id});
+    out.total = int_at(count.rows.at(0), 0);
+    auto res = s.exec(q("SELECT " GILGAL_ENV_COLS " FROM environments "
+                        "WHERE project_id = $1 AND deleted_at IS NULL "
+                        "AND preview_pull_request > 0 "
+                        "ORDER BY preview_pull_request LIMIT $2 OFFSET $3"),
+                      {project_id, req.limit, req.offset()});
+    for (auto& r : res.rows) {
+      preview_view v;
+      v.env = environment_of(r, false);
+      v.last_activity_at = v.env.updated_at;
+      auto newest = s.exec(q("SELECT id, status, commit_sha, updated_at FROM deployments "
+                             "WHERE environment_id = $1 "
+                             "ORDER BY created_at DESC, {ord} DESC LIMIT 1"),
+                           {v.env.id});
+      auto last = s.exec(q("SELECT MAX(updated_at) FROM deployments WHERE environment_id = $1"),
+                         {v.env.id});
+      if (!newest.rows.empty()) {
+        v.latest_deployment_id = text_at(newest.rows[0], 0);
+        v.latest_status = text_at(newest.rows[0], 1);
+        v.latest_commit_sha = text_at(newest.rows[0], 2);
+      }
+      if (!last.rows.empty())
+        v.last_activity_at = std::max(v.last_activity_at, text_at(last.rows[0], 0));
+      out.items.push_back(std::move(v));
+    }
+    return out;
+  });
+}
+
+caf::expected<std::vector<preview_activity>> sql_store::list_preview_activity() {
+  return run<std::vector<preview_activity>>(false, [&](sql_session& s) {
+    auto res = s.exec(q(
+      "SELECT e.id, e.project_id, e.name, e.preview_pull_request, p.previews, e.updated_at, "
+      "(SELECT MAX(d.updated_at) FROM deployments d WHERE d.environment_id = e.id), "
+      "(SELECT COUNT(*) FROM deployments d WHERE d.environment_id = e.id "
+      "   AND d.status IN ('pending', 'building')) "
+      "FROM environments e JOIN projects p ON p.id = e.project_id "
+      "WHERE e.deleted_at IS NULL AND p.deleted_at IS NULL AND e.preview_pull_request > 0 "
+      "ORDER BY e.created_at, e.{ord}"));
+    std::vector<preview_activity> out;
+    for (auto& r : res.rows) {
+      preview_activity a;
+      a.environment_id = text_at(r, 0);
+      a.project_id = text_at(r, 1);
+      a.name = text_at(r, 2);
+      a.pull_request = int_at(r, 3);
+      a.ttl_hours = decode_previews(text_at(r, 4)).ttl_hours;
+      a.last_activity_at = std::max(text_at(r, 5), text_at(r, 6));
+      a.busy = int_at(r, 7) > 0;
+      out.push_back(std::move(a));
+    }
     return out;
   });
 }

@@ -74,6 +74,13 @@ public:
   add_notification_attempt(const notification_attempt& attempt) override;
   caf::expected<page<notification_attempt>>
   list_notification_attempts(const std::string& project_id, page_request req) override;
+  caf::expected<preview_opening> open_preview(const webhook_delivery& delivery,
+                                              const preview_request& req) override;
+  caf::expected<environment> find_preview(const std::string& project_id,
+                                          int64_t number) override;
+  caf::expected<page<preview_view>> list_previews(const std::string& project_id,
+                                                  page_request req) override;
+  caf::expected<std::vector<preview_activity>> list_preview_activity() override;
 
   caf::expected<void> append_logs(const std::vector<log_line>& lines) override;
   caf::expected<page<log_line>> list_logs(const std::string& deployment_id,

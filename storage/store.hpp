@@ -30,6 +30,37 @@
 
 namespace gilgal {
 
+/// A pull request opened or updated: what its preview deployment needs.
+struct preview_request {
+  std::string project_id;
+  std::string name;   // pr-<number>
+  std::string domain; // pr-<number>.<previews domain>, or empty: a generated host
+  preview_source source;
+  /// The environment copied from (variables as sealed, build variables,
+  /// settings); empty: none. It must be a live environment of the project.
+  std::string base_environment_id;
+  int64_t max_previews = 0;
+  /// The deployment wanted: commit, message, trigger (its project and
+  /// environment are filled in by the store).
+  deployment wanted;
+};
+
+/// What open_preview did.
+struct preview_opening {
+  enum outcome_kind {
+    deployed,   // env (created when `created`) and dep were stored
+    duplicate,  // the delivery was recorded before: nothing done
+    over_limit, // max_previews previews are open and this one is not: nothing done
+    up_to_date, // the preview's newest deployment already is (or goes) live at
+                // that commit: the delivery is recorded, nothing deployed
+  };
+  outcome_kind outcome = deployed;
+  bool created = false;
+  environment env;           // variables in plaintext (deployed, up_to_date)
+  deployment dep;            // deployed only
+  int64_t open_previews = 0; // over_limit: how many are open
+};
+
 class store {
 public:
   virtual ~store() = default;
@@ -58,7 +89,7 @@ public:
   /// Projects of one owner, oldest first.
   virtual caf::expected<page<project>> list_projects(const std::string& owner_id,
                                                      page_request req) = 0;
-  /// Replaces name, repository_url, branch, framework, notifications, and the
+  /// Replaces name, repository_url, branch, framework, notifications, previews, and the
   /// repository token when p.repository_token is set ("" removes it).
   virtual caf::expected<project> update_project(const project& p) = 0;
   virtual caf::expected<void> delete_project(const std::string& id) = 0;
@@ -94,7 +125,7 @@ public:
     return list_environments(project_id, req);
   }
   /// Replaces name, type, domain, aliases, variables, build variables,
-  /// settings, auto_deploy and branch.
+  /// settings, auto_deploy and branch (never `preview`, set at creation).
   /// A domain or alias is unique among live environments of all owners
   /// (case-insensitive): another environment's host is errc::conflict.
   virtual caf::expected<environment> update_environment(const environment& e) = 0;
@@ -157,6 +188,29 @@ public:
   /// Attempts for a project's notifications, newest first.
   virtual caf::expected<page<notification_attempt>>
   list_notification_attempts(const std::string& project_id, page_request req) = 0;
+
+  // -- preview environments (pull requests) ----------------------------------
+
+  /// In one transaction, serialised per project: records the delivery,
+  /// creates the preview environment `req.name` if it is missing (type
+  /// development, `req.domain`, copied from the base environment: its
+  /// variables exactly as sealed, never decrypted) and stores the wanted
+  /// deployment of it; see preview_opening for what else can happen.
+  /// errc::conflict if a live environment of that name is not this pull
+  /// request's preview, or the domain is another environment's;
+  /// errc::not_found if the project is not live; errc::conflict naming
+  /// previews.baseEnvironmentId if the base environment is gone.
+  virtual caf::expected<preview_opening> open_preview(const webhook_delivery& delivery,
+                                                      const preview_request& req) = 0;
+  /// The live preview of pull request `number` (variable values masked).
+  /// errc::not_found if there is none.
+  virtual caf::expected<environment> find_preview(const std::string& project_id,
+                                                  int64_t number) = 0;
+  /// The live previews of a project, by pull request number.
+  virtual caf::expected<page<preview_view>> list_previews(const std::string& project_id,
+                                                          page_request req) = 0;
+  /// Every live preview of a live project, with its activity (for the reaper).
+  virtual caf::expected<std::vector<preview_activity>> list_preview_activity() = 0;
 
   // -- deployment logs -------------------------------------------------------
 

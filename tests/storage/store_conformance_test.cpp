@@ -1120,6 +1120,132 @@ CAF_TEST(notification targets secrets and attempts) {
   }
 }
 
+CAF_TEST(previews open once per delivery within the cap and copy sealed variables) {
+  for (auto& b : all) {
+    CAF_MESSAGE("backend " << b.name);
+    auto st = b.open();
+    auto alice = make_user(*st, "alice");
+    auto p = make_project(*st, alice.id, "web");
+    // Preview settings are kept with the project.
+    p.previews.enabled = true;
+    p.previews.domain = "preview.example.test";
+    p.previews.ttl_hours = 0.5;
+    p.previews.max_previews = 2;
+    auto base = make_env(*st, p.id, "prod", {{"API_KEY", "base-secret-value"}});
+    base.settings.memory_mb = 256;
+    base.build_variables = {{"VITE_X", "1"}};
+    CAF_REQUIRE(st->update_environment(base));
+    p.previews.base_environment_id = base.id;
+    CAF_REQUIRE(st->update_project(p));
+    auto found = st->find_project(p.id);
+    CAF_REQUIRE(found);
+    CAF_CHECK_EQUAL(found->previews.enabled, true);
+    CAF_CHECK_EQUAL(found->previews.base_environment_id, base.id);
+    CAF_CHECK_EQUAL(found->previews.domain, "preview.example.test");
+    CAF_CHECK_EQUAL(found->previews.ttl_hours, 0.5);
+    CAF_CHECK_EQUAL(found->previews.max_previews, 2);
+    auto plain = make_project(*st, alice.id, "plain");
+    CAF_CHECK_EQUAL(plain.previews.enabled, false);
+    CAF_CHECK_EQUAL(plain.previews.max_previews, 10);
+
+    auto request = [&](int64_t number, const std::string& sha) {
+      preview_request req;
+      req.project_id = p.id;
+      req.name = "pr-" + std::to_string(number);
+      req.domain = req.name + ".preview.example.test";
+      req.source.pull_request = number;
+      req.source.provider = "github";
+      req.source.branch = "feature/" + std::to_string(number);
+      req.base_environment_id = base.id;
+      req.max_previews = 2;
+      req.wanted.commit_sha = sha;
+      req.wanted.trigger.kind = "webhook";
+      req.wanted.trigger.provider = "github";
+      return req;
+    };
+    auto delivery = [&](const std::string& id) {
+      webhook_delivery d;
+      d.project_id = p.id;
+      d.provider = "github";
+      d.delivery_id = id;
+      d.event = "pull_request";
+      return d;
+    };
+    const std::string sha1(40, 'a'), sha2(40, 'b');
+    auto first = st->open_preview(delivery("d-1"), request(7, sha1));
+    CAF_REQUIRE(first);
+    CAF_CHECK_EQUAL(first->outcome, preview_opening::deployed);
+    CAF_CHECK(first->created);
+    CAF_CHECK_EQUAL(first->env.name, "pr-7");
+    CAF_CHECK_EQUAL(first->env.type, "development");
+    CAF_CHECK_EQUAL(first->env.domain, "pr-7.preview.example.test");
+    CAF_CHECK_EQUAL(first->env.preview.pull_request, 7);
+    CAF_CHECK_EQUAL(first->env.preview.branch, "feature/7");
+    CAF_CHECK_EQUAL(first->env.variables.at("API_KEY"), "base-secret-value");
+    CAF_CHECK_EQUAL(first->env.settings.memory_mb, 256);
+    CAF_CHECK_EQUAL(first->env.build_variables.at("VITE_X"), "1");
+    CAF_CHECK_EQUAL(first->dep.environment_id, first->env.id);
+    CAF_CHECK_EQUAL(first->dep.commit_sha, sha1);
+    // The sealed text is copied as it is: the same ciphertext as the base's.
+    auto sealed = b.raw_query("SELECT variables FROM environments WHERE id = '" + base.id + "'");
+    auto copied = b.raw_query("SELECT variables FROM environments WHERE id = '"
+                              + first->env.id + "'");
+    CAF_REQUIRE(!sealed.empty() && !copied.empty());
+    CAF_CHECK_EQUAL(sealed[0][0], copied[0][0]);
+    CAF_CHECK(copied[0][0].find("base-secret-value") == std::string::npos);
+    // A redelivery does nothing; the same commit again is up to date.
+    auto again = st->open_preview(delivery("d-1"), request(7, sha1));
+    CAF_REQUIRE(again);
+    CAF_CHECK_EQUAL(again->outcome, preview_opening::duplicate);
+    auto same = st->open_preview(delivery("d-2"), request(7, sha1));
+    CAF_REQUIRE(same);
+    CAF_CHECK_EQUAL(same->outcome, preview_opening::up_to_date);
+    auto next = st->open_preview(delivery("d-3"), request(7, sha2));
+    CAF_REQUIRE(next);
+    CAF_CHECK_EQUAL(next->outcome, preview_opening::deployed);
+    CAF_CHECK(!next->created);
+    CAF_CHECK_EQUAL(next->env.id, first->env.id);
+    // The cap: a second preview fits, a third does not and records nothing.
+    auto eight = st->open_preview(delivery("d-4"), request(8, sha1));
+    CAF_REQUIRE(eight);
+    CAF_CHECK_EQUAL(eight->outcome, preview_opening::deployed);
+    auto over = st->open_preview(delivery("d-5"), request(9, sha1));
+    CAF_REQUIRE(over);
+    CAF_CHECK_EQUAL(over->outcome, preview_opening::over_limit);
+    CAF_CHECK_EQUAL(over->open_previews, 2);
+    CAF_CHECK_EQUAL(code(st->find_preview(p.id, 9)), not_found);
+    // Listed by number with their newest deployment.
+    auto listed = st->list_previews(p.id, {1, 100});
+    CAF_REQUIRE(listed);
+    CAF_REQUIRE_EQUAL(listed->total, 2);
+    CAF_CHECK_EQUAL(listed->items[0].env.preview.pull_request, 7);
+    CAF_CHECK_EQUAL(listed->items[0].latest_commit_sha, sha2);
+    CAF_CHECK_EQUAL(listed->items[0].env.variables.at("API_KEY"), ""); // masked
+    CAF_CHECK(is_timestamp(listed->items[0].last_activity_at));
+    auto activity = st->list_preview_activity();
+    CAF_REQUIRE(activity);
+    CAF_REQUIRE_EQUAL(activity->size(), 2u);
+    CAF_CHECK_EQUAL((*activity)[0].ttl_hours, 0.5);
+    CAF_CHECK((*activity)[0].busy); // its deployments are pending
+    // Closed: deleted like any environment; then the refused delivery fits.
+    auto seven = st->find_preview(p.id, 7);
+    CAF_REQUIRE(seven);
+    CAF_REQUIRE(st->delete_environment(seven->id));
+    auto later = st->open_preview(delivery("d-5"), request(9, sha1));
+    CAF_REQUIRE(later);
+    CAF_CHECK_EQUAL(later->outcome, preview_opening::deployed);
+    // A user's environment of the same name is not taken over; a vanished base is named.
+    make_env(*st, p.id, "pr-10");
+    CAF_CHECK_EQUAL(code(st->open_preview(delivery("d-6"), request(10, sha1))), conflict);
+    CAF_REQUIRE(st->delete_environment(later->env.id));
+    CAF_REQUIRE(st->delete_environment(base.id));
+    auto orphan = st->open_preview(delivery("d-7"), request(11, sha1));
+    CAF_CHECK_EQUAL(code(orphan), conflict);
+    CAF_CHECK(msg(orphan).find("previews.baseEnvironmentId") != std::string::npos);
+    CAF_CHECK_EQUAL(code(st->find_preview(p.id, 11)), not_found);
+  }
+}
+
 CAF_TEST(migrations recorded and idempotent on reopen) {
   for (auto& b : all) {
     CAF_MESSAGE("backend " << b.name);
