@@ -18,8 +18,8 @@ namespace {
 constexpr auto reap_limit = std::chrono::minutes{10};
 
 /// One reap, blocking: removes every idle preview; returns how many went.
-int64_t reap_idle_previews(const environment_removal& removal) {
-  auto previews = removal.db->list_preview_activity();
+int64_t reap_idle_previews(const preview_reaper_config& cfg) {
+  auto previews = cfg.db->list_preview_activity();
   if (!previews) {
     spdlog::warn("preview reaper: cannot list previews: {}", message_of(previews.error()));
     return 0;
@@ -29,7 +29,7 @@ int64_t reap_idle_previews(const environment_removal& removal) {
   for (auto& p : *previews) {
     if (p.busy || !preview_idle(p.last_activity_at, p.ttl_hours, now))
       continue;
-    if (auto err = remove_environment(removal, p.environment_id)) {
+    if (auto err = cfg.remove(p.environment_id)) {
       if (code_of(err) != errc::not_found) // removed meanwhile: nothing to do
         spdlog::warn("preview reaper: cannot remove preview {} ({}) of project {}: {}", p.name,
                      p.environment_id, p.project_id, message_of(err));
@@ -58,11 +58,10 @@ void start_reap(reaper_pointer self, const preview_reaper_config& cfg) {
   self->state.busy = true;
   self->state.current = std::move(self->state.next);
   self->state.next.clear();
-  auto removal = cfg.removal;
-  auto worker = self->spawn<caf::detached>([removal](caf::event_based_actor* me) -> caf::behavior {
-    return {[me, removal](prune_atom) -> int64_t {
+  auto worker = self->spawn<caf::detached>([cfg](caf::event_based_actor* me) -> caf::behavior {
+    return {[me, cfg](prune_atom) -> int64_t {
       me->quit();
-      return reap_idle_previews(removal);
+      return reap_idle_previews(cfg);
     }};
   });
   auto finish = [self, cfg](int64_t removed) {

@@ -13,6 +13,7 @@
 #include "actors/container_watcher.hpp"
 #include "actors/deployment_manager.hpp"
 #include "actors/deployment_store.hpp"
+#include "actors/environment_removal.hpp"
 #include "actors/image_janitor.hpp"
 #include "actors/preview_reaper.hpp"
 #include "actors/local_cluster.hpp"
@@ -136,7 +137,11 @@ int run_serve(const settings& s) {
 
     // Previews idle past their project's TTL go the way deleted environments go.
     preview_reaper_config reaping;
-    reaping.removal = environment_removal{&sys, *db, manager, router};
+    reaping.db = *db;
+    reaping.remove = [removal = environment_removal{&sys, *db, manager, router}](
+                       const std::string& environment_id) {
+      return remove_environment(removal, environment_id);
+    };
     reaping.interval = std::chrono::seconds{s.preview_reap_interval_seconds};
     auto reaper = spawn_preview_reaper(sys, reaping);
 

@@ -382,6 +382,15 @@ void write_json(json_writer& w, const environment& x, bool show_values, const st
   w.key("id").value(x.id);
   w.key("liveDeploymentId").string_or_null(live_deployment_id);
   w.key("name").value(x.name);
+  if (x.preview.pull_request > 0) {
+    w.key("preview").begin_object();
+    w.key("branch").string_or_null(x.preview.branch);
+    w.key("provider").value(x.preview.provider);
+    w.key("pullRequest").value(x.preview.pull_request);
+    w.end_object();
+  } else {
+    w.key("preview").null();
+  }
   w.key("projectId").value(x.project_id);
   w.key("resources").begin_object();
   w.key("cpus").number_or_null(x.settings.cpus);

@@ -87,6 +87,19 @@ struct fixture {
     return removed;
   }
 
+  /// A reaper whose removals delete the environment from the store (serve's
+  /// also stop its containers and drop its route: tests/http/previews_test).
+  preview_reaper_config reaper_config() {
+    preview_reaper_config rc;
+    rc.db = db;
+    rc.remove = [st = db](const std::string& id) -> caf::error {
+      if (auto res = st->delete_environment(id); !res)
+        return std::move(res.error());
+      return {};
+    };
+    return rc;
+  }
+
   bool live(const std::string& environment_id) {
     return static_cast<bool>(db->find_environment(environment_id));
   }
@@ -121,9 +134,7 @@ CAF_TEST(idle previews go and busy ones and other environments stay) {
   auto building = open(2); // pending: in progress, whatever its age
   auto done = open(3);
   end(done, status::success);
-  preview_reaper_config rc;
-  rc.removal.sys = &sys;
-  rc.removal.db = db;
+  auto rc = reaper_config();
   rc.interval = 0ms; // only when asked
   auto reaper = spawn_preview_reaper(sys, rc);
   // The TTL is 3.6 ms: both ended previews are idle once that has passed.
@@ -153,9 +164,7 @@ CAF_TEST(a project with a longer ttl keeps its previews) {
   CAF_REQUIRE(db->update_project(p));
   auto d = open(4);
   end(d, status::success);
-  preview_reaper_config rc;
-  rc.removal.sys = &sys;
-  rc.removal.db = db;
+  auto rc = reaper_config();
   rc.interval = 10ms; // periodic as well
   auto reaper = spawn_preview_reaper(sys, rc);
   CAF_CHECK_EQUAL(reap(reaper), 0);

@@ -69,6 +69,15 @@ CAF_TEST(an environment is written as nlohmann dumps it) {
   auto many_cpus = plain();
   many_cpus.settings.cpus = 2;
   cases.push_back(many_cpus);
+  auto preview = plain(); // the preview of a pull request
+  preview.name = "pr-12";
+  preview.preview.pull_request = 12;
+  preview.preview.provider = "github";
+  preview.preview.branch = "feature/cart";
+  cases.push_back(preview);
+  auto branchless = preview;
+  branchless.preview.branch.clear();
+  cases.push_back(branchless);
   for (auto& e : cases)
     for (bool show : {true, false}) {
       CAF_CHECK_EQUAL(written(e, show), reference_dump(served_json(e, show)));
