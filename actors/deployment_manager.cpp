@@ -1,11 +1,13 @@
 #include "actors/deployment_manager.hpp"
 
+#include <cstring>
 #include <optional>
 
 #include <spdlog/spdlog.h>
 
 #include "actors/container_sweep.hpp"
 #include "actors/deployment_actor.hpp"
+#include "actors/run_state.hpp"
 #include "protocol/error.hpp"
 #include "protocol/timeouts.hpp"
 
@@ -86,8 +88,13 @@ void start(self_ptr self, const std::string& id,
       });
 }
 
-/// The deployment `id` of environment `env` has ended: the next one waiting
-/// for that environment starts.
+void control_live_container(self_ptr self, const environment& e, const std::string& action,
+                            caf::typed_response_promise<environment_state> rp);
+
+constexpr const char* action_marker = "action:";
+
+/// The deployment `id` of environment `env` has ended: a held action runs,
+/// else the next deployment waiting for that environment starts.
 void environment_done(self_ptr self, const std::string& env, const std::string& id) {
   auto& st = self->state;
   if (auto w = st.waiting.find(env); w != st.waiting.end()) {
@@ -102,16 +109,124 @@ void environment_done(self_ptr self, const std::string& env, const std::string& 
   if (b == st.busy.end() || b->second != id)
     return;
   st.busy.erase(b);
+  if (auto h = st.held.find(env); h != st.held.end()) {
+    auto next = std::move(h->second);
+    st.held.erase(h);
+    st.busy[env] = std::string{action_marker} + next.action;
+    control_live_container(self, next.target, next.action, next.promise);
+    return;
+  }
   auto w = st.waiting.find(env);
   if (w == st.waiting.end())
     return;
-  if (!w->second.empty() && !st.stopping) {
+  if (!w->second.empty() && !st.stopping && st.closed.count(env) == 0) {
     auto next = w->second.front();
     w->second.pop_front();
     start(self, next, std::nullopt);
   }
   if (w->second.empty())
     st.waiting.erase(w);
+}
+
+/// `busy` holds action_marker + the action's name while a lifecycle action runs.
+bool is_action(const std::string& busy_id) {
+  return busy_id.rfind(action_marker, 0) == 0;
+}
+
+/// Nothing of environment `env` is in progress or queued.
+bool environment_idle(const deployment_manager_state& st, const std::string& env) {
+  if (st.busy.count(env) > 0)
+    return false;
+  for (auto& [id, d] : st.deployments)
+    if (d.environment_id == env)
+      return false;
+  return true;
+}
+
+/// For a deleted environment with nothing left in progress: stops and
+/// removes its containers on every node, then answers the removal requests.
+void remove_when_idle(self_ptr self, const std::string& env) {
+  auto& st = self->state;
+  auto r = st.removals.find(env);
+  if (r == st.removals.end() || !environment_idle(st, env))
+    return;
+  auto promises = std::move(r->second);
+  st.removals.erase(r);
+  // Seam for the proxy: the router takes the environment's route down here,
+  // once actors/router exists (its container is gone in a moment).
+  self->request(st.cfg.cluster, timeouts::environment_removal, retire_atom::value, env,
+                std::string{})
+    .then(
+      [env, promises](int64_t removed) mutable {
+        spdlog::info("environment {} deleted: {} container(s) removed", env, removed);
+        for (auto& p : promises)
+          p.deliver(removed);
+      },
+      [env, promises](const caf::error& err) mutable {
+        spdlog::warn("environment {} deleted, but its containers could not all be removed: {}",
+                     env, message_of(err));
+        for (auto& p : promises)
+          p.deliver(err);
+      });
+}
+
+/// Carries out a lifecycle action on the live container of environment `e`
+/// (which the caller marked busy) and delivers its state to `rp`.
+void control_live_container(self_ptr self, const environment& e, const std::string& action,
+                            caf::typed_response_promise<environment_state> rp) {
+  auto& st = self->state;
+  auto marker = std::string{action_marker} + action;
+  auto done = [self, env = e.id, marker, rp](caf::expected<environment_state> result) mutable {
+    if (result)
+      rp.deliver(std::move(*result));
+    else
+      rp.deliver(std::move(result.error()));
+    environment_done(self, env, marker);
+    remove_when_idle(self, env);
+  };
+  self->request(st.cfg.db, timeouts::record_write, live_atom::value, e.id)
+    .then(
+      [self, e, action, done](const std::vector<deployment>& live) mutable {
+        if (live.empty() || live.front().container_id.empty()) {
+          done(make_error(errc::conflict, "environment " + e.name
+                                            + " has no live deployment; deploy it first"));
+          return;
+        }
+        auto d = live.front();
+        container_command cmd;
+        cmd.container_id = d.container_id;
+        cmd.action = action;
+        cmd.health_path = e.settings.health_check_path;
+        cmd.health_timeout_seconds = e.settings.health_check_timeout_seconds;
+        auto health = std::chrono::seconds{cmd.health_timeout_seconds > 0
+                                             ? cmd.health_timeout_seconds
+                                             : 300};
+        self->request(self->state.cfg.cluster, health + timeouts::container_control + timeouts::actor_question,
+                      control_atom::value, cmd)
+          .then(
+            [d, done](const container_health& h) mutable {
+              auto state = run_state_of(h);
+              state.deployment_id = d.id;
+              done(std::move(state));
+            },
+            [d, done](const caf::error& err) mutable {
+              environment_state state;
+              state.deployment_id = d.id;
+              state.container_id = d.container_id;
+              state.state = "failed";
+              if (code_of(err) == errc::not_found)
+                state.reason = "the container of the live deployment no longer exists; "
+                               "deploy again";
+              else if (code_of(err) == errc::run_failed)
+                state.reason = message_of(err);
+              else {
+                done(err);
+                return;
+              }
+              done(std::move(state));
+            });
+      },
+      [done](const caf::error& err) mutable { done(err); });
 }
 
 void quit_when_idle(self_ptr self) {
@@ -142,6 +257,7 @@ deployment_manager(deployment_manager_actor::stateful_pointer<deployment_manager
                                                + " ended without reporting its final record"));
       st.deployments.erase(i);
       environment_done(self, env, id);
+      remove_when_idle(self, env);
       break;
     }
     quit_when_idle(self);
@@ -163,6 +279,9 @@ deployment_manager(deployment_manager_actor::stateful_pointer<deployment_manager
       auto& st = self->state;
       if (st.deployments.count(d.id) > 0)
         return false;
+      if (st.closed.count(d.environment_id) > 0)
+        return make_error(errc::not_found, "environment " + d.environment_id
+                                             + " is being deleted");
       auto actor = spawn_deployment(self, d, p, e);
       if (st.stopping) {
         self->send_exit(actor, make_error(errc::unavailable, "the server is shutting down"));
@@ -171,10 +290,12 @@ deployment_manager(deployment_manager_actor::stateful_pointer<deployment_manager
       if (auto b = st.busy.find(d.environment_id); b != st.busy.end()) {
         auto& queue = st.waiting[d.environment_id];
         queue.push_back(d.id);
+        auto holder = is_action(b->second)
+                        ? "the environment's " + b->second.substr(std::strlen(action_marker))
+                        : "deployment " + b->second.substr(0, 8) + " of this environment";
         self->send(st.cfg.log, log_atom::value, d.id, std::string{"info"},
-                   "Queued at position " + std::to_string(queue.size())
-                     + ": waiting for deployment " + b->second.substr(0, 8)
-                     + " of this environment to finish");
+                   "Queued at position " + std::to_string(queue.size()) + ": waiting for "
+                     + holder + " to finish");
         return true;
       }
       auto rp = self->make_response_promise<bool>();
@@ -231,6 +352,53 @@ deployment_manager(deployment_manager_actor::stateful_pointer<deployment_manager
     },
     [self](count_atom) -> int64_t {
       return static_cast<int64_t>(self->state.deployments.size());
+    },
+    [self](control_atom, const environment& e,
+           const std::string& action) -> caf::result<environment_state> {
+      auto& st = self->state;
+      if (action != "stop" && action != "start" && action != "restart")
+        return make_error(errc::invalid_argument, "action: must be stop, start or restart");
+      if (st.closed.count(e.id) > 0)
+        return make_error(errc::not_found, "environment not found");
+      if (st.stopping)
+        return make_error(errc::unavailable, "the server is shutting down");
+      if (auto b = st.busy.find(e.id); b != st.busy.end()) {
+        if (is_action(b->second))
+          return make_error(errc::conflict,
+                            "a " + b->second.substr(std::strlen(action_marker))
+                              + " of this environment is in progress");
+        auto d = st.deployments.find(b->second);
+        // Ended, its actor retiring the previous container: the action comes next.
+        if (d != st.deployments.end() && d->second.reported && st.held.count(e.id) == 0) {
+          auto rp = self->make_response_promise<environment_state>();
+          st.held.emplace(e.id, held_action{e, action, rp});
+          return rp;
+        }
+        return make_error(errc::conflict, "deployment " + b->second
+                                            + " of this environment is in progress; wait for "
+                                              "it to end or cancel it");
+      }
+      st.busy[e.id] = std::string{action_marker} + action;
+      auto rp = self->make_response_promise<environment_state>();
+      control_live_container(self, e, action, rp);
+      return rp;
+    },
+    [self](remove_atom, const std::string& env) -> caf::result<int64_t> {
+      auto& st = self->state;
+      st.closed.insert(env);
+      if (auto h = st.held.find(env); h != st.held.end()) {
+        h->second.promise.deliver(make_error(errc::not_found, "environment not found"));
+        st.held.erase(h);
+      }
+      // Queued ones end cancelled without starting; a running one is
+      // cancelled (one going live ends first, then its container goes too).
+      for (auto& [id, d] : st.deployments)
+        if (d.environment_id == env)
+          self->send_exit(d.actor, caf::exit_reason::user_shutdown);
+      auto rp = self->make_response_promise<int64_t>();
+      st.removals[env].push_back(rp);
+      remove_when_idle(self, env);
+      return rp;
     },
   };
 }

@@ -10,6 +10,10 @@
 // ends while queued, interrupted or recovered. Waits are answered from the
 // final record each actor reports, or by the down handler if one dies
 // without reporting.
+// It also owns each environment's run state: a stop, start or restart of the
+// live container holds the environment like a deployment does (busy, with
+// an "action:NAME" marker), so actions and deployments never overlap, and
+// deleting an environment ends its deployments before its containers go.
 // At start (recover_atom) it ends deployments a crash left unfinished (an
 // actor for each, interrupted at once) and removes containers that belong to
 // no live deployment. When it is stopped itself, it interrupts its
@@ -21,6 +25,7 @@
 #include <deque>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include <caf/typed_event_based_actor.hpp>
@@ -51,11 +56,24 @@ struct managed_deployment {
   deployment record; // as handed over (for the "started" notification)
 };
 
+/// A lifecycle action waiting for its environment's deployment actor to quit
+/// (the deployment has ended; its actor retires the previous container).
+struct held_action {
+  environment target;
+  std::string action;
+  caf::typed_response_promise<environment_state> promise;
+};
+
 struct deployment_manager_state {
   deployment_manager_config cfg;
   std::unordered_map<std::string, managed_deployment> deployments; // by deployment id
   std::unordered_map<std::string, std::string> busy; // environment -> deployment started
   std::unordered_map<std::string, std::deque<std::string>> waiting; // environment -> queued ids
+  /// Environments being deleted: no new deployment or action; their removal
+  /// requests wait until nothing of the environment is in progress.
+  std::unordered_set<std::string> closed;
+  std::unordered_map<std::string, held_action> held; // environment -> its next action
+  std::unordered_map<std::string, std::vector<caf::typed_response_promise<int64_t>>> removals;
   caf::error stopping; // set once the manager itself was told to exit
   static inline const char* name = "deployment_manager";
 };

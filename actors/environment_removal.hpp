@@ -22,8 +22,18 @@ struct environment_removal {
   router_actor router; // told to drop the environment's route
 };
 
-/// Deletes the environment `environment_id`: its record and hosts go from the
-/// store (soft delete) and the router drops its route. Blocking: call it from
+/// Ends what runs of environment `environment_id`: the deployment manager
+/// cancels its deployments, its route shows the 503 page and its containers
+/// are stopped and removed on every node. Nothing of it may keep running
+/// where the API cannot reach it. Blocking, like remove_environment.
+/// errc::unavailable without a running engine, errc::timeout if the
+/// containers did not stop in time.
+caf::error end_environment_runtime(const environment_removal& with,
+                                   const std::string& environment_id);
+
+/// Deletes the environment `environment_id`: first end_environment_runtime,
+/// then its record and hosts go from the store (soft delete) and the router
+/// drops its route. Blocking: call it from
 /// an HTTP worker thread or a detached actor. errc::not_found if it is not live.
 caf::error remove_environment(const environment_removal& with,
                               const std::string& environment_id);

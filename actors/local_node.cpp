@@ -2,7 +2,9 @@
 
 #include <caf/actor_system.hpp>
 
+#include "nodes/container_control.hpp"
 #include "nodes/container_health.hpp"
+#include "nodes/container_logs.hpp"
 #include "nodes/container_runner.hpp"
 #include "nodes/docker_client.hpp"
 #include "nodes/image_retention.hpp"
@@ -17,7 +19,9 @@ using container_op_actor = caf::typed_actor<
   caf::replies_to<retire_atom, std::string, std::string>::with<int64_t>,
   caf::replies_to<list_atom>::with<std::map<std::string, std::string>>,
   caf::replies_to<health_atom, std::string>::with<container_health>,
-  caf::replies_to<retain_atom, std::string, std::set<std::string>>::with<int64_t>>;
+  caf::replies_to<retain_atom, std::string, std::set<std::string>>::with<int64_t>,
+  caf::replies_to<logs_atom, std::string, container_log_query>::with<container_log_batch>,
+  caf::replies_to<control_atom, container_command>::with<container_health>>;
 
 container_op_actor::behavior_type container_op(container_op_actor::pointer self,
                                                std::shared_ptr<const node_resources> res) {
@@ -61,6 +65,21 @@ container_op_actor::behavior_type container_op(container_op_actor::pointer self,
         return r.error();
       return *r;
     },
+    [self, res](logs_atom, const std::string& id,
+                const container_log_query& query) -> caf::result<container_log_batch> {
+      self->quit();
+      auto r = read_container_logs(res->node.cfg.docker_host, id, query);
+      if (!r)
+        return r.error();
+      return std::move(*r);
+    },
+    [self, res](control_atom, const container_command& cmd) -> caf::result<container_health> {
+      self->quit();
+      auto r = control_container(res->node, cmd);
+      if (!r)
+        return r.error();
+      return std::move(*r);
+    },
   };
 }
 
@@ -96,6 +115,15 @@ node_actor::behavior_type node(node_actor::pointer self,
                 const std::set<std::string>& keep) -> caf::result<int64_t> {
       auto op = self->spawn<caf::detached>(container_op, res);
       return self->delegate(op, retain_atom::value, project_id, keep);
+    },
+    [self, res](logs_atom, const std::string& id,
+                const container_log_query& query) -> caf::result<container_log_batch> {
+      auto op = self->spawn<caf::detached>(container_op, res);
+      return self->delegate(op, logs_atom::value, id, query);
+    },
+    [self, res](control_atom, const container_command& cmd) -> caf::result<container_health> {
+      auto op = self->spawn<caf::detached>(container_op, res);
+      return self->delegate(op, control_atom::value, cmd);
     },
   };
 }

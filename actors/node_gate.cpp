@@ -68,6 +68,17 @@ node_actor::behavior_type node_gate(self_ptr self, node_actor node) {
         return refused("retain");
       return self->delegate(self->state.node, retain_atom::value, project, keep);
     },
+    [self](logs_atom, const std::string& id,
+           const container_log_query& query) -> caf::result<container_log_batch> {
+      if (!named(self, "logs"))
+        return refused("logs");
+      return self->delegate(self->state.node, logs_atom::value, id, query);
+    },
+    [self](control_atom, const container_command& cmd) -> caf::result<container_health> {
+      if (!named(self, "control"))
+        return refused("control");
+      return self->delegate(self->state.node, control_atom::value, cmd);
+    },
   };
 }
 

@@ -12,6 +12,7 @@
 #include "actors/metrics.hpp"
 #include "protocol/error.hpp"
 #include "protocol/ids.hpp"
+#include "protocol/timeouts.hpp"
 
 namespace gilgal {
 
@@ -256,7 +257,20 @@ struct fanout {
 /// final. Without targets the answer is `if_none` when it is an error, else
 /// `neutral`.
 template <class T, class Combine, class... Ts>
+void fan_out_to(self_ptr self, caf::timespan timeout, const std::vector<node_actor>& targets,
+                caf::typed_response_promise<T> promise, T neutral, caf::error if_none,
+                Combine combine, Ts... xs);
+
+template <class T, class Combine, class... Ts>
 void fan_out_to(self_ptr self, const std::vector<node_actor>& targets,
+                caf::typed_response_promise<T> promise, T neutral, caf::error if_none,
+                Combine combine, Ts... xs) {
+  fan_out_to(self, caf::timespan{self->state.cfg.fanout_timeout}, targets, std::move(promise),
+             std::move(neutral), std::move(if_none), std::move(combine), std::move(xs)...);
+}
+
+template <class T, class Combine, class... Ts>
+void fan_out_to(self_ptr self, caf::timespan timeout, const std::vector<node_actor>& targets,
                 caf::typed_response_promise<T> promise, T neutral, caf::error if_none,
                 Combine combine, Ts... xs) {
   if (targets.empty()) {
@@ -271,7 +285,7 @@ void fan_out_to(self_ptr self, const std::vector<node_actor>& targets,
   f->pending = targets.size();
   f->acc = std::move(neutral);
   for (auto& t : targets)
-    self->request(t, self->state.cfg.fanout_timeout, xs...)
+    self->request(t, timeout, xs...)
       .then(
         [f, combine](T& reply) {
           --f->pending;
@@ -356,6 +370,25 @@ void list_up_nodes(self_ptr self, F then) {
           if (--acc->pending == 0)
             then(acc->result);
         });
+}
+
+/// Sends `xs...` to the node that has `container` and delivers its answer;
+/// errc::not_found if no node has it (a node that failed to list says more).
+template <class T, class... Ts>
+caf::result<T> ask_holder(self_ptr self, caf::timespan timeout, const std::string& container,
+                          Ts... xs) {
+  auto rp = self->make_response_promise<T>();
+  list_up_nodes(self, [self, rp, timeout, container, xs...](const listing& all) {
+    fan_out_to<T>(
+      self, timeout, all.holders_of(container), rp, T{},
+      all.failure ? all.failure : make_error(errc::not_found, "no node has container " + container),
+      [](T& acc, T reply) {
+        acc = std::move(reply);
+        return true; // the node that has it answered
+      },
+      xs...);
+  });
+  return rp;
 }
 
 /// Nodes never talk to the scheduler: its messages come from named actors of
@@ -617,6 +650,24 @@ scheduler(scheduler_actor::stateful_pointer<scheduler_state> self, scheduler_con
           health_atom::value, container);
       });
       return rp;
+    },
+    [self](logs_atom, const std::string& container,
+           const container_log_query& query) -> caf::result<container_log_batch> {
+      if (!from_this_process(self, "logs"))
+        return refused("logs");
+      auto wait = std::chrono::milliseconds{query.follow_ms} + timeouts::actor_question
+                  + self->state.cfg.fanout_timeout;
+      return ask_holder<container_log_batch>(self, wait, container, logs_atom::value, container,
+                                             query);
+    },
+    [self](control_atom, const container_command& cmd) -> caf::result<container_health> {
+      if (!from_this_process(self, "control"))
+        return refused("control");
+      auto health = std::chrono::seconds{cmd.health_timeout_seconds > 0
+                                           ? cmd.health_timeout_seconds
+                                           : 300};
+      return ask_holder<container_health>(self, health + timeouts::container_control,
+                                          cmd.container_id, control_atom::value, cmd);
     },
     [self](retain_atom, const std::string& project, const std::set<std::string>& keep)
       -> caf::result<int64_t> {

@@ -242,4 +242,73 @@ caf::expected<std::string> api_client::follow_log(const std::string& deployment_
   }
 }
 
+caf::expected<std::string> api_client::follow_app_log(const std::string& environment_id,
+                                                      int tail, const line_handler& on_line,
+                                                      const reconnect_handler& on_reconnect,
+                                                      int max_retries) const {
+  auto path = "/api/environments/" + path_segment(environment_id) + "/logs?follow=1";
+  if (tail >= 0)
+    path += "&tail=" + std::to_string(tail);
+  std::string last_id; // timestamp of the last line shown
+  int failures = 0;
+  for (;;) {
+    bool ended = false;
+    bool progressed = false;
+    std::string end_reason;
+    sse_parser parser{[&](const sse_event& ev) {
+      if (ev.event == "end") {
+        ended = true;
+        try {
+          end_reason = json::parse(ev.data).value("reason", "");
+        } catch (const std::exception&) {
+          end_reason.clear();
+        }
+        return false;
+      }
+      if (ev.event != "log")
+        return true;
+      json line;
+      try {
+        line = json::parse(ev.data);
+      } catch (const std::exception&) {
+        return true;
+      }
+      on_line(line);
+      if (!ev.id.empty())
+        last_id = ev.id;
+      progressed = true;
+      return true;
+    }};
+    http_call call;
+    call.path = path;
+    call.timeout = std::chrono::seconds{0};
+    call.idle_timeout = follow_idle_timeout;
+    call.headers.push_back("Accept: text/event-stream");
+    if (!last_id.empty())
+      call.headers.push_back("Last-Event-ID: " + last_id);
+    call.on_data = [&](std::string_view data) { return parser.feed(data.data(), data.size()); };
+    auto res = perform(target_, call);
+    if (ended)
+      return end_reason.empty() ? std::string{"the stream ended"} : end_reason;
+    std::string why;
+    if (res && res->status >= 400 && res->status < 500)
+      return api_error(static_cast<int>(res->status), res->body);
+    if (res && res->status >= 500)
+      why = "the server answered HTTP " + std::to_string(res->status);
+    else if (!res)
+      why = error_text(res.error());
+    else
+      why = "the log stream ended early";
+    if (progressed)
+      failures = 0;
+    if (++failures > max_retries)
+      return make_error(errc::unavailable, "lost the runtime log stream from " + target_.url
+                                             + ": " + why);
+    if (on_reconnect)
+      on_reconnect(failures, why);
+    auto wait = std::chrono::milliseconds{250 << std::min(failures - 1, 4)};
+    std::this_thread::sleep_for(wait);
+  }
+}
+
 } // namespace gilgal::cli

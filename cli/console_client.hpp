@@ -77,6 +77,15 @@ public:
                                         const reconnect_handler& on_reconnect = nullptr,
                                         int max_retries = 12) const;
 
+  /// Follows an environment's runtime log (GET /api/environments/:id/logs
+  /// ?follow=1&tail=N; tail < 0: the server's default) until the server ends
+  /// the stream (the environment was deleted: its reason is returned).
+  /// Reconnects like follow_log, resuming after the last line's timestamp.
+  caf::expected<std::string> follow_app_log(const std::string& environment_id, int tail,
+                                            const line_handler& on_line,
+                                            const reconnect_handler& on_reconnect = nullptr,
+                                            int max_retries = 12) const;
+
 private:
   console_target target_;
 };

@@ -1,7 +1,8 @@
-// `gilgal logs ID [-f]`, `gilgal cancel ID`, `gilgal rollback ID`: commands on
+// `gilgal logs ID [-f]` (or `--app PROJECT ENV [-f] [--tail N]`: the running app), `gilgal cancel ID`, `gilgal rollback ID`: commands on
 // one deployment.
 #include <chrono>
 #include <iostream>
+#include <vector>
 
 #include "cli/console_commands.hpp"
 #include "cli/console_follow.hpp"
@@ -16,9 +17,11 @@ using nlohmann::json;
 
 struct logs_args {
   std::string id;
+  std::vector<std::string> app; // PROJECT ENV: the environment's runtime log
   bool follow = false;
   int page = 0;
   int limit = 0;
+  int tail = -1;
 };
 
 std::string deployment_path(const std::string& id) {
@@ -32,7 +35,69 @@ void print_line(const json& line, bool as_json) {
     std::cout << format_log_line(line) << '\n';
 }
 
+/// `[timestamp] stream: message` of a runtime log line.
+void print_app_line(const json& line, bool as_json) {
+  if (as_json)
+    std::cout << line.dump(-1, ' ', false, json::error_handler_t::replace) << '\n';
+  else
+    std::cout << "[" << str_of(line, "timestamp", "") << "] " << str_of(line, "stream", "stdout")
+              << ": " << str_of(line, "message", "") << '\n';
+}
+
+/// `gilgal logs --app PROJECT ENV [-f] [--tail N]`: what the app prints.
+int show_app_logs(const api_client& api, const logs_args& a) {
+  bool as_json = api.target().json;
+  auto project = api.resolve_project(a.app[0]);
+  if (!project)
+    return report(project.error());
+  auto env = api.resolve_environment(str_of(*project, "id"), a.app[1]);
+  if (!env)
+    return report(env.error());
+  auto env_id = str_of(*env, "id");
+  if (a.follow) {
+    // Until Ctrl-C, or until the environment is deleted.
+    auto end = api.follow_app_log(
+      env_id, a.tail,
+      [as_json](const json& line) {
+        print_app_line(line, as_json);
+        std::cout.flush();
+      },
+      [](int attempt, const std::string& why) {
+        std::cerr << "reconnecting (" << attempt << "): " << why << std::endl;
+      });
+    if (!end)
+      return report(end.error());
+    std::cerr << "log ended: " << *end << std::endl;
+    return console_exit::ok;
+  }
+  auto path = "/api/environments/" + path_segment(env_id) + "/logs";
+  if (a.tail >= 0)
+    path += "?tail=" + std::to_string(a.tail);
+  auto res = api.get(path);
+  if (!res)
+    return report(res.error());
+  if (as_json) {
+    print_json(*res);
+    return console_exit::ok;
+  }
+  for (auto& line : res->value("items", json::array()))
+    print_app_line(line, false);
+  std::cout.flush();
+  return console_exit::ok;
+}
+
 int show_logs(const api_client& api, const logs_args& a) {
+  if (!a.app.empty())
+    return show_app_logs(api, a);
+  if (a.id.empty()) {
+    std::cerr << "error: give a deployment ID, or --app PROJECT ENV" << std::endl;
+    return console_exit::usage;
+  }
+  if (a.tail >= 0) {
+    std::cerr << "error: --tail is for --app PROJECT ENV (a deployment log has --page/--limit)"
+              << std::endl;
+    return console_exit::usage;
+  }
   bool as_json = api.target().json;
   if (a.follow) {
     // Stops when the deployment ends (at once for a finished one).
@@ -141,11 +206,19 @@ void add_console_deployment_commands(CLI::App& app, int& exit_code) {
     "Print the log of deployment ID as `[timestamp] level: message` (every line, or one "
     "page with --page/--limit). With -f, follow it live until the deployment ends, "
     "reconnecting if the connection drops; Ctrl-C stops following and does not cancel the "
-    "deployment. --json prints one JSON object per line (or the page's JSON with --page).",
+    "deployment. --json prints one JSON object per line (or the page's JSON with --page).\n"
+    "With --app PROJECT ENV instead of ID: what the environment's running app prints on "
+    "stdout and stderr, as `[timestamp] stream: message` (the last --tail lines, 100 by "
+    "default; -f follows it across restarts and new deployments until Ctrl-C).",
     [la](const api_client& api) { return show_logs(api, *la); });
-  logs->add_option("ID", la->id, "deployment id")->required();
-  auto* follow =
-    logs->add_flag("-f,--follow", la->follow, "follow the log live until the deployment ends");
+  auto* id = logs->add_option("ID", la->id, "deployment id");
+  auto* app_opt = logs->add_option("--app", la->app, "PROJECT ENV: the running app's log")
+                ->expected(2);
+  id->excludes(app_opt);
+  logs->add_option("--tail", la->tail, "with --app: the last N lines (0..10000)")
+    ->check(CLI::Range(0, 10000));
+  auto* follow = logs->add_flag("-f,--follow", la->follow,
+                                "follow the log live (a deployment's until it ends)");
   auto* page = logs->add_option("--page", la->page, "print only this page (from 1)")
                  ->check(CLI::PositiveNumber);
   auto* limit =

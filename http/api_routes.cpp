@@ -1,8 +1,10 @@
 #include "http/api_routes.hpp"
 
+#include "http/app_log_routes.hpp"
 #include "http/deployment_routes.hpp"
 #include "http/environment_routes.hpp"
 #include "http/health_routes.hpp"
+#include "http/lifecycle_routes.hpp"
 #include "http/log_routes.hpp"
 #include "http/metrics_routes.hpp"
 #include "http/node_routes.hpp"
@@ -29,6 +31,8 @@ router make_api_router() {
   add_environment_routes(r);
   add_deployment_routes(r);
   add_log_routes(r);
+  add_app_log_routes(r);
+  add_lifecycle_routes(r);
   add_health_routes(r);
   add_metrics_routes(r);
   add_node_routes(r);

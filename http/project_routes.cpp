@@ -3,6 +3,7 @@
 #include <caf/send.hpp>
 
 #include "config/deploy_key.hpp"
+#include "http/environment_routes.hpp"
 #include "http/notification_routes.hpp"
 #include "http/ownership.hpp"
 #include "protocol/error.hpp"
@@ -117,6 +118,17 @@ caf::error delete_project(request_context& ctx) {
   auto p = owned_project(ctx, ctx.param("id"));
   if (!p)
     return std::move(p.error());
+  // Every environment's deployments end and its containers go first.
+  for (int64_t page_no = 1;; ++page_no) {
+    auto envs = ctx.db().list_environments_masked(p->id, page_request{page_no, 100});
+    if (!envs)
+      return std::move(envs.error());
+    for (auto& e : envs->items)
+      if (auto err = end_environment_runtime(removal_services(ctx), e.id))
+        return err;
+    if (!envs->has_more())
+      break;
+  }
   if (auto res = ctx.db().delete_project(p->id); !res)
     return std::move(res.error());
   // Its environments are gone: so are their routes, and project renames

@@ -111,6 +111,10 @@ public:
   caf::expected<void> stop_container(const std::string& id,
                                      std::chrono::seconds grace = std::chrono::seconds{10});
 
+  /// POST /containers/ID/restart: stop (SIGTERM, SIGKILL after `grace`), then start.
+  caf::expected<void> restart_container(const std::string& id,
+                                        std::chrono::seconds grace = std::chrono::seconds{10});
+
   caf::expected<void> kill_container(const std::string& id,
                                      const std::string& signal = "KILL");
 

@@ -160,6 +160,18 @@ caf::expected<void> docker_client::stop_container(const std::string& id,
   return expect_status(perform(req), {204, 304}, errc::internal, "stop container " + id);
 }
 
+caf::expected<void> docker_client::restart_container(const std::string& id,
+                                                     std::chrono::seconds grace) {
+  auto seg = container_path_segment(id);
+  if (!seg)
+    return std::move(seg.error());
+  request req;
+  req.method = "POST";
+  req.path = "/containers/" + *seg + "/restart?t=" + std::to_string(grace.count());
+  req.timeout = grace + std::chrono::seconds{30};
+  return expect_status(perform(req), {204}, errc::run_failed, "restart container " + id);
+}
+
 caf::expected<void> docker_client::kill_container(const std::string& id,
                                                   const std::string& signal) {
   auto seg = container_path_segment(id);

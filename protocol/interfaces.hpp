@@ -53,7 +53,14 @@ using node_actor = caf::typed_actor<
   // gilgal.project=PROJECT whose name (repository, without tag) is not in
   // the keep set and that no container (running or not) uses. Never touches
   // an image without that label. Replies how many images were removed.
-  caf::replies_to<retain_atom, std::string, std::set<std::string>>::with<int64_t>>;
+  caf::replies_to<retain_atom, std::string, std::set<std::string>>::with<int64_t>,
+  // The container's stdout and stderr (see container_log_query); a follow
+  // answers with the first lines that come, or empty after follow_ms.
+  // errc::not_found if the container does not exist.
+  caf::replies_to<logs_atom, std::string, container_log_query>::with<container_log_batch>,
+  // Stops, starts or restarts a container (never removes it); replies its
+  // state afterwards. errc::not_found if it does not exist.
+  caf::replies_to<control_atom, container_command>::with<container_health>>;
 
 /// Single writer of deployment logs: batches lines into storage and fans them
 /// out to live subscribers in seq order.
@@ -169,6 +176,9 @@ using scheduler_actor = caf::typed_actor<
   caf::replies_to<health_atom, std::string>::with<container_health>,
   // retain: the sum over nodes.
   caf::replies_to<retain_atom, std::string, std::set<std::string>>::with<int64_t>,
+  // logs and control: from the node that has the container; errc::not_found if none has.
+  caf::replies_to<logs_atom, std::string, container_log_query>::with<container_log_batch>,
+  caf::replies_to<control_atom, container_command>::with<container_health>,
   // Internal: heartbeat deadline check.
   caf::reacts_to<tick_atom>>;
 
@@ -247,7 +257,19 @@ using deployment_manager_actor = caf::typed_actor<
   // that belong to no live deployment. Replies how many deployments it ended.
   caf::replies_to<recover_atom>::with<int64_t>,
   // How many deployment actors are alive.
-  caf::replies_to<count_atom>::with<int64_t>>;
+  caf::replies_to<count_atom>::with<int64_t>,
+  // Stops, starts or restarts the container of the environment's live
+  // deployment ("stop" | "start" | "restart"); replies the environment's
+  // state afterwards. It is the environment's one writer of its run state:
+  // an action waits for nothing and refuses (errc::conflict) while a
+  // deployment or another action of the environment is in progress;
+  // deployments queue behind an action. errc::conflict when the environment
+  // has no live deployment.
+  caf::replies_to<control_atom, environment, std::string>::with<environment_state>,
+  // The environment is being deleted: refuses its new deployments from now
+  // on, cancels those in progress, waits for them to end, then stops and
+  // removes its containers on every node. Replies how many were removed.
+  caf::replies_to<remove_atom, std::string>::with<int64_t>>;
 
 /// Removes previews (the environments of pull requests) idle past their
 /// project's previews.ttlHours: nothing deployed, pending, building or

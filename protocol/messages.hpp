@@ -5,6 +5,7 @@
 
 #include <map>
 #include <string>
+#include <vector>
 
 #include <caf/meta/type_name.hpp>
 
@@ -68,6 +69,73 @@ struct container_health {
   std::string started_at;     // RFC 3339 as Docker reports it
   std::string finished_at;    // empty if it never exited
 };
+
+/// What to read of a container's stdout and stderr (Docker's logs endpoint).
+struct container_log_query {
+  int64_t tail = 100;     // the last N lines (before `since` is applied); -1: all
+  std::string since;      // Unix time "SECONDS.NANOS" for Docker, or empty: from the start
+  int64_t follow_ms = 0;  // > 0: wait up to this long for lines to come (one batch)
+};
+
+/// One line a container printed. Sanitised on the node: valid UTF-8, no
+/// control characters but tab, cut at the line cap.
+struct container_log_line {
+  std::string timestamp;  // RFC 3339 with nanoseconds, as Docker stamped it (UTC)
+  std::string stream;     // stdout | stderr
+  std::string message;
+};
+
+/// The answer to a container_log_query.
+struct container_log_batch {
+  std::vector<container_log_line> lines;
+  bool ended = false;     // a follow: Docker closed the stream (the container is not running)
+};
+
+/// A lifecycle action on one container: "stop", "start" or "restart". After
+/// a start or restart the node waits until the app answers HTTP below 500 on
+/// health_path (up to health_timeout_seconds).
+struct container_command {
+  std::string container_id;
+  std::string action;
+  std::string health_path;             // empty: the node's default
+  int64_t health_timeout_seconds = 0;  // 0: the node's default
+};
+
+/// An environment's run state as the API shows it.
+struct environment_state {
+  std::string state;          // running | stopped | restarting | failed
+  std::string reason;         // why it failed (empty otherwise)
+  std::string deployment_id;  // the live deployment
+  std::string container_id;
+  std::string started_at;     // the container's start, RFC 3339 (empty if never)
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, container_log_query& x) {
+  return f(caf::meta::type_name("container_log_query"), x.tail, x.since, x.follow_ms);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, container_log_line& x) {
+  return f(caf::meta::type_name("container_log_line"), x.timestamp, x.stream, x.message);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, container_log_batch& x) {
+  return f(caf::meta::type_name("container_log_batch"), x.lines, x.ended);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, container_command& x) {
+  return f(caf::meta::type_name("container_command"), x.container_id, x.action, x.health_path,
+           x.health_timeout_seconds);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, environment_state& x) {
+  return f(caf::meta::type_name("environment_state"), x.state, x.reason, x.deployment_id,
+           x.container_id, x.started_at);
+}
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, build_job& x) {

@@ -41,4 +41,20 @@ constexpr seconds drain{30};
 /// started again).
 constexpr seconds route_switch{30};
 
+/// A stop, start or restart of an environment's container, on top of its
+/// health check's time: docker stop's 10 s grace, the node lookup, slack.
+constexpr seconds container_control{45};
+
+/// The edge's wait for a stop, start or restart, on top of the health check's time.
+constexpr seconds edge_control = container_control + record_write + seconds{5};
+
+/// The deletion of an environment: its deployments end (a cancel each), then
+/// its containers stop (docker stop's grace) on every node.
+constexpr seconds environment_removal = edge_cancel + drain;
+
+/// One batch of a followed container log (the node answers when lines come,
+/// or empty after this long), and the scheduler's lookup on top.
+constexpr seconds log_follow_batch{15};
+constexpr seconds edge_log_follow = log_follow_batch + actor_question + seconds{5};
+
 } // namespace gilgal::timeouts

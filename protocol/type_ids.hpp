@@ -76,6 +76,16 @@ CAF_ADD_ATOM(gilgal, gilgal, drain_atom, "drain")
 CAF_ADD_TYPE_ID(gilgal, (gilgal::repository_access))
 CAF_ADD_ATOM(gilgal, gilgal, access_atom, "access")
 CAF_ADD_ATOM(gilgal, gilgal, hosts_atom, "hosts")
+// Running apps: runtime logs and lifecycle.
+CAF_ADD_TYPE_ID(gilgal, (gilgal::container_log_query))
+CAF_ADD_TYPE_ID(gilgal, (gilgal::container_log_line))
+CAF_ADD_TYPE_ID(gilgal, (std::vector<gilgal::container_log_line>))
+CAF_ADD_TYPE_ID(gilgal, (gilgal::container_log_batch))
+CAF_ADD_TYPE_ID(gilgal, (gilgal::container_command))
+CAF_ADD_TYPE_ID(gilgal, (gilgal::environment_state))
+CAF_ADD_ATOM(gilgal, gilgal, logs_atom, "logs")
+CAF_ADD_ATOM(gilgal, gilgal, control_atom, "control")
+CAF_ADD_ATOM(gilgal, gilgal, remove_atom, "remove")
 
 // Notifications out.
 CAF_ADD_ATOM(gilgal, gilgal, notify_atom, "notify")

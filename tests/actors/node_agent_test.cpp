@@ -158,6 +158,13 @@ node_actor::behavior_type fake_node(node_actor::pointer self, logger_actor log) 
       return make_error(errc::not_found, "no such container");
     },
     [](retain_atom, const std::string&, const std::set<std::string>&) { return int64_t{0}; },
+    [](logs_atom, const std::string&, const gilgal::container_log_query&)
+      -> caf::result<gilgal::container_log_batch> {
+      return gilgal::make_error(gilgal::errc::not_found, "no such container");
+    },
+    [](control_atom, const gilgal::container_command&) -> caf::result<gilgal::container_health> {
+      return gilgal::make_error(gilgal::errc::not_found, "no such container");
+    },
   };
 }
 

@@ -78,6 +78,13 @@ node_actor::behavior_type fake_node(node_actor::pointer self, std::shared_ptr<ca
         return unavailable();
       return c->retained;
     },
+    [](logs_atom, const std::string&, const gilgal::container_log_query&)
+      -> caf::result<gilgal::container_log_batch> {
+      return gilgal::make_error(gilgal::errc::not_found, "no such container");
+    },
+    [](control_atom, const gilgal::container_command&) -> caf::result<gilgal::container_health> {
+      return gilgal::make_error(gilgal::errc::not_found, "no such container");
+    },
   };
 }
 

@@ -57,4 +57,20 @@ CAF_TEST(a run job carries its variables) {
   CAF_CHECK_EQUAL(out.settings.memory_mb, 256);
 }
 
+CAF_TEST(a batch of container log lines survives a round trip) {
+  container_log_batch b;
+  b.lines.push_back(container_log_line{"2026-01-02T03:04:05.123456789Z", "stderr", "oops"});
+  b.ended = true;
+  std::vector<char> buf;
+  caf::binary_serializer sink{sys, buf};
+  CAF_REQUIRE(!sink(b));
+  container_log_batch out;
+  caf::binary_deserializer source{sys, buf};
+  CAF_REQUIRE(!source(out));
+  CAF_REQUIRE_EQUAL(out.lines.size(), 1u);
+  CAF_CHECK_EQUAL(out.lines[0].stream, "stderr");
+  CAF_CHECK_EQUAL(out.lines[0].message, "oops");
+  CAF_CHECK(out.ended);
+}
+
 CAF_TEST_FIXTURE_SCOPE_END()
