@@ -152,22 +152,93 @@ void remove_when_idle(self_ptr self, const std::string& env) {
     return;
   auto promises = std::move(r->second);
   st.removals.erase(r);
-  // Seam for the proxy: the router takes the environment's route down here,
-  // once actors/router exists (its container is gone in a moment).
-  self->request(st.cfg.cluster, timeouts::environment_removal, retire_atom::value, env,
-                std::string{})
-    .then(
-      [env, promises](int64_t removed) mutable {
-        spdlog::info("environment {} deleted: {} container(s) removed", env, removed);
-        for (auto& p : promises)
-          p.deliver(removed);
-      },
-      [env, promises](const caf::error& err) mutable {
-        spdlog::warn("environment {} deleted, but its containers could not all be removed: {}",
-                     env, message_of(err));
-        for (auto& p : promises)
-          p.deliver(err);
-      });
+  auto retire_all = [self, env, promises]() mutable {
+    self->request(self->state.cfg.cluster, timeouts::environment_removal, retire_atom::value,
+                  env, std::string{})
+      .then(
+        [env, promises](int64_t removed) mutable {
+          spdlog::info("environment {} deleted: {} container(s) removed", env, removed);
+          for (auto& p : promises)
+            p.deliver(removed);
+        },
+        [env, promises](const caf::error& err) mutable {
+          spdlog::warn("environment {} deleted, but its containers could not all be removed: {}",
+                       env, message_of(err));
+          for (auto& p : promises)
+            p.deliver(err);
+        });
+  };
+  // The route shows the 503 page before its containers go (the caller has the
+  // router drop it once the environment is deleted from the store).
+  if (!st.cfg.router) {
+    retire_all();
+    return;
+  }
+  self->request(st.cfg.router, timeouts::route_switch, stop_atom::value, env)
+    .then([retire_all](bool) mutable { retire_all(); },
+          [env, retire_all](const caf::error& err) mutable {
+            spdlog::warn("environment {}: its route was not taken down: {}", env,
+                         message_of(err));
+            retire_all();
+          });
+}
+
+/// Stores the run state of environment `env`: `deployment_id` names the live
+/// deployment whose container is stopped through the API ('' running again).
+/// The router seeds its stop flag from it, so a stop outlasts a restart of
+/// the server. Calls `next` also when the write failed (logged).
+template <class F>
+void store_stopped(self_ptr self, const std::string& env, const std::string& deployment_id,
+                   F next) {
+  self->request(self->state.cfg.db, timeouts::record_write, stop_atom::value, env, deployment_id)
+    .then([next](bool) mutable { next(); },
+          [env, next](const caf::error& err) mutable {
+            spdlog::warn("environment {}: its run state was not stored: {}", env,
+                         message_of(err));
+            next();
+          });
+}
+
+/// Before a stop: records it, and the router shows the environment's 503 page
+/// (no request meets a dying container). Then calls `next` (also when a step
+/// failed: the stop goes on, the failure is logged).
+template <class F>
+void take_route_down(self_ptr self, const std::string& env, const std::string& deployment_id,
+                     F next) {
+  store_stopped(self, env, deployment_id, [self, env, next]() mutable {
+    auto& router = self->state.cfg.router;
+    if (!router) {
+      next();
+      return;
+    }
+    self->request(router, timeouts::route_switch, stop_atom::value, env)
+      .then([next](bool) mutable { next(); },
+            [env, next](const caf::error& err) mutable {
+              spdlog::warn("environment {}: its route was not taken down: {}", env,
+                           message_of(err));
+              next();
+            });
+  });
+}
+
+/// After a start or restart that answers: clears the stop and routes the live
+/// deployment `d` again, then calls `next` (also when a step failed: logged).
+template <class F>
+void bring_route_back(self_ptr self, const deployment& d, F next) {
+  store_stopped(self, d.environment_id, std::string{}, [self, d, next]() mutable {
+    auto& router = self->state.cfg.router;
+    if (!router) {
+      next();
+      return;
+    }
+    self->request(router, timeouts::route_switch, route_atom::value, d)
+      .then([next](bool) mutable { next(); },
+            [env = d.environment_id, next](const caf::error& err) mutable {
+              spdlog::warn("environment {}: its route did not come back: {}", env,
+                           message_of(err));
+              next();
+            });
+  });
 }
 
 /// Carries out a lifecycle action on the live container of environment `e`
@@ -201,14 +272,21 @@ void control_live_container(self_ptr self, const environment& e, const std::stri
         auto health = std::chrono::seconds{cmd.health_timeout_seconds > 0
                                              ? cmd.health_timeout_seconds
                                              : 300};
-        self->request(self->state.cfg.cluster, health + timeouts::container_control + timeouts::actor_question,
-                      control_atom::value, cmd)
-          .then(
-            [d, done](const container_health& h) mutable {
-              auto state = run_state_of(h);
-              state.deployment_id = d.id;
-              done(std::move(state));
-            },
+        auto run = [self, d, cmd, health, done]() mutable {
+          self->request(self->state.cfg.cluster,
+                        health + timeouts::container_control + timeouts::actor_question,
+                        control_atom::value, cmd)
+            .then(
+              [self, d, done](const container_health& h) mutable {
+                auto state = run_state_of(h);
+                state.deployment_id = d.id;
+                if (state.state != "running") {
+                  done(std::move(state));
+                  return;
+                }
+                // Running and answering: the route comes back.
+                bring_route_back(self, d, [done, state]() mutable { done(std::move(state)); });
+              },
             [d, done](const caf::error& err) mutable {
               environment_state state;
               state.deployment_id = d.id;
@@ -225,6 +303,12 @@ void control_live_container(self_ptr self, const environment& e, const std::stri
               }
               done(std::move(state));
             });
+        };
+        // A stop takes the route down first, so no request meets a dying container.
+        if (action == "stop")
+          take_route_down(self, e.id, d.id, run);
+        else
+          run();
       },
       [done](const caf::error& err) mutable { done(err); });
 }

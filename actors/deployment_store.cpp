@@ -86,6 +86,12 @@ deployment_store_actor::behavior_type deployment_store(deployment_store_actor::p
         return res.error();
       return *res;
     },
+    [db](stop_atom, const std::string& environment_id,
+         const std::string& deployment_id) -> caf::result<bool> {
+      if (auto res = db->set_stopped_deployment(environment_id, deployment_id); !res)
+        return res.error();
+      return true;
+    },
   };
 }
 

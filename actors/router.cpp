@@ -62,10 +62,20 @@ caf::expected<std::vector<proxy::proxy_route>> desired_routes(self_ptr self) {
   std::vector<proxy::host_claim> claims;
   std::map<std::string, live_container> live;
   std::map<std::string, live_container> switched;
+  std::set<std::string> stopped;
   for (auto& r : *rows) {
     claims.push_back({r.environment_id, r.environment_name, r.project_name, r.domain, r.aliases});
-    if (st.stopped.count(r.environment_id) > 0)
+    // The store remembers a stop (the live deployment's container stopped
+    // through the API): it outlasts a restart of the server. A deployment
+    // switched in since is newer than the stopped one.
+    auto sw = st.switched.find(r.environment_id);
+    if (r.stopped
+        && (sw == st.switched.end() || sw->second.deployment_id == r.live_deployment_id))
+      st.stopped.insert(r.environment_id);
+    if (st.stopped.count(r.environment_id) > 0) {
+      stopped.insert(r.environment_id);
       continue; // the 503 page
+    }
     live_container chosen;
     if (!r.live_deployment_id.empty() && r.port > 0)
       chosen = {r.live_deployment_id, r.live_created_at, r.container_id,
@@ -81,6 +91,7 @@ caf::expected<std::vector<proxy::proxy_route>> desired_routes(self_ptr self) {
     if (!chosen.deployment_id.empty())
       live.emplace(r.environment_id, chosen);
   }
+  st.stopped = std::move(stopped); // deleted environments are forgotten
   auto hosts = proxy::assign_hosts(claims, st.cfg.apps_domain);
   std::vector<proxy::proxy_route> routes;
   st.hosts.clear();

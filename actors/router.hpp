@@ -5,8 +5,10 @@
 // Routes come from the store (environments with their live deployment); a
 // deployment switched in by route_atom counts as live from that moment on,
 // until the store names a newer one. An environment told stopped (stop_atom)
-// shows the 503 page until a deployment is routed to it again; this lasts as
-// long as the router (a restarted one derives its routes from the store). Every tick (check_interval) it makes sure
+// shows the 503 page until a deployment is routed to it again (a start routes
+// the live one again). Every reconcile also marks stopped the environments
+// whose live container the store records as stopped through the API, so a
+// stop outlasts a restart of the server. Every tick (check_interval) it makes sure
 // Caddy answers (starting it again when Gilgal runs it), passes Caddy's new log
 // lines on to Gilgal's log, and every reconcile_interval it compares Caddy's
 // configuration with the one derived from the store and loads it when they
@@ -79,7 +81,7 @@ struct router_state {
   std::map<std::string, live_container> live;     // environment -> live now
   std::map<std::string, std::vector<std::string>> hosts; // environment -> its hosts
   std::vector<draining_container> draining;
-  std::set<std::string> stopped; // environments told stopped: no upstream, the 503 page
+  std::set<std::string> stopped; // environments told or stored stopped: the 503 page
   bool caddy_up = false;
   bool drain_scheduled = false;
   std::chrono::steady_clock::time_point next_reconcile{};

@@ -103,7 +103,10 @@ using deployment_store_actor = caf::typed_actor<
   caf::replies_to<access_atom, std::string>::with<repository_access>,
   // Stores a project's ssh known_hosts (project, expected, replacement) if
   // they still are `expected`; replies whether they were replaced.
-  caf::replies_to<hosts_atom, std::string, std::string, std::string>::with<bool>>;
+  caf::replies_to<hosts_atom, std::string, std::string, std::string>::with<bool>,
+  // The environment's live deployment (named) has its container stopped
+  // through the API; an empty name: running again (store::set_stopped_deployment).
+  caf::replies_to<stop_atom, std::string, std::string>::with<bool>>;
 
 /// The pipeline of ONE deployment, and the only writer of its record once the
 /// route has created it. It writes its final record, closes its log only

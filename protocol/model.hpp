@@ -177,6 +177,8 @@ struct environment_route {
   std::string container_id;
   int64_t port = 0;
   std::string run_node;
+  /// The live deployment's container was stopped through the API: no upstream.
+  bool stopped = false;
 };
 
 /// Deployment status values, as stored and on the wire.

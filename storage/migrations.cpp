@@ -207,6 +207,14 @@ const std::vector<migration_text>& migration_texts() {
        R"(CREATE INDEX environments_previews ON environments (project_id, preview_pull_request)
             WHERE deleted_at IS NULL AND preview_pull_request > 0)",
      }},
+    {9,
+     "the stopped container of an environment",
+     {
+       // The live deployment whose container was stopped through the API
+       // ('' none); written only by the deployment manager. Its route then
+       // answers Gilgal's 503 page; a newer live deployment is routed again.
+       R"(ALTER TABLE environments ADD COLUMN stopped_deployment_id TEXT NOT NULL DEFAULT '')",
+     }},
   };
   return texts;
 }

@@ -838,7 +838,7 @@ caf::expected<std::vector<environment_route>> sql_store::list_environment_routes
   return run<std::vector<environment_route>>(false, [&](sql_session& s) {
     auto res = s.exec(q(
       "SELECT e.id, e.name, p.id, p.name, e.domain, e.aliases, e.created_at, "
-      "d.id, d.created_at, d.container_id, d.port, d.run_node "
+      "d.id, d.created_at, d.container_id, d.port, d.run_node, e.stopped_deployment_id "
       "FROM environments e JOIN projects p ON p.id = e.project_id "
       "LEFT JOIN deployments d ON d.id = ("
       "  SELECT l.id FROM deployments l WHERE l.environment_id = e.id AND l.status = 'success' "
@@ -860,9 +860,21 @@ caf::expected<std::vector<environment_route>> sql_store::list_environment_routes
       x.container_id = text_at(r, 9);
       x.port = int_at(r, 10);
       x.run_node = text_at(r, 11);
+      x.stopped = !x.live_deployment_id.empty() && text_at(r, 12) == x.live_deployment_id;
       out.push_back(std::move(x));
     }
     return out;
+  });
+}
+
+caf::expected<void> sql_store::set_stopped_deployment(const std::string& environment_id,
+                                                     const std::string& deployment_id) {
+  return run_void(true, [&](sql_session& s) {
+    auto res = s.exec(q("UPDATE environments SET stopped_deployment_id = $2 "
+                        "WHERE id = $1 AND deleted_at IS NULL"),
+                      {environment_id, deployment_id});
+    if (res.affected == 0)
+      throw db_error(errc::not_found, "environment not found");
   });
 }
 

@@ -47,6 +47,8 @@ public:
   caf::expected<environment> update_environment(const environment& e) override;
   caf::expected<void> delete_environment(const std::string& id) override;
   caf::expected<std::vector<environment_route>> list_environment_routes() override;
+  caf::expected<void> set_stopped_deployment(const std::string& environment_id,
+                                             const std::string& deployment_id) override;
 
   caf::expected<deployment> create_deployment(const deployment& d) override;
   caf::expected<deployment> find_deployment(const std::string& id) override;

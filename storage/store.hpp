@@ -133,6 +133,11 @@ public:
   /// Every live environment of a live project with its live deployment (the
   /// newest successful one), oldest environment first: what the proxy serves.
   virtual caf::expected<std::vector<environment_route>> list_environment_routes() = 0;
+  /// Records that the container of the environment's live deployment
+  /// `deployment_id` is stopped (empty: running again). Written only by the
+  /// deployment manager (through the deployment store actor).
+  virtual caf::expected<void> set_stopped_deployment(const std::string& environment_id,
+                                                     const std::string& deployment_id) = 0;
 
   // -- deployments -----------------------------------------------------------
 

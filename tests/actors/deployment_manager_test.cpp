@@ -247,4 +247,50 @@ CAF_TEST(the notifier hears failures and cancels and no start of what never ran)
                                                           "deployment.failed d-1 failed"}));
 }
 
+CAF_TEST(a lifecycle action waits for nothing and is refused while a build runs) {
+  start_manager(outcome::hang, outcome::succeed);
+  environment e;
+  e.id = "env-a";
+  e.name = "production";
+  deploy("d-1", "env-a");
+  auto refused = ask<environment_state>(control_atom::value, e, std::string{"stop"});
+  CAF_REQUIRE(refused.error);
+  CAF_CHECK_EQUAL(code_of(refused.error), errc::conflict);
+  CAF_CHECK(message_of(refused.error).find("d-1") != std::string::npos);
+  // Another environment has no live deployment: nothing to stop.
+  e.id = "env-b";
+  auto nothing = ask<environment_state>(control_atom::value, e, std::string{"stop"});
+  CAF_REQUIRE(nothing.error);
+  CAF_CHECK_EQUAL(code_of(nothing.error), errc::conflict);
+  auto bad = ask<environment_state>(control_atom::value, e, std::string{"pause"});
+  CAF_REQUIRE(bad.error);
+  CAF_CHECK_EQUAL(code_of(bad.error), errc::invalid_argument);
+  // The action ended: env-b takes deployments again.
+  deploy("d-2", "env-b");
+  CAF_CHECK_EQUAL(rec->placed_builds, (std::vector<std::string>{"d-1", "d-2"}));
+}
+
+CAF_TEST(removing an environment cancels its deployments and refuses new ones) {
+  start_manager(outcome::hang, outcome::succeed);
+  deploy("d-1", "env-a");
+  deploy("d-2", "env-a"); // queued behind d-1
+  auto removed = ask<int64_t>(remove_atom::value, std::string{"env-a"});
+  CAF_REQUIRE(removed.value);
+  CAF_CHECK_EQUAL(stored_status("d-1"), status::cancelled);
+  CAF_CHECK_EQUAL(stored_status("d-2"), status::cancelled);
+  // d-2 never started.
+  CAF_CHECK_EQUAL(rec->placed_builds, (std::vector<std::string>{"d-1"}));
+  CAF_CHECK_EQUAL(rec->retired_with, (std::vector<std::string>{""})); // nothing kept
+  project p;
+  p.id = "p-1234567890";
+  environment e;
+  e.id = "env-a";
+  auto late = ask<bool>(deploy_atom::value, make("d-3", "env-a"), p, e);
+  CAF_REQUIRE(late.error);
+  CAF_CHECK_EQUAL(code_of(late.error), errc::not_found);
+  auto count = ask<int64_t>(count_atom::value);
+  CAF_REQUIRE(count.value);
+  CAF_CHECK_EQUAL(*count.value, 0);
+}
+
 CAF_TEST_FIXTURE_SCOPE_END()

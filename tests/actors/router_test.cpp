@@ -89,6 +89,13 @@ node_actor::behavior_type recording_node(node_actor::pointer, std::shared_ptr<st
       return make_error(errc::not_found, "no container");
     },
     [=](retain_atom, const std::string&, const std::set<std::string>&) { return int64_t{0}; },
+    [=](logs_atom, const std::string&, const container_log_query&)
+      -> caf::result<container_log_batch> {
+      return make_error(errc::not_found, "no container");
+    },
+    [=](control_atom, const container_command&) -> caf::result<container_health> {
+      return make_error(errc::not_found, "no container");
+    },
   };
 }
 
@@ -301,6 +308,38 @@ CAF_TEST(a stopped environment shows the 503 page until a deployment is routed a
   CAF_CHECK_EQUAL(get_with_host(caddy.http_port(), "shop.example.com").body, "two");
   std::this_thread::sleep_for(200ms); // several drain polls (20 ms): none retires c-one
   CAF_CHECK(!stopped->has("c-one"));
+}
+
+CAF_TEST(a stop stored in the store outlasts the router and a start routes the live one again) {
+  caddy_instance caddy;
+  text_backend one{"one"};
+  text_backend two{"two"};
+  auto env = make_environment("production", "shop.example.com");
+  auto live = make_deployment(env, "c-one", one.port(), true);
+  // Stopped through the API before this router started (a restart of serve).
+  CAF_REQUIRE(db->set_stopped_deployment(env, live.id));
+  auto r = start_router(routing(caddy));
+  CAF_REQUIRE(reconcile(r));
+  auto page = get_with_host(caddy.http_port(), "shop.example.com");
+  CAF_CHECK_EQUAL(page.status, 503);
+  CAF_CHECK_EQUAL(page.body, proxy::unavailable_page());
+  // A start clears the stored stop, then routes the live deployment again.
+  CAF_REQUIRE(db->set_stopped_deployment(env, ""));
+  auto back = route(r, live);
+  CAF_REQUIRE(back);
+  CAF_CHECK_EQUAL(get_with_host(caddy.http_port(), "shop.example.com").body, "one");
+  CAF_REQUIRE(reconcile(r));
+  CAF_CHECK_EQUAL(get_with_host(caddy.http_port(), "shop.example.com").body, "one");
+  // Stopped again; a newer deployment switched in before its success is
+  // stored is not hidden by the older stored stop.
+  CAF_REQUIRE(db->set_stopped_deployment(env, live.id));
+  CAF_REQUIRE(reconcile(r));
+  CAF_CHECK_EQUAL(get_with_host(caddy.http_port(), "shop.example.com").status, 503);
+  auto next = make_deployment(env, "c-two", two.port(), false);
+  CAF_REQUIRE(route(r, next));
+  CAF_CHECK_EQUAL(get_with_host(caddy.http_port(), "shop.example.com").body, "two");
+  CAF_REQUIRE(reconcile(r));
+  CAF_CHECK_EQUAL(get_with_host(caddy.http_port(), "shop.example.com").body, "two");
 }
 
 CAF_TEST(the previous container is stopped only after its request in flight) {

@@ -272,4 +272,53 @@ CAF_TEST(deleting an environment gives its host the 404 page) {
   CAF_CHECK_EQUAL(visit().body, proxy::not_found_page());
 }
 
+CAF_TEST(a stopped app answers the 503 page and a started one is served again) {
+  auto live = deploy(commit_version(1));
+  CAF_REQUIRE_EQUAL(live["status"], "success");
+  CAF_REQUIRE(eventually([&] { return visit().body == "version 1"; }, 5s));
+  auto r = api("POST", "/api/environments/" + env_id + "/stop");
+  CAF_REQUIRE_EQUAL(r.status, 200);
+  CAF_CHECK_EQUAL(r.body["state"], "stopped");
+  // The route went down before the container stopped: at once, the 503 page.
+  auto down = visit();
+  CAF_CHECK_EQUAL(down.status, 503);
+  CAF_CHECK_EQUAL(down.body, proxy::unavailable_page());
+  r = api("POST", "/api/environments/" + env_id + "/start");
+  CAF_REQUIRE_EQUAL(r.status, 200);
+  CAF_CHECK_EQUAL(r.body["state"], "running");
+  auto up = visit();
+  CAF_CHECK_EQUAL(up.status, 200);
+  CAF_CHECK_EQUAL(up.body, "version 1");
+  // A stop survives a restart of serve: the restarted router marks the
+  // environment stopped from the store (without that, its startup reconcile
+  // would route to the stopped container again: 502).
+  CAF_REQUIRE_EQUAL(api("POST", "/api/environments/" + env_id + "/stop").status, 200);
+  auto serving_lines = [&] {
+    auto text = srv->log();
+    size_t n = 0;
+    for (auto at = text.find("proxy: serving"); at != std::string::npos;
+         at = text.find("proxy: serving", at + 1))
+      ++n;
+    return n;
+  };
+  auto before_restart = serving_lines();
+  srv->restart();
+  // The startup reconcile has applied the routes derived from the store.
+  CAF_REQUIRE(eventually([&] { return serving_lines() > before_restart; }, 15s));
+  auto after_restart = visit();
+  CAF_CHECK_EQUAL(after_restart.status, 503);
+  CAF_CHECK_EQUAL(after_restart.body, proxy::unavailable_page());
+  // And a start brings it back after the restart too.
+  r = api("POST", "/api/environments/" + env_id + "/start");
+  CAF_REQUIRE_EQUAL(r.status, 200);
+  CAF_CHECK_EQUAL(r.body["state"], "running");
+  CAF_CHECK_EQUAL(visit().body, "version 1");
+  CAF_REQUIRE_EQUAL(api("POST", "/api/environments/" + env_id + "/stop").status, 200);
+  CAF_CHECK_EQUAL(visit().status, 503);
+  // The next deployment is served again.
+  auto next = deploy(commit_version(2));
+  CAF_REQUIRE_EQUAL(next["status"], "success");
+  CAF_CHECK(eventually([&] { return visit().body == "version 2"; }, 5s));
+}
+
 CAF_TEST_FIXTURE_SCOPE_END()

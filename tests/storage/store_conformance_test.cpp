@@ -931,6 +931,20 @@ CAF_TEST(environment routes name each live environment and its live deployment) 
     CAF_CHECK_EQUAL((*routes)[1].environment_id, stage.id);
     CAF_CHECK((*routes)[1].live_deployment_id.empty());
     CAF_CHECK_EQUAL((*routes)[1].port, 0);
+    CAF_CHECK(!r.stopped);
+    // Its live container stopped through the API: the route says so, until
+    // it runs again or a newer deployment is live.
+    CAF_REQUIRE(st->set_stopped_deployment(prod.id, newer.id));
+    routes = st->list_environment_routes();
+    CAF_REQUIRE(routes);
+    CAF_CHECK((*routes)[0].stopped);
+    CAF_CHECK(!(*routes)[1].stopped);
+    CAF_REQUIRE(st->set_stopped_deployment(prod.id, older.id)); // not the live one
+    routes = st->list_environment_routes();
+    CAF_REQUIRE(routes);
+    CAF_CHECK(!(*routes)[0].stopped);
+    CAF_REQUIRE(st->set_stopped_deployment(prod.id, ""));
+    CAF_CHECK(!st->set_stopped_deployment(gone.id, ""));
     // A deleted project's environments are not routed.
     CAF_REQUIRE(st->delete_project(p.id));
     routes = st->list_environment_routes();
