@@ -38,6 +38,14 @@ using namespace std::chrono_literals;
 
 namespace {
 
+// Each case builds a framework's image (npm, pip) on real Docker: on a loaded
+// machine (CI compiles the sanitizer build beside the suite) more than CAF
+// test's default 30 s watchdog. The command line's -r still wins.
+const bool recipes_watchdog = [] {
+  caf::test::engine::max_runtime(180);
+  return true;
+}();
+
 struct config : caf::actor_system_config {
   config() {
     gilgal::add_message_types(*this);
