@@ -315,13 +315,14 @@ CAF_TEST(a pull request opened then synchronized then closed comes and goes at i
   CAF_CHECK_EQUAL(same.status, 200);
   CAF_CHECK(same.body["deployments"].empty());
   CAF_CHECK_EQUAL(deployment_count(), 2);
-  // Closed: no environment, no route (Gilgal's 404 page).
+  // Closed: no environment, no container, no route (Gilgal's 404 page).
   auto closed = github(pull_request("closed", 7, second, "feature/cart"), new_uuid(), secret);
   CAF_REQUIRE_EQUAL(closed.status, 200);
   CAF_CHECK_EQUAL(closed.body["removed"]["environmentId"], env_id);
   CAF_CHECK_EQUAL(api("GET", "/api/environments/" + env_id).status, 404);
   CAF_CHECK(eventually([&] { return visit(host).status == 404; }, 10s));
   CAF_CHECK_EQUAL(visit(host).body, proxy::not_found_page());
+  CAF_CHECK_EQUAL(containers_of(env_id), 0u); // gone before the hook answered
   CAF_CHECK(previews()["items"].empty());
   // The base environment is untouched.
   CAF_CHECK_EQUAL(api("GET", "/api/environments/" + base_env).status, 200);
@@ -455,11 +456,12 @@ CAF_TEST(previews idle past their ttl are reaped) {
   CAF_CHECK(eventually([&] { return visit(host).body == "short-lived"; }, 5s));
   CAF_CHECK_EQUAL(api("GET", "/api/environments/" + env_id).status, 200);
   CAF_CHECK_EQUAL(containers_of(env_id), 1u);
-  // Then reaped: no environment, no route.
+  // Then reaped: no environment, no route, no container.
   CAF_CHECK(eventually([&] { return api("GET", "/api/environments/" + env_id).status == 404; },
                        40s));
   CAF_CHECK(eventually([&] { return visit(host).status == 404; }, 10s));
   CAF_CHECK(srv->wait_for_log("preview reaper: removed preview pr-4", 5s));
+  CAF_CHECK_EQUAL(containers_of(env_id), 0u); // gone before the store forgot it
   // The base environment is no preview: never reaped.
   CAF_CHECK_EQUAL(api("GET", "/api/environments/" + base_env).status, 200);
 }
