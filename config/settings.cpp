@@ -18,6 +18,7 @@
 #include <toml.hpp>
 
 #include "protocol/error.hpp"
+#include "protocol/utf8.hpp"
 #include "protocol/validation.hpp"
 
 namespace gilgal {
@@ -569,6 +570,10 @@ caf::expected<void> apply_config_text(const std::string& text, const std::string
   // overflow the stack (found by fuzz/settings_file_fuzz.cpp).
   if (toml_nesting_exceeds(text, max_toml_nesting))
     return make_error(errc::invalid_argument, "config file " + path + ": nested too deeply");
+  // TOML is UTF-8; toml11 reads past the end of its buffer on a broken UTF-8
+  // sequence in a string (found by fuzz/settings_file_fuzz.cpp).
+  if (!is_valid_utf8(text))
+    return make_error(errc::invalid_argument, "config file " + path + ": not valid UTF-8");
   toml::value data;
   try {
     std::istringstream in(text);

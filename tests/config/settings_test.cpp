@@ -185,6 +185,18 @@ CAF_TEST(syntax errors and missing files) {
   CAF_CHECK(message_of(res.error()).find("missing.toml") != std::string::npos);
 }
 
+CAF_TEST(broken utf8 is refused before parsing) {
+  // Found by fuzz/settings_file_fuzz.cpp: toml11 read past its buffer on a
+  // broken UTF-8 sequence in a literal string.
+  settings s;
+  auto broken = apply_config_text("listen = 'ab\x90" "c'\n", "broken.toml", s);
+  CAF_REQUIRE(!broken);
+  CAF_CHECK_EQUAL(code_of(broken.error()), errc::invalid_argument);
+  CAF_CHECK_EQUAL(message_of(broken.error()), "config file broken.toml: not valid UTF-8");
+  // Valid multi-byte UTF-8 still parses.
+  CAF_CHECK(apply_config_text("data_dir = '/srv/gilgal-\xc3\xa9t\xc3\xa9'\n", "ok.toml", s));
+}
+
 CAF_TEST(deep nesting is refused before parsing) {
   // Found by fuzz/settings_file_fuzz.cpp: toml11 recursed until the stack overflowed.
   settings s;
