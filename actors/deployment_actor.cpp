@@ -336,6 +336,12 @@ void retain_images(self_ptr self) {
   auto project_id = ctx.record.project_id;
   self->spawn([project_id, cluster = ctx.cluster, db = ctx.db,
                k = ctx.image_retention](caf::event_based_actor* janitor) {
+    // CAF 0.17 drops the unanswered requests of an actor that ends without a
+    // word: were the scheduler or the store to stop first, the requests below
+    // would wait out their timeouts and hold up the actor system's shutdown.
+    janitor->monitor(cluster);
+    janitor->monitor(db);
+    janitor->set_down_handler([janitor](caf::down_msg&) { janitor->quit(); });
     janitor->request(db, std::chrono::seconds(60), retain_atom::value, project_id, k)
       .then(
         [=](const std::set<std::string>& keep) {
