@@ -1,7 +1,6 @@
 #include "actors/container_watcher.hpp"
 
 #include <map>
-#include <thread>
 
 #include <caf/blocking_actor.hpp>
 #include <caf/event_based_actor.hpp>
@@ -16,8 +15,6 @@
 namespace gilgal {
 
 namespace {
-
-using namespace std::chrono_literals;
 
 constexpr auto stream_window = std::chrono::minutes(10); // reconnect period
 constexpr auto retry_delay = std::chrono::seconds(2);    // after a stream error
@@ -53,7 +50,7 @@ public:
         break;
       if (!res) {
         spdlog::warn("container watcher: {}; reconnecting", message_of(res.error()));
-        wait(retry_delay);
+        wait_or_abort(retry_delay, abort_);
       } else {
         since = std::max(since, window_start);
       }
@@ -65,12 +62,6 @@ private:
     return std::chrono::duration_cast<std::chrono::nanoseconds>(
              std::chrono::system_clock::now().time_since_epoch())
       .count();
-  }
-
-  void wait(std::chrono::milliseconds d) {
-    auto deadline = std::chrono::steady_clock::now() + d;
-    while (!abort_->triggered() && std::chrono::steady_clock::now() < deadline)
-      std::this_thread::sleep_for(50ms); // bounded: a retry pause, not a synchronisation
   }
 
   void handle(const docker_event& ev) {

@@ -4,6 +4,7 @@
 #include <sys/socket.h>
 
 #include <chrono>
+#include <future>
 #include <mutex>
 #include <optional>
 #include <thread>
@@ -198,18 +199,28 @@ caf::expected<caf::actor> spawn_http_edge(caf::actor_system& sys, const settings
   } else if (!server->bind_to_port(host, port)) {
     return make_error(errc::unavailable, "cannot listen on " + cfg.listen);
   }
+  // stop() is a no-op until the server runs, so the edge starts only once it
+  // does: an early exit of the edge cannot leave the thread serving.
+  // cpp-httplib asks for its task queue right after it is marked running.
+  auto running_now = std::make_shared<std::promise<void>>();
+  auto started = running_now->get_future();
+  server->new_task_queue = [make_queue = server->new_task_queue, running_now] {
+    running_now->set_value();
+    return make_queue();
+  };
   auto running = std::make_shared<running_server>();
   running->server = server;
-  running->thread = std::thread([server] { server->listen_after_bind(); });
-  // stop() is a no-op until the server runs: wait for it (bounded) so that an
-  // early exit of the edge cannot leave the thread serving.
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds{10};
-  while (!server->is_running()) {
-    if (std::chrono::steady_clock::now() > deadline) {
-      running.reset(); // stops and joins
-      return make_error(errc::unavailable, "HTTP server did not start on " + cfg.listen);
+  running->thread = std::thread([server, running_now] {
+    server->listen_after_bind();
+    try { // it never ran (say the socket broke): stop waiting for it
+      running_now->set_value();
+    } catch (const std::future_error&) {
     }
-    std::this_thread::sleep_for(std::chrono::milliseconds{1});
+  });
+  if (started.wait_for(std::chrono::seconds{10}) != std::future_status::ready
+      || !server->is_running()) {
+    running.reset(); // stops and joins
+    return make_error(errc::unavailable, "HTTP server did not start on " + cfg.listen);
   }
   spdlog::info("HTTP edge listening on {}:{}", host, port);
   return sys.spawn(http_edge, std::move(running), port);

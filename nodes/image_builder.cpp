@@ -66,11 +66,12 @@ uint64_t disk_usage(const std::string& dir) {
 }
 
 /// Watches the disk a checkout takes while git writes it. Past `max_bytes`
-/// it raises git's cancel flag and remembers why.
+/// it stops git (its own abort signal, not the build's) and remembers why.
 class clone_size_watch {
 public:
-  clone_size_watch(std::string dir, uint64_t max_bytes, std::atomic<bool>* cancel)
-    : dir_(std::move(dir)), max_(max_bytes), cancel_(cancel), thread_([this] { run(); }) {
+  clone_size_watch(std::string dir, uint64_t max_bytes, std::shared_ptr<abort_signal> git_abort)
+    : dir_(std::move(dir)), max_(max_bytes), git_abort_(std::move(git_abort)),
+      thread_([this] { run(); }) {
   }
 
   ~clone_size_watch() {
@@ -95,7 +96,7 @@ private:
     while (!cv_.wait_for(lock, std::chrono::milliseconds(300), [this] { return done_; })) {
       if (disk_usage(dir_) > max_) {
         exceeded_ = true;
-        cancel_->store(true);
+        git_abort_->trigger();
         return;
       }
     }
@@ -103,7 +104,7 @@ private:
 
   std::string dir_;
   uint64_t max_;
-  std::atomic<bool>* cancel_;
+  std::shared_ptr<abort_signal> git_abort_;
   std::atomic<bool> exceeded_{false};
   std::mutex mtx_;
   std::condition_variable cv_;
@@ -146,9 +147,10 @@ caf::expected<build_result> build(const build_job& job, const node_settings& nod
                                   const std::shared_ptr<abort_signal>& abort,
                                   const log_function& log) {
   const auto& cfg = node.cfg;
-  // git polls an atomic flag; mirror the abort signal into one.
-  auto cancelled = std::make_shared<std::atomic<bool>>(false);
-  int waker = abort->add_waker([cancelled] { cancelled->store(true); });
+  // git stops when the build is aborted, and also when its checkout grows
+  // too large (clone_size_watch), which must not look like a cancel.
+  auto git_abort = abort_signal::make();
+  int waker = abort->add_waker([git_abort] { git_abort->trigger(); });
   struct unregister {
     std::shared_ptr<abort_signal> sig;
     int token;
@@ -161,7 +163,7 @@ caf::expected<build_result> build(const build_job& job, const node_settings& nod
   fopts.allow_local = cfg.allow_local_sources;
   fopts.allow_private_targets = cfg.allow_private_targets;
   fopts.temp_dir = node.work_root;
-  fopts.cancel = cancelled.get();
+  fopts.abort = git_abort;
   fopts.on_log = [&log](const std::string& line) { log("info", line); };
   fopts.ca_file = cfg.git_ca_file;
   fopts.temp_dir = node.work_root;
@@ -187,7 +189,7 @@ caf::expected<build_result> build(const build_job& job, const node_settings& nod
   caf::expected<fetched_commit> fetched{fetched_commit{}};
   {
     auto max_clone = static_cast<uint64_t>(cfg.clone_max_mb) << 20;
-    clone_size_watch watch{work->path(), max_clone, cancelled.get()};
+    clone_size_watch watch{work->path(), max_clone, git_abort};
     fetched = fetch_commit(src.repository_url, src.branch, commit, work->path(), fopts);
     if (watch.exceeded() && !abort->triggered())
       return make_error(errc::build_failed,

@@ -214,6 +214,30 @@ caf::expected<process_result> run_process(const std::vector<std::string>& argv,
   bool err_open = true;
   bool cancelled = false;
   bool exited = false;
+  // The abort signal writes to a pipe that the waits below watch, so a
+  // cancel stops the child at once rather than at the next look.
+  int wake_pipe[2] = {-1, -1};
+  if (opts.abort && ::pipe2(wake_pipe, O_CLOEXEC | O_NONBLOCK) != 0) {
+    ::kill(-pid, SIGKILL);
+    int ignored = 0;
+    while (::waitpid(pid, &ignored, 0) < 0 && errno == EINTR) {
+    }
+    return make_error(errc::internal, std::string("pipe: ") + std::strerror(errno));
+  }
+  fd_guard wake_r{wake_pipe[0]}, wake_w{wake_pipe[1]};
+  struct waker_guard {
+    std::shared_ptr<abort_signal> sig;
+    int token = -1;
+    ~waker_guard() {
+      if (sig)
+        sig->remove_waker(token);
+    }
+  } waker{opts.abort};
+  if (opts.abort)
+    waker.token = opts.abort->add_waker([fd = wake_w.fd] {
+      char byte = 1;
+      [[maybe_unused]] auto n = ::write(fd, &byte, 1); // full pipe: already woken
+    });
   clock_type::time_point exited_at;
   auto leader_exited = [pid] {
     siginfo_t info;
@@ -226,7 +250,7 @@ caf::expected<process_result> run_process(const std::vector<std::string>& argv,
       result.timed_out = true;
       return true;
     }
-    if (opts.cancel != nullptr && opts.cancel->load()) {
+    if (opts.abort && opts.abort->triggered()) {
       cancelled = true;
       return true;
     }
@@ -249,18 +273,20 @@ caf::expected<process_result> run_process(const std::vector<std::string>& argv,
       auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now).count();
       wait_ms = static_cast<int>(std::max<int64_t>(1, std::min<int64_t>(wait_ms, left)));
     }
-    pollfd fds[2];
+    pollfd fds[3];
     nfds_t n = 0;
     if (out_open)
       fds[n++] = pollfd{out_r.fd, POLLIN, 0};
     if (err_open)
       fds[n++] = pollfd{err_r.fd, POLLIN, 0};
+    if (wake_r.fd >= 0)
+      fds[n++] = pollfd{wake_r.fd, POLLIN, 0};
     auto ready = ::poll(fds, n, wait_ms);
     if (ready < 0 && errno != EINTR)
       break;
     for (nfds_t i = 0; i < n; ++i) {
-      if (fds[i].revents == 0)
-        continue;
+      if (fds[i].revents == 0 || fds[i].fd == wake_r.fd)
+        continue; // a wake: must_stop sees the signal
       if (fds[i].fd == out_r.fd)
         out_open = drain(out_r.fd, result.out, opts.max_output_bytes, result.truncated);
       else
@@ -272,8 +298,11 @@ caf::expected<process_result> run_process(const std::vector<std::string>& argv,
   while (!result.timed_out && !cancelled && !exited) {
     if (leader_exited())
       exited = true;
-    else if (!must_stop(clock_type::now()))
-      ::poll(nullptr, 0, 10);
+    else if (!must_stop(clock_type::now())) {
+      // Until the leader exits (no descriptor tells that here), or a wake.
+      pollfd wake{wake_r.fd, POLLIN, 0};
+      ::poll(&wake, wake_r.fd >= 0 ? 1 : 0, 10);
+    }
   }
   // Whatever is left of the group goes: the leader on timeout or cancel, and
   // descendants that outlived it in any case.

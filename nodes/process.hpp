@@ -17,6 +17,8 @@
 
 #include <caf/expected.hpp>
 
+#include "nodes/abort_signal.hpp"
+
 namespace gilgal {
 
 struct process_options {
@@ -33,9 +35,9 @@ struct process_options {
   /// At most this many bytes of stdout and of stderr are kept (each); the rest
   /// is read and dropped.
   size_t max_output_bytes = 1 << 20;
-  /// When set and it becomes true, the process group is killed and run_process
-  /// returns errc::cancelled.
-  const std::atomic<bool>* cancel = nullptr;
+  /// When set and it fires, the process group is killed at once and
+  /// run_process returns errc::cancelled.
+  std::shared_ptr<abort_signal> abort;
 };
 
 /// What every child inherits from the caller when set: PATH, HOME, USER,
@@ -53,7 +55,7 @@ struct process_result {
 /// Runs argv[0] (looked up in PATH when it has no '/') with the arguments
 /// argv[1..], stdin connected to /dev/null. Errors: errc::invalid_argument for
 /// an empty argv, errc::not_found when the program does not exist,
-/// errc::cancelled when options.cancel fired, errc::internal when the system
+/// errc::cancelled when options.abort fired, errc::internal when the system
 /// refuses (pipes, spawn). A non-zero exit or a timeout is NOT an error: look
 /// at the result.
 caf::expected<process_result> run_process(const std::vector<std::string>& argv,

@@ -123,7 +123,7 @@ class git_runner {
 public:
   git_runner(const std::string& url, const fetch_options& opts) : url_(url), opts_(opts) {
     popts_.timeout = opts.timeout;
-    popts_.cancel = opts.cancel;
+    popts_.abort = opts.abort;
     popts_.max_output_bytes = 4 << 20;
     popts_.inherit_env = git_inherited_env;
     popts_.env["GIT_TERMINAL_PROMPT"] = "0";
@@ -306,14 +306,8 @@ private:
   }
 
   caf::error sleep_for(std::chrono::milliseconds d) const {
-    auto until = std::chrono::steady_clock::now() + d;
-    while (std::chrono::steady_clock::now() < until) {
-      if (opts_.cancel != nullptr && opts_.cancel->load())
-        return make_error(errc::cancelled, "source fetch cancelled");
-      auto left = until - std::chrono::steady_clock::now();
-      std::this_thread::sleep_for(
-        std::min<std::chrono::steady_clock::duration>(left, std::chrono::milliseconds(50)));
-    }
+    if (wait_or_abort(d, opts_.abort))
+      return make_error(errc::cancelled, "source fetch cancelled");
     return {};
   }
 

@@ -31,6 +31,7 @@
 #include <caf/error.hpp>
 #include <caf/expected.hpp>
 
+#include "nodes/abort_signal.hpp"
 #include "nodes/host_resolver.hpp"
 
 namespace gilgal {
@@ -66,8 +67,8 @@ struct fetch_options {
   std::string temp_dir;
   /// The git program.
   std::string git = "git";
-  /// Checked between and during git calls: errc::cancelled when it fires.
-  const std::atomic<bool>* cancel = nullptr;
+  /// Stops a git call at once and cuts a retry pause short: errc::cancelled.
+  std::shared_ptr<abort_signal> abort;
   /// Receives progress lines ("Fetching ...", "retrying in 2s ...") for the
   /// deployment log. Never receives credentials.
   std::function<void(const std::string&)> on_log;

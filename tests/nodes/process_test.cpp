@@ -166,20 +166,52 @@ CAF_TEST(output is capped) {
   CAF_CHECK(r->truncated);
 }
 
-CAF_TEST(cancellation kills the process) {
-  std::atomic<bool> cancel{false};
+CAF_TEST(an abort kills the process at once) {
   process_options opts;
-  opts.cancel = &cancel;
+  opts.abort = abort_signal::make();
+  std::chrono::steady_clock::time_point fired;
   std::thread t([&] {
     std::this_thread::sleep_for(200ms); // the test's trigger, not a synchronisation
-    cancel = true;
+    fired = std::chrono::steady_clock::now();
+    opts.abort->trigger();
   });
-  auto start = std::chrono::steady_clock::now();
   auto r = run_process({"sleep", "30"}, opts);
+  auto returned = std::chrono::steady_clock::now();
   t.join();
   CAF_REQUIRE(!r);
   CAF_CHECK_EQUAL(code_of(r.error()), errc::cancelled);
-  CAF_CHECK(std::chrono::steady_clock::now() - start < 5s);
+  // The wake pipe ends the wait: well under the 100 ms of a poll's timeout.
+  CAF_CHECK(returned - fired < 60ms);
+}
+
+CAF_TEST(an abort fired before the start kills the process at once) {
+  process_options opts;
+  opts.abort = abort_signal::make();
+  opts.abort->trigger();
+  auto start = std::chrono::steady_clock::now();
+  auto r = run_process({"sleep", "30"}, opts);
+  CAF_REQUIRE(!r);
+  CAF_CHECK_EQUAL(code_of(r.error()), errc::cancelled);
+  CAF_CHECK(std::chrono::steady_clock::now() - start < 1s);
+}
+
+CAF_TEST(an abort reaches a child that closed its pipes but still runs) {
+  // The shell leaves; its sleep keeps no pipe (redirected), so the second
+  // wait (for the leader) is the one that must see the abort.
+  process_options opts;
+  opts.abort = abort_signal::make();
+  std::chrono::steady_clock::time_point fired;
+  std::thread t([&] {
+    std::this_thread::sleep_for(200ms); // the test's trigger, not a synchronisation
+    fired = std::chrono::steady_clock::now();
+    opts.abort->trigger();
+  });
+  auto r = run_process({"sh", "-c", "exec sleep 30 >/dev/null 2>&1"}, opts);
+  auto returned = std::chrono::steady_clock::now();
+  t.join();
+  CAF_REQUIRE(!r);
+  CAF_CHECK_EQUAL(code_of(r.error()), errc::cancelled);
+  CAF_CHECK(returned - fired < 60ms);
 }
 
 CAF_TEST(tail lines) {
