@@ -198,6 +198,7 @@ void fail(self_ptr self, const std::string& step, const caf::error& err) {
 }
 
 void place_build(self_ptr self, std::chrono::seconds timeout);
+void release_live_image(self_ptr self);
 void run(self_ptr self);
 void go_live(self_ptr self, const run_result& res);
 void succeed(self_ptr self);
@@ -206,10 +207,11 @@ void place_run(self_ptr self) {
   auto& st = self->state;
   auto& rec = st.ctx.record;
   // Without a registry the image exists only where it was built (or, for a
-  // rollback, where the target ran).
+  // rollback, where the target ran; for a config release, where the live
+  // container runs).
   std::string pin;
   if (st.registry_image.empty())
-    pin = rec.kind == "rollback" ? rec.run_node : rec.build_node;
+    pin = rec.kind == "rollback" || rec.kind == "config" ? rec.run_node : rec.build_node;
   self->request(st.ctx.cluster, st.ctx.replace_timeout, place_atom::value, run_atom::value,
                 rec.id, pin, st.ctx.target.settings.run_labels)
     .then(
@@ -223,6 +225,43 @@ void place_run(self_ptr self) {
         run(self);
       },
       [self](const caf::error& err) { fail(self, "run container", err); });
+}
+
+/// A config release runs the image that is live when it starts (a deployment
+/// that went live while it was queued brings its own image), on the node where
+/// it runs, with the new settings. With no live deployment left it fails.
+void release_live_image(self_ptr self) {
+  auto& st = self->state;
+  self->request(st.ctx.db, timeouts::record_write, live_atom::value,
+                st.ctx.record.environment_id)
+    .then(
+      [self](const std::vector<deployment>& successes) {
+        auto& st = self->state;
+        if (st.phase != deployment_phase::running || st.ending)
+          return; // ended (cancelled) meanwhile
+        auto& rec = st.ctx.record;
+        const deployment* live = nullptr;
+        for (auto& d : successes)
+          if (!d.image_name.empty()) {
+            live = &d;
+            break;
+          }
+        if (!live) {
+          fail(self, "release settings",
+               make_error(errc::conflict, "the environment has no live deployment"));
+          return;
+        }
+        if (live->image_name != rec.image_name)
+          log(self, "info", "Deployment " + live->id + " went live meanwhile: its image is "
+                              "released");
+        rec.image_name = live->image_name;
+        rec.run_node = live->run_node;
+        rec.commit_sha = live->commit_sha;
+        log(self, "info", rec.commit_message + ": the live image " + rec.image_name
+                            + " runs with the new settings");
+        place_run(self);
+      },
+      [self](const caf::error& err) { fail(self, "release settings", err); });
 }
 
 void run(self_ptr self) {
@@ -576,14 +615,18 @@ deployment_pipeline(deployment_actor::stateful_pointer<deployment_state> self,
       st.phase = deployment_phase::waiting;
       st.started_clock = true;
       st.started = std::chrono::steady_clock::now();
-      if (st.ctx.record.kind == "rollback") {
+      if (st.ctx.record.kind == "rollback" || st.ctx.record.kind == "config") {
         // The image of an earlier deployment, retained: nothing to build.
         log(self, "info", "Starting deployment pipeline...");
         st.ctx.record.status = status::building;
-        log(self, "info", "Rolling back to deployment " + st.ctx.record.rollback_of
-                            + " (image " + st.ctx.record.image_name + ")");
         st.phase = deployment_phase::running;
-        place_run(self);
+        if (st.ctx.record.kind == "config") {
+          release_live_image(self);
+        } else {
+          log(self, "info", "Rolling back to deployment " + st.ctx.record.rollback_of
+                              + " (image " + st.ctx.record.image_name + ")");
+          place_run(self);
+        }
         return int64_t{0};
       }
       place_build(self, st.ctx.build_timeout);

@@ -20,6 +20,7 @@ void add_console_commands(CLI::App& app, int& exit_code) {
   add_console_webhook_commands(app, exit_code);
   add_console_preview_commands(app, exit_code);
   add_console_lifecycle_commands(app, exit_code);
+  add_console_env_commands(app, exit_code);
 }
 
 CLI::App* add_console_command(CLI::App& app, int& exit_code, const char* name,

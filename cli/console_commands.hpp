@@ -52,6 +52,8 @@ void add_console_webhook_commands(CLI::App& app, int& exit_code);
 void add_console_preview_commands(CLI::App& app, int& exit_code);
 /// `gilgal stop|start|restart PROJECT ENV`.
 void add_console_lifecycle_commands(CLI::App& app, int& exit_code);
+/// `gilgal env set|unset|show PROJECT ENV ...`.
+void add_console_env_commands(CLI::App& app, int& exit_code);
 /// `gilgal projects create` and `gilgal envs create`, under those commands.
 void add_console_create_commands(CLI::App& projects, CLI::App& envs, int& exit_code);
 /// `gilgal projects deploy-key` and `gilgal projects set-token`.

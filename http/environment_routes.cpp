@@ -2,6 +2,7 @@
 
 #include <caf/send.hpp>
 
+#include "http/config_release.hpp"
 #include "http/ownership.hpp"
 #include "protocol/error.hpp"
 #include "protocol/json.hpp"
@@ -156,6 +157,11 @@ caf::error update_environment(request_context& ctx) {
   auto body = ctx.json_body();
   if (!body)
     return std::move(body.error());
+  // ?deploy=false: a change of variables or resources waits for the next deployment.
+  auto deploy = ctx.req.has_param("deploy") ? ctx.req.get_param_value("deploy") : "true";
+  if (deploy != "true" && deploy != "1" && deploy != "false" && deploy != "0")
+    return make_error(errc::invalid_argument, "deploy: must be true or false");
+  auto before = *e;
   if (auto err = apply_environment_json(*body, *e, false))
     return err;
   if (auto err = check_hosts(ctx, *e))
@@ -167,7 +173,23 @@ caf::error update_environment(request_context& ctx) {
   if (!updated)
     return std::move(updated.error());
   routes_changed(ctx);
-  return reply_environment(ctx, 200, *updated);
+  nlohmann::json release = nullptr;
+  if ((deploy == "true" || deploy == "1") && needs_config_release(before, *updated)) {
+    auto released = release_config(ctx, before, *updated);
+    if (!released)
+      return make_error(code_of(released.error()),
+                        "the settings are saved, but their release could not start: "
+                          + message_of(released.error()));
+    if (*released)
+      release = to_json(**released);
+  }
+  auto served = served_environments(ctx);
+  if (!served)
+    return std::move(served.error());
+  auto body_out = environment_json(*updated, true, *served);
+  body_out["deployment"] = std::move(release);
+  ctx.reply(200, body_out);
+  return {};
 }
 
 caf::error delete_environment(request_context& ctx) {

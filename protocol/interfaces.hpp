@@ -241,10 +241,10 @@ using notifier_actor = caf::typed_actor<
 /// waits from what its deployment actors report.
 using deployment_manager_actor = caf::typed_actor<
   // Takes a stored pending deployment: spawns its actor and starts it, or
-  // queues it behind its environment's deployment in progress. A deployment
-  // of kind "rollback" skips the build and runs its image_name. Errors:
-  // errc::unavailable while the server shuts down (the deployment then ends
-  // failed).
+  // queues it behind its environment's deployment in progress. Kind "rollback"
+  // runs its image_name, kind "config" the image live when it starts (no build).
+  // Errors: errc::unavailable while the server shuts down (the deployment then
+  // ends failed).
   caf::replies_to<deploy_atom, deployment, project, environment>::with<bool>,
   // Cancels a queued or running deployment; replies its final record
   // (status cancelled) once stored. errc::conflict when it is already going

@@ -217,7 +217,7 @@ struct deployment {
   int64_t port = 0;            // host port, 0 until running
   std::string error_message;
   std::string idempotency_key; // empty if none was given
-  std::string kind = "deploy"; // deploy | rollback
+  std::string kind = "deploy"; // deploy | rollback | config (settings released)
   std::string rollback_of;     // for kind == rollback: the deployment brought back
   std::string build_node;
   std::string run_node;

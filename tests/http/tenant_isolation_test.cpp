@@ -263,7 +263,8 @@ CAF_TEST(an app cannot connect to a container of another environment) {
   CAF_CHECK_NOT_EQUAL(probe_result(attacker["port"].get<int>()), "0");
   // The same probe from the victim's own environment connects (the address
   // was right): a second deployment starts while the first is still live.
-  auto patched = call(*cli, "PATCH", "/api/environments/" + victim_env, alice,
+  // (?deploy=false: a config release would replace the first container.)
+  auto patched = call(*cli, "PATCH", "/api/environments/" + victim_env + "?deploy=false", alice,
                       json{{"environmentVariables", {{"PROBE", target}}}});
   CAF_REQUIRE_EQUAL(patched.status, 200);
   auto sibling = deploy(*cli, alice, victim_project, victim_env);

@@ -321,4 +321,75 @@ CAF_TEST(a stopped app answers the 503 page and a started one is served again) {
   CAF_CHECK(eventually([&] { return visit().body == "version 2"; }, 5s));
 }
 
+CAF_TEST(a variable change is released under load without a failed request) {
+  // The CGI answers the container's GREETING (headers with CRLF for curl);
+  // CRASH=yes makes the app exit at start, so its health check fails.
+  auto sha = repo->commit(
+    {{"Dockerfile", "FROM gilgal-test/busybox:latest\nCOPY www /www\n"
+                    "RUN chmod 755 /www/cgi-bin/greeting\n"
+                    "CMD [\"/bin/sh\", \"-c\", \"[ \\\"$CRASH\\\" = yes ] && exit 3; "
+                    "trap 'exit 0' TERM; httpd -f -p $PORT -h /www & wait\"]\n"},
+     {"www/index.html", "ok\n"},
+     {"www/cgi-bin/greeting",
+      "#!/bin/sh\nprintf 'Content-Type: text/plain\\r\\nContent-Length: %d\\r\\n\\r\\n%s' "
+      "${#GREETING} \"$GREETING\"\n"}},
+    "greeting");
+  auto saved = api("PATCH", "/api/environments/" + env_id,
+                   json{{"environmentVariables", {{"GREETING", "hello"}}}});
+  CAF_REQUIRE_EQUAL(saved.status, 200);
+  CAF_CHECK(saved.body["deployment"].is_null()); // nothing runs yet: nothing to release
+  auto live = deploy(sha);
+  CAF_REQUIRE_EQUAL(live["status"], "success");
+  auto greeting = [&] { return get_with_host(proxy_port, host, "/cgi-bin/greeting").body; };
+  CAF_REQUIRE(eventually([&] { return greeting() == "hello"; }, 5s));
+  http_load load{"http://127.0.0.1:" + std::to_string(proxy_port) + "/cgi-bin/greeting", host, 2,
+                 50};
+  // Requests that started after `t` (some are needed after each report).
+  auto started_after = [&](clock_type::time_point t) {
+    size_t n = 0;
+    for (auto& s : load.samples())
+      n += s.start >= t;
+    return n;
+  };
+  auto r = api("PATCH", "/api/environments/" + env_id,
+               json{{"environmentVariables", {{"GREETING", "bonjour"}}}});
+  CAF_REQUIRE_EQUAL(r.status, 200);
+  CAF_REQUIRE(r.body["deployment"].is_object());
+  CAF_CHECK_EQUAL(r.body["deployment"]["kind"], "config");
+  auto end = await_end(r.body["deployment"]["id"].get<std::string>());
+  CAF_REQUIRE_EQUAL(end["status"], "success");
+  auto reported = clock_type::now();
+  CAF_CHECK(eventually([&] { return started_after(reported) >= 20; }, 5s));
+  // A release whose app crashes fails; the live container keeps serving.
+  r = api("PATCH", "/api/environments/" + env_id,
+          json{{"environmentVariables", {{"CRASH", "yes"}, {"GREETING", "broken"}}}});
+  CAF_REQUIRE_EQUAL(r.status, 200);
+  CAF_REQUIRE(r.body["deployment"].is_object());
+  auto crashed = await_end(r.body["deployment"]["id"].get<std::string>());
+  CAF_CHECK_EQUAL(crashed["status"], "failed");
+  auto failed_at = clock_type::now();
+  CAF_CHECK(eventually([&] { return started_after(failed_at) >= 20; }, 5s));
+  load.stop();
+  auto samples = load.samples();
+  size_t failed = 0, stale = 0, after = 0;
+  for (auto& s : samples) {
+    if (s.status != 200) {
+      if (++failed <= 5)
+        CAF_MESSAGE("failed request: status " << s.status << " " << s.error);
+    } else if (s.start >= reported) {
+      ++after;
+      stale += s.body != "bonjour"; // never the old value, nor the crashed release's
+    } else if (s.body != "hello" && s.body != "bonjour") {
+      ++stale;
+    }
+  }
+  CAF_MESSAGE(samples.size() << " requests; " << failed << " failed; " << stale << " stale");
+  CAF_CHECK_EQUAL(failed, 0u);
+  CAF_CHECK_EQUAL(stale, 0u);
+  CAF_CHECK(after >= 40);
+  CAF_CHECK_EQUAL(greeting(), "bonjour");
+  auto env = api("GET", "/api/environments/" + env_id);
+  CAF_CHECK_EQUAL(env.body["liveDeploymentId"], end["id"]);
+}
+
 CAF_TEST_FIXTURE_SCOPE_END()
