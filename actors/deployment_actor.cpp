@@ -240,12 +240,10 @@ void release_live_image(self_ptr self) {
         if (st.phase != deployment_phase::running || st.ending)
           return; // ended (cancelled) meanwhile
         auto& rec = st.ctx.record;
-        const deployment* live = nullptr;
-        for (auto& d : successes)
-          if (!d.image_name.empty()) {
-            live = &d;
-            break;
-          }
+        // The newest success is live (the router serves the same).
+        const deployment* live = successes.empty() || successes.front().image_name.empty()
+                                   ? nullptr
+                                   : &successes.front();
         if (!live) {
           fail(self, "release settings",
                make_error(errc::conflict, "the environment has no live deployment"));
