@@ -27,8 +27,14 @@ struct fixture : test_coordinator_fixture<test::actor_test_config> {
     sched.run();
   }
 
+  deployment_context base; // the record's kind and image come from here
+
   deployment_actor start(outcome build, outcome run, router_actor router = {}) {
     deployment_context ctx;
+    ctx.record.kind = base.record.kind;
+    ctx.record.image_name = base.record.image_name;
+    ctx.record.run_node = base.record.run_node;
+    ctx.record.commit_message = base.record.commit_message;
     ctx.record.id = "d-1";
     ctx.record.project_id = "p-1234567890";
     ctx.record.environment_id = "e-1";
@@ -394,6 +400,60 @@ CAF_TEST(failed and cancelled deployments never touch the route) {
   run_all();
   CAF_CHECK_EQUAL(rec->statuses.back(), status::cancelled);
   CAF_CHECK(!routed());
+}
+
+/// The live deployment as the store answers it (newest success first).
+deployment live_deployment(std::string image, std::string node) {
+  deployment d;
+  d.id = "d-live";
+  d.status = status::success;
+  d.image_name = std::move(image);
+  d.run_node = std::move(node);
+  d.commit_sha = "1234567890123456789012345678901234567890";
+  return d;
+}
+
+CAF_TEST(a config release runs the image live when it starts on its node without a build) {
+  base.record.kind = "config";
+  base.record.image_name = "img-when-created";
+  base.record.run_node = "node-old";
+  base.record.commit_message = "Config change: set GREETING";
+  // A deployment went live while the release was queued.
+  rec->successes = {live_deployment("img-now-live", "node-7"),
+                    live_deployment("img-when-created", "node-old")};
+  start(outcome::succeed, outcome::succeed);
+  CAF_CHECK_EQUAL(rec->statuses.back(), status::success);
+  CAF_CHECK_EQUAL(rec->builds_placed, 0);
+  CAF_CHECK_EQUAL(rec->run_pins, std::vector<std::string>{"node-7"});
+  CAF_CHECK_EQUAL(rec->run_images, std::vector<std::string>{"img-now-live"});
+  auto& d = rec->last_record;
+  CAF_CHECK_EQUAL(d.image_name, "img-now-live");
+  CAF_CHECK_EQUAL(d.run_node, "node-7");
+  CAF_CHECK_EQUAL(d.commit_sha, "1234567890123456789012345678901234567890");
+  CAF_CHECK(d.build_node.empty());
+  CAF_CHECK(logged("Deployment d-live went live meanwhile"));
+  CAF_CHECK(logged("Config change: set GREETING: the live image img-now-live runs with the "
+                   "new settings"));
+}
+
+CAF_TEST(a config release with nothing live fails and starts no container) {
+  base.record.kind = "config";
+  base.record.image_name = "img-when-created";
+  start(outcome::succeed, outcome::succeed);
+  CAF_CHECK_EQUAL(rec->statuses.back(), status::failed);
+  CAF_CHECK_EQUAL(rec->last_record.error_message,
+                  "release settings failed: the environment has no live deployment");
+  CAF_CHECK_EQUAL(rec->runners_requested, 0);
+  CAF_CHECK(rec->run_pins.empty());
+  CAF_CHECK(rec->log_closed);
+}
+
+CAF_TEST(a config release whose container fails keeps the live one) {
+  base.record.kind = "config";
+  rec->successes = {live_deployment("img-live", "node-1")};
+  start(outcome::succeed, outcome::fail);
+  CAF_CHECK_EQUAL(rec->statuses.back(), status::failed);
+  CAF_CHECK(rec->retired_with.empty()); // the previous container is not retired
 }
 
 CAF_TEST_FIXTURE_SCOPE_END()

@@ -281,6 +281,31 @@ CAF_TEST(a release queued behind a deployment runs the image that went live mean
   CAF_CHECK_EQUAL(live_deployment_id(), end["id"]);
 }
 
+CAF_TEST(a release brings a stopped environment back with the new settings) {
+  auto first = deploy_app();
+  auto stopped = api("POST", "/api/environments/" + env_id + "/stop");
+  CAF_REQUIRE_EQUAL(stopped.status, 200);
+  CAF_CHECK_EQUAL(stopped.body["state"], "stopped");
+  CAF_CHECK_EQUAL(greeting(first["port"].get<int>()), "(no answer)");
+  auto r = api("PATCH", "/api/environments/" + env_id,
+               json{{"environmentVariables", {{"GREETING", "awake"}}}});
+  CAF_REQUIRE_EQUAL(r.status, 200);
+  CAF_REQUIRE(r.body["deployment"].is_object());
+  auto end = await_end(r.body["deployment"]["id"].get<std::string>());
+  CAF_REQUIRE_EQUAL(end["status"], "success");
+  CAF_CHECK_EQUAL(greeting(end["port"].get<int>()), "awake");
+  auto left = await_only(end["containerId"].get<std::string>());
+  CAF_CHECK_EQUAL(left.size(), 1u);
+  // It is the environment's running container: stop and start act on it.
+  stopped = api("POST", "/api/environments/" + env_id + "/stop");
+  CAF_REQUIRE_EQUAL(stopped.status, 200);
+  CAF_CHECK_EQUAL(stopped.body["containerId"], end["containerId"]);
+  auto started = api("POST", "/api/environments/" + env_id + "/start");
+  CAF_REQUIRE_EQUAL(started.status, 200);
+  CAF_CHECK_EQUAL(started.body["state"], "running");
+  CAF_CHECK_EQUAL(greeting(end["port"].get<int>()), "awake");
+}
+
 CAF_TEST(without a live deployment or with bad input a PATCH deploys nothing) {
   create_app();
   // Nothing runs: the settings are stored, nothing is released.
