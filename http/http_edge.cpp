@@ -4,6 +4,7 @@
 #include <sys/socket.h>
 
 #include <chrono>
+#include <cstring>
 #include <future>
 #include <mutex>
 #include <optional>
@@ -93,12 +94,6 @@ void configure(httplib::Server& server, std::shared_ptr<const edge_env> env) {
   server.new_task_queue = [workers] { return new httplib::ThreadPool(workers); };
   server.set_payload_max_length(env->cfg.max_body_bytes);
   server.set_tcp_nodelay(true); // small JSON answers must not wait for Nagle
-  // SO_REUSEADDR only: SO_REUSEPORT (httplib's default) would let a second
-  // server bind the same port silently.
-  server.set_socket_options([](socket_t sock) {
-    int yes = 1;
-    setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
-  });
   server.set_keep_alive_max_count(100);
   auto handle = [env, routes](const httplib::Request& req, httplib::Response& res) {
     routes->dispatch(req, res, *env);
@@ -192,6 +187,14 @@ caf::expected<caf::actor> spawn_http_edge(caf::actor_system& sys, const settings
   limits.max_body_bytes = cfg.max_body_bytes;
   auto server = std::make_shared<edge_server>(limits);
   configure(*server, env);
+  // SO_REUSEADDR only: SO_REUSEPORT (httplib's default) would let a second
+  // server bind the same port silently.
+  auto listening = std::make_shared<int>(-1);
+  server->set_socket_options([listening](socket_t sock) {
+    int yes = 1;
+    setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
+    *listening = sock;
+  });
   if (port == 0) {
     port = server->bind_to_any_port(host);
     if (port < 0)
@@ -199,6 +202,12 @@ caf::expected<caf::actor> spawn_http_edge(caf::actor_system& sys, const settings
   } else if (!server->bind_to_port(host, port)) {
     return make_error(errc::unavailable, "cannot listen on " + cfg.listen);
   }
+  // cpp-httplib 0.11 listens with a backlog of 5: in a burst of clients (say,
+  // hundreds of log followers reconnecting after a restart) the kernel drops
+  // SYNs and each dropped client retries after 1, 3, 7… s. Listening again
+  // on the bound socket raises the backlog to the system's maximum.
+  if (*listening >= 0 && ::listen(*listening, SOMAXCONN) != 0)
+    spdlog::warn("HTTP edge: could not raise the listen backlog: {}", std::strerror(errno));
   // stop() is a no-op until the server runs, so the edge starts only once it
   // does: an early exit of the edge cannot leave the thread serving.
   // cpp-httplib asks for its task queue right after it is marked running.

@@ -6,6 +6,16 @@
 #include <caf/scoped_actor.hpp>
 #include <httplib.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <vector>
+
 #include "config/secret_box.hpp"
 #include "http/http_edge.hpp"
 #include "protocol/error.hpp"
@@ -74,6 +84,56 @@ CAF_TEST(serves until the actor exits) {
   httplib::Client after{"127.0.0.1", port};
   after.set_connection_timeout(1);
   CAF_CHECK(!after.Get("/healthz"));
+}
+
+CAF_TEST(a burst of connections is accepted at once) {
+  // cpp-httplib's own backlog of 5 drops SYNs in a burst; the dropped
+  // clients retry a second later. The edge listens with the system's maximum.
+  auto port = test::free_port();
+  auto edge = spawn_http_edge(*sys, at(port), services);
+  CAF_REQUIRE(edge);
+  constexpr int burst = 300;
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  std::vector<pollfd> fds;
+  for (int i = 0; i < burst; ++i) {
+    int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    CAF_REQUIRE(fd >= 0);
+    auto rc = ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
+    CAF_REQUIRE(rc == 0 || errno == EINPROGRESS);
+    fds.push_back(pollfd{fd, POLLOUT, 0});
+  }
+  // Every handshake completes well before the first SYN retry (1 s).
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds{800};
+  size_t open = 0;
+  std::vector<bool> done(fds.size(), false);
+  while (open < fds.size() && std::chrono::steady_clock::now() < deadline) {
+    std::vector<pollfd> waiting;
+    std::vector<size_t> index;
+    for (size_t i = 0; i < fds.size(); ++i)
+      if (!done[i]) {
+        waiting.push_back(fds[i]);
+        index.push_back(i);
+      }
+    if (::poll(waiting.data(), waiting.size(), 50) < 0)
+      break;
+    for (size_t k = 0; k < waiting.size(); ++k)
+      if (waiting[k].revents & POLLOUT) {
+        int err = 0;
+        socklen_t len = sizeof(err);
+        ::getsockopt(waiting[k].fd, SOL_SOCKET, SO_ERROR, &err, &len);
+        if (err == 0) {
+          done[index[k]] = true;
+          ++open;
+        }
+      }
+  }
+  for (auto& p : fds)
+    ::close(p.fd);
+  CAF_CHECK_EQUAL(open, static_cast<size_t>(burst));
+  stop(*edge);
 }
 
 CAF_TEST(a port in use is unavailable) {
