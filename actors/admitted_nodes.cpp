@@ -22,9 +22,4 @@ bool admitted_nodes::admits(const caf::strong_actor_ptr& sender,
   return sender->node() == self || contains(sender->node());
 }
 
-bool admitted_nodes::admits_known(const caf::strong_actor_ptr& sender,
-                                  const caf::node_id& self) const {
-  return sender && admits(sender, self);
-}
-
 } // namespace gilgal

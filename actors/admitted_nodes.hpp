@@ -32,9 +32,6 @@ public:
   /// messages must also require a sender (see from_local_or_admitted).
   bool admits(const caf::strong_actor_ptr& sender, const caf::node_id& self) const;
 
-  /// Like admits(), but a message without a sender is refused.
-  bool admits_known(const caf::strong_actor_ptr& sender, const caf::node_id& self) const;
-
 private:
   mutable std::mutex mtx_;
   std::unordered_set<caf::node_id> nodes_;

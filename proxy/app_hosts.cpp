@@ -42,17 +42,6 @@ std::string generated_host(const std::string& environment_name, const std::strin
   return host_label(environment_name) + "-" + host_label(project_name) + "." + lower(apps_domain);
 }
 
-bool is_within(const std::string& host, const std::string& domain) {
-  auto h = lower(host);
-  auto d = lower(domain);
-  if (d.empty())
-    return false;
-  if (h == d)
-    return true;
-  return h.size() > d.size() && h.compare(h.size() - d.size(), d.size(), d) == 0
-         && h[h.size() - d.size() - 1] == '.';
-}
-
 std::vector<std::vector<std::string>> assign_hosts(const std::vector<host_claim>& claims,
                                                    const std::string& apps_domain) {
   std::vector<std::vector<std::string>> out;

@@ -18,9 +18,6 @@ std::string host_label(const std::string& name);
 std::string generated_host(const std::string& environment_name, const std::string& project_name,
                            const std::string& apps_domain);
 
-/// True when `host` is `domain` or a name under it (case-insensitive).
-bool is_within(const std::string& host, const std::string& domain);
-
 /// What assign_hosts needs of an environment.
 struct host_claim {
   std::string environment_id;

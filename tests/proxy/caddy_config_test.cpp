@@ -46,14 +46,6 @@ CAF_TEST(host labels are DNS labels made of names) {
                   "staging-shop.apps.example.com");
 }
 
-CAF_TEST(is_within matches the domain and names under it only) {
-  CAF_CHECK(is_within("localhost", "localhost"));
-  CAF_CHECK(is_within("a.b.LOCALHOST", "localhost"));
-  CAF_CHECK(!is_within("notlocalhost", "localhost"));
-  CAF_CHECK(!is_within("localhost.com", "localhost"));
-  CAF_CHECK(!is_within("a.example.com", ""));
-}
-
 CAF_TEST(assign_hosts gives a clashing generated host to the older environment) {
   std::vector<host_claim> claims = {
     {"11111111-aaaa", "production", "shop", "", {}},
