@@ -90,7 +90,7 @@ int run_node(const settings& s) {
     auto relay = spawn_logger_relay(sys);
     node_settings ns;
     ns.name = info.name;
-    ns.cfg = s;
+    ns.cfg = node_config_of(s);
     // Containers are published where the control plane's proxy reaches them.
     if (!s.advertise_address.empty())
       ns.cfg.bind_address = s.advertise_address;

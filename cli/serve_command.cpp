@@ -91,7 +91,7 @@ int run_serve(const settings& s) {
     node_actor node;
     if (!s.no_local_node) {
       node_settings local;
-      local.cfg = s;
+      local.cfg = node_config_of(s);
       local.work_root = s.data_dir + "/work";
       node = spawn_node(sys, local, logger);
       if (auto err = join_local_node(sys, scheduler, node,

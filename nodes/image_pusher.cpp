@@ -19,7 +19,7 @@ std::string registry_repository_for(const std::string& registry_url,
   return registry_host_of(registry_url) + "/" + project_id;
 }
 
-push_options push_options_of(const settings& cfg) {
+push_options push_options_of(const node_config& cfg) {
   push_options opts;
   opts.registry_url = cfg.registry_url;
   opts.username = cfg.registry_username;

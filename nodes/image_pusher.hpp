@@ -9,8 +9,8 @@
 
 #include <caf/expected.hpp>
 
-#include "config/settings.hpp"
 #include "nodes/abort_signal.hpp"
+#include "nodes/node_settings.hpp"
 
 namespace gilgal {
 
@@ -33,8 +33,8 @@ struct push_options {
   std::shared_ptr<abort_signal> abort;     // stops waiting and pushing at once
 };
 
-/// The push options of the server settings.
-push_options push_options_of(const settings& cfg);
+/// The push options of a node's settings.
+push_options push_options_of(const node_config& cfg);
 
 /// Tags `image` (a local name or id) as "<registry>/<project id>:<tag>" and
 /// pushes it. Returns the full registry reference. After the last failed

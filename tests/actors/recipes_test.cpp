@@ -141,7 +141,7 @@ struct fixture {
     env.settings.health_check_timeout_seconds = 30;
 
     node_settings ns;
-    ns.cfg = base.cfg; // images from the base config, everything else default
+    ns.cfg = node_config_of(base.cfg); // images from the base config, everything else default
     ns.cfg.docker_host = test::docker_host_or_default();
     ns.cfg.allow_local_sources = true;
     ns.cfg.port_range_begin = 33000 + static_cast<int>(::getpid() % 500) * 4;

@@ -84,7 +84,7 @@ CAF_TEST(registry references) {
   s.registry_url = "r:1";
   s.registry_push_attempts = 4;
   s.registry_push_backoff_ms = 25;
-  auto opts = push_options_of(s);
+  auto opts = push_options_of(node_config_of(s));
   CAF_CHECK_EQUAL(opts.attempts, 4);
   CAF_CHECK_EQUAL(opts.backoff.count(), 25);
 }
