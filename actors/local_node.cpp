@@ -1,6 +1,10 @@
 #include "actors/local_node.hpp"
 
 #include <caf/actor_system.hpp>
+#include <caf/send.hpp>
+
+#include "actors/container_watcher.hpp"
+#include "actors/image_janitor.hpp"
 
 #include "nodes/container_control.hpp"
 #include "nodes/container_health.hpp"
@@ -87,6 +91,18 @@ container_op_actor::behavior_type container_op(container_op_actor::pointer self,
 
 node_actor::behavior_type node(node_actor::pointer self,
                                std::shared_ptr<const node_resources> res) {
+  if (res->node.housekeeping) {
+    auto watcher = spawn_container_watcher(self->system(),
+                                           {res->node.cfg.docker_host, res->log});
+    auto janitor = spawn_image_janitor(
+      self->system(), res->node.cfg.docker_host,
+      std::chrono::seconds{res->node.cfg.image_prune_interval_seconds});
+    // They end with the node, whatever its exit reason.
+    self->attach_functor([watcher, janitor](const caf::error&) {
+      caf::anon_send_exit(watcher, caf::exit_reason::user_shutdown);
+      caf::anon_send_exit(janitor, caf::exit_reason::user_shutdown);
+    });
+  }
   return {
     [self, res](new_atom, build_atom) -> builder_actor {
       return self->spawn(builder, res);

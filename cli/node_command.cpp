@@ -14,8 +14,6 @@
 #include <spdlog/spdlog.h>
 
 #include "actors/gatekeeper.hpp"
-#include "actors/container_watcher.hpp"
-#include "actors/image_janitor.hpp"
 #include "actors/local_node.hpp"
 #include "actors/logger_relay.hpp"
 #include "actors/node_agent.hpp"
@@ -91,6 +89,9 @@ int run_node(const settings& s) {
     node_settings ns;
     ns.name = info.name;
     ns.cfg = node_config_of(s);
+    // Its housekeeping: restarts and OOM kills of this node's containers go
+    // to their deployments' logs on the control plane (through the relay).
+    ns.housekeeping = true;
     // Containers are published where the control plane's proxy reaches them.
     if (!s.advertise_address.empty())
       ns.cfg.bind_address = s.advertise_address;
@@ -99,11 +100,6 @@ int run_node(const settings& s) {
     // nothing but this process and the control plane it joined.
     auto control_planes = std::make_shared<admitted_nodes>();
     auto node = spawn_node_gate(sys, spawn_node(sys, ns, relay), control_planes);
-    auto janitor = spawn_image_janitor(sys, s.docker_host,
-                                       std::chrono::seconds{s.image_prune_interval_seconds});
-    // Restarts and OOM kills of this node's containers go to their deployments'
-    // logs on the control plane (the logger there continues their numbering).
-    auto watcher = spawn_container_watcher(sys, {s.docker_host, relay});
 
     auto refused = std::make_shared<refusal>();
     node_agent_config agent_cfg;
@@ -147,8 +143,6 @@ int run_node(const settings& s) {
     start_shutdown_watchdog(shutdown_limit);
     stop_actor(sys, agent, "node agent");
     stop_actor(sys, caf::actor_cast<caf::actor>(node), "node");
-    stop_actor(sys, janitor, "image janitor");
-    stop_actor(sys, watcher, "container watcher");
     stop_actor(sys, caf::actor_cast<caf::actor>(relay), "logger relay");
   }
   spdlog::info("stopped");

@@ -10,11 +10,9 @@
 #include <caf/scoped_actor.hpp>
 #include <spdlog/spdlog.h>
 
-#include "actors/container_watcher.hpp"
 #include "actors/deployment_manager.hpp"
 #include "actors/deployment_store.hpp"
 #include "actors/environment_removal.hpp"
-#include "actors/image_janitor.hpp"
 #include "actors/preview_reaper.hpp"
 #include "actors/local_cluster.hpp"
 #include "actors/local_node.hpp"
@@ -92,6 +90,7 @@ int run_serve(const settings& s) {
     if (!s.no_local_node) {
       node_settings local;
       local.cfg = node_config_of(s);
+      local.housekeeping = true;
       local.work_root = s.data_dir + "/work";
       node = spawn_node(sys, local, logger);
       if (auto err = join_local_node(sys, scheduler, node,
@@ -130,10 +129,6 @@ int run_serve(const settings& s) {
     auto notifier = spawn_notifier(sys, notifying);
     engine.notifier = notifier;
     auto manager = sys.spawn(deployment_manager, engine);
-    // Node housekeeping: container restarts/OOM kills into deployment logs, image prune.
-    auto watcher = spawn_container_watcher(sys, {s.docker_host, logger});
-    auto janitor = spawn_image_janitor(sys, s.docker_host,
-                                       std::chrono::seconds{s.image_prune_interval_seconds});
 
     // Previews idle past their project's TTL go the way deleted environments go.
     preview_reaper_config reaping;
@@ -162,8 +157,6 @@ int run_serve(const settings& s) {
       stop_actor(sys, caf::actor_cast<caf::actor>(router), "router");
       stop_actor(sys, caf::actor_cast<caf::actor>(node), "node");
       stop_actor(sys, caf::actor_cast<caf::actor>(scheduler), "scheduler");
-      stop_actor(sys, watcher, "container watcher");
-      stop_actor(sys, janitor, "image janitor");
       {
         caf::scoped_actor self{sys};
         self->request(logger, actor_stop_timeout, flush_atom::value)

@@ -37,6 +37,7 @@ node_config node_config_of(const settings& s) {
   c.registry_password = s.registry_password;
   c.registry_push_attempts = s.registry_push_attempts;
   c.registry_push_backoff_ms = s.registry_push_backoff_ms;
+  c.image_prune_interval_seconds = s.image_prune_interval_seconds;
   return c;
 }
 

@@ -51,6 +51,8 @@ struct node_config {
   std::string registry_password;
   int registry_push_attempts = 0;
   int64_t registry_push_backoff_ms = 0;
+  // Housekeeping: dangling Gilgal images are pruned this often (0: never).
+  int64_t image_prune_interval_seconds = 0;
 };
 
 /// The node's part of `s`.
@@ -60,6 +62,10 @@ struct node_settings {
   std::string name = "local";
   node_config cfg = node_config_of(settings{});
   std::string work_root = "/tmp/gilgal-work"; // per-deployment checkouts live below
+  /// The node also runs its housekeeping, linked to it: the container watcher
+  /// (restarts and OOM kills into deployment logs) and the image janitor.
+  /// `gilgal serve` and `gilgal node` set it; tests that spawn nodes need not.
+  bool housekeeping = false;
 };
 
 } // namespace gilgal
