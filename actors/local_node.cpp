@@ -1,5 +1,10 @@
 #include "actors/local_node.hpp"
 
+#include <algorithm>
+#include <deque>
+#include <functional>
+#include <vector>
+
 #include <caf/actor_system.hpp>
 #include <caf/send.hpp>
 
@@ -17,7 +22,7 @@ namespace gilgal {
 
 namespace {
 
-/// One-shot detached worker for a blocking container operation.
+/// A detached worker for blocking container operations.
 using container_op_actor = caf::typed_actor<
   caf::replies_to<stop_atom, std::string>::with<bool>,
   caf::replies_to<retire_atom, std::string, std::string>::with<int64_t>,
@@ -27,64 +32,122 @@ using container_op_actor = caf::typed_actor<
   caf::replies_to<logs_atom, std::string, container_log_query>::with<container_log_batch>,
   caf::replies_to<control_atom, container_command>::with<container_health>>;
 
+/// A worker of the node's pool serves one operation after another; a one-shot
+/// worker (a log read, which may wait for lines) quits after its one.
 container_op_actor::behavior_type container_op(container_op_actor::pointer self,
-                                               std::shared_ptr<const node_resources> res) {
-  return {
-    [self, res](stop_atom, const std::string& id) -> caf::result<bool> {
+                                               std::shared_ptr<const node_resources> res,
+                                               bool one_shot) {
+  auto done = [self, one_shot] {
+    if (one_shot)
       self->quit();
+  };
+  return {
+    [done, res](stop_atom, const std::string& id) -> caf::result<bool> {
+      done();
       auto r = remove_container_and_port(id, res->node, *res->ports);
       if (!r)
         return r.error();
       return *r;
     },
-    [self, res](retire_atom, const std::string& env,
+    [done, res](retire_atom, const std::string& env,
                 const std::string& keep) -> caf::result<int64_t> {
-      self->quit();
+      done();
       auto r = retire_containers(env, keep, res->node, *res->ports);
       if (!r)
         return r.error();
       return *r;
     },
-    [self, res](list_atom) -> caf::result<std::map<std::string, std::string>> {
-      self->quit();
+    [done, res](list_atom) -> caf::result<std::map<std::string, std::string>> {
+      done();
       auto r = list_managed_containers(res->node);
       if (!r)
         return r.error();
       return std::move(*r);
     },
-    [self, res](health_atom, const std::string& id) -> caf::result<container_health> {
-      self->quit();
+    [done, res](health_atom, const std::string& id) -> caf::result<container_health> {
+      done();
       docker_client docker{res->node.cfg.docker_host};
       auto r = container_health_of(docker, id);
       if (!r)
         return r.error();
       return std::move(*r);
     },
-    [self, res](retain_atom, const std::string& project_id,
+    [done, res](retain_atom, const std::string& project_id,
                 const std::set<std::string>& keep) -> caf::result<int64_t> {
-      self->quit();
+      done();
       docker_client docker{res->node.cfg.docker_host};
       auto r = remove_unretained_images(docker, project_id, keep);
       if (!r)
         return r.error();
       return *r;
     },
-    [self, res](logs_atom, const std::string& id,
+    [done, res](logs_atom, const std::string& id,
                 const container_log_query& query) -> caf::result<container_log_batch> {
-      self->quit();
+      done();
       auto r = read_container_logs(res->node.cfg.docker_host, id, query);
       if (!r)
         return r.error();
       return std::move(*r);
     },
-    [self, res](control_atom, const container_command& cmd) -> caf::result<container_health> {
-      self->quit();
+    [done, res](control_atom, const container_command& cmd) -> caf::result<container_health> {
+      done();
       auto r = control_container(res->node, cmd);
       if (!r)
         return r.error();
       return std::move(*r);
     },
   };
+}
+
+/// The node's blocking container operations run on at most `limit` detached
+/// workers, spawned as needed and kept; an operation waits in `waiting` while
+/// all are busy. (A log read is not pooled: it may wait for lines, and the
+/// HTTP edge caps the followers.)
+struct worker_pool {
+  size_t limit = 0;
+  size_t spawned = 0;
+  std::vector<container_op_actor> idle;
+  std::deque<std::function<void(container_op_actor)>> waiting;
+};
+
+void release(const std::shared_ptr<worker_pool>& pool, container_op_actor worker) {
+  if (pool->waiting.empty()) {
+    pool->idle.push_back(std::move(worker));
+    return;
+  }
+  auto next = std::move(pool->waiting.front());
+  pool->waiting.pop_front();
+  next(std::move(worker));
+}
+
+/// Runs `xs...` on a worker of the pool; the answer goes to the node's caller.
+template <class T, class... Ts>
+caf::result<T> on_pool(node_actor::pointer self, const std::shared_ptr<worker_pool>& pool,
+                       const std::shared_ptr<const node_resources>& res, Ts... xs) {
+  auto rp = self->make_response_promise<T>();
+  auto job = [self, pool, rp, xs...](container_op_actor worker) mutable {
+    self->request(worker, caf::infinite, xs...)
+      .then(
+        [pool, rp, worker](T& answer) mutable {
+          rp.deliver(std::move(answer));
+          release(pool, worker);
+        },
+        [pool, rp, worker](caf::error& err) mutable {
+          rp.deliver(std::move(err));
+          release(pool, worker);
+        });
+  };
+  if (!pool->idle.empty()) {
+    auto worker = std::move(pool->idle.back());
+    pool->idle.pop_back();
+    job(std::move(worker));
+  } else if (pool->spawned < pool->limit) {
+    ++pool->spawned;
+    job(self->spawn<caf::detached + caf::linked>(container_op, res, false));
+  } else {
+    pool->waiting.push_back(std::move(job));
+  }
+  return rp;
 }
 
 } // namespace
@@ -103,6 +166,8 @@ node_actor::behavior_type node(node_actor::pointer self,
       caf::anon_send_exit(janitor, caf::exit_reason::user_shutdown);
     });
   }
+  auto pool = std::make_shared<worker_pool>();
+  pool->limit = static_cast<size_t>(std::max(1, res->node.worker_threads));
   return {
     [self, res](new_atom, build_atom) -> builder_actor {
       return self->spawn(builder, res);
@@ -110,36 +175,30 @@ node_actor::behavior_type node(node_actor::pointer self,
     [self, res](new_atom, run_atom) -> runner_actor {
       return self->spawn(runner, res);
     },
-    [self, res](stop_atom, const std::string& id) -> caf::result<bool> {
-      auto op = self->spawn<caf::detached>(container_op, res);
-      return self->delegate(op, stop_atom::value, id);
+    [self, res, pool](stop_atom, const std::string& id) -> caf::result<bool> {
+      return on_pool<bool>(self, pool, res, stop_atom::value, id);
     },
-    [self, res](retire_atom, const std::string& env,
-                const std::string& keep) -> caf::result<int64_t> {
-      auto op = self->spawn<caf::detached>(container_op, res);
-      return self->delegate(op, retire_atom::value, env, keep);
+    [self, res, pool](retire_atom, const std::string& env,
+                      const std::string& keep) -> caf::result<int64_t> {
+      return on_pool<int64_t>(self, pool, res, retire_atom::value, env, keep);
     },
-    [self, res](list_atom) -> caf::result<std::map<std::string, std::string>> {
-      auto op = self->spawn<caf::detached>(container_op, res);
-      return self->delegate(op, list_atom::value);
+    [self, res, pool](list_atom) -> caf::result<std::map<std::string, std::string>> {
+      return on_pool<std::map<std::string, std::string>>(self, pool, res, list_atom::value);
     },
-    [self, res](health_atom, const std::string& id) -> caf::result<container_health> {
-      auto op = self->spawn<caf::detached>(container_op, res);
-      return self->delegate(op, health_atom::value, id);
+    [self, res, pool](health_atom, const std::string& id) -> caf::result<container_health> {
+      return on_pool<container_health>(self, pool, res, health_atom::value, id);
     },
-    [self, res](retain_atom, const std::string& project_id,
-                const std::set<std::string>& keep) -> caf::result<int64_t> {
-      auto op = self->spawn<caf::detached>(container_op, res);
-      return self->delegate(op, retain_atom::value, project_id, keep);
+    [self, res, pool](retain_atom, const std::string& project_id,
+                      const std::set<std::string>& keep) -> caf::result<int64_t> {
+      return on_pool<int64_t>(self, pool, res, retain_atom::value, project_id, keep);
     },
     [self, res](logs_atom, const std::string& id,
                 const container_log_query& query) -> caf::result<container_log_batch> {
-      auto op = self->spawn<caf::detached>(container_op, res);
+      auto op = self->spawn<caf::detached>(container_op, res, true);
       return self->delegate(op, logs_atom::value, id, query);
     },
-    [self, res](control_atom, const container_command& cmd) -> caf::result<container_health> {
-      auto op = self->spawn<caf::detached>(container_op, res);
-      return self->delegate(op, control_atom::value, cmd);
+    [self, res, pool](control_atom, const container_command& cmd) -> caf::result<container_health> {
+      return on_pool<container_health>(self, pool, res, control_atom::value, cmd);
     },
   };
 }

@@ -66,6 +66,9 @@ struct node_settings {
   /// (restarts and OOM kills into deployment logs) and the image janitor.
   /// `gilgal serve` and `gilgal node` set it; tests that spawn nodes need not.
   bool housekeeping = false;
+  /// Blocking container operations (stop, retire, list, health, retention,
+  /// stop/start/restart) run on at most this many threads of the node.
+  int worker_threads = 8;
 };
 
 } // namespace gilgal
