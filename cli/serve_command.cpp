@@ -94,7 +94,7 @@ int run_serve(const settings& s) {
       local.work_root = s.data_dir + "/work";
       node = spawn_node(sys, local, logger);
       if (auto err = join_local_node(sys, scheduler, node,
-                                     node_info{"local", s.max_concurrent_builds, {}}))
+                                     node_info{"local", s.max_concurrent_builds, {}, {}}))
         spdlog::error("the local node could not join: {}", message_of(err));
     }
     deployment_manager_config engine;

@@ -152,7 +152,7 @@ struct fixture {
     local = spawn_node(sys, ns, logger);
     deployment_manager_config mc;
     cluster = spawn_scheduler(sys);
-    CAF_REQUIRE(!join_local_node(sys, cluster, local, node_info{"local", 2, {}}));
+    CAF_REQUIRE(!join_local_node(sys, cluster, local, node_info{"local", 2, {}, {}}));
     mc.cluster = cluster;
     mc.log = logger;
     mc.db = spawn_deployment_store(sys, db);

@@ -118,7 +118,7 @@ struct fixture {
     logger = spawn_logger(sys, db);
     cluster = spawn_scheduler(sys);
     node_actor node = sys.spawn(recording_node, stopped);
-    CAF_REQUIRE(!join_local_node(sys, cluster, node, node_info{"local", 1, {}}));
+    CAF_REQUIRE(!join_local_node(sys, cluster, node, node_info{"local", 1, {}, {}}));
     actors = {caf::actor_cast<caf::actor>(logger), caf::actor_cast<caf::actor>(cluster),
               caf::actor_cast<caf::actor>(node)};
     auto u = db->create_user("router");

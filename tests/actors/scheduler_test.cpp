@@ -171,7 +171,7 @@ struct fixture : test_coordinator_fixture<config> {
       others.push_back(caf::actor_cast<caf::actor>(it->second));
     nodes[name] = n;
     canned_of[name] = c;
-    auto ok = ask<bool>(join_atom::value, node_info{name, capacity, std::move(labels)}, n);
+    auto ok = ask<bool>(join_atom::value, node_info{name, capacity, std::move(labels), {}}, n);
     CAF_REQUIRE(ok && *ok);
     return n;
   }
@@ -588,7 +588,7 @@ CAF_TEST(a node that does not answer housekeeping is skipped after the timeout) 
   others.push_back(caf::actor_cast<caf::actor>(silent));
   auto c = std::make_shared<canned>();
   join("answers", 1, {}, c);
-  auto ok = ask<bool>(join_atom::value, node_info{"hangs", 1, {}}, silent);
+  auto ok = ask<bool>(join_atom::value, node_info{"hangs", 1, {}, {}}, silent);
   CAF_REQUIRE(ok);
   auto h = self->request(sc, caf::infinite, stop_atom::value, std::string{"x"});
   sched.run();
@@ -612,7 +612,7 @@ CAF_TEST(a join or heartbeat without a sender is dropped) {
   join("n1", 1);
   auto stray = sys.spawn(fake_node, std::make_shared<canned>());
   others.push_back(caf::actor_cast<caf::actor>(stray));
-  caf::anon_send(sc, join_atom::value, node_info{"stray", 4, {}}, stray);
+  caf::anon_send(sc, join_atom::value, node_info{"stray", 4, {}, {}}, stray);
   sched.run();
   auto all = ask<std::vector<node_status>>(list_atom::value, node_atom::value);
   CAF_REQUIRE(all);

@@ -207,7 +207,7 @@ CAF_TEST(a peer that never joined cannot register stop forge or read) {
       guessed.push_back(peer.guess(plane, id));
     auto spray = [&](auto send) {
       for (auto& target : guessed) {
-        send(target, join_atom::value, node_info{"intruder", 64, {}}, fake);
+        send(target, join_atom::value, node_info{"intruder", 64, {}, {}}, fake);
         send(target, heartbeat_atom::value, std::string{"intruder"});
         send(target, log_atom::value, deployment_id, std::string{"info"}, forged);
         send(target, close_atom::value, deployment_id);
