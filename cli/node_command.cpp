@@ -14,7 +14,7 @@
 #include <spdlog/spdlog.h>
 
 #include "actors/gatekeeper.hpp"
-#include "actors/local_node.hpp"
+#include "actors/node.hpp"
 #include "actors/logger_relay.hpp"
 #include "actors/node_agent.hpp"
 #include "actors/node_gate.hpp"

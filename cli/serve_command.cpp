@@ -15,7 +15,7 @@
 #include "actors/environment_removal.hpp"
 #include "actors/preview_reaper.hpp"
 #include "actors/local_cluster.hpp"
-#include "actors/local_node.hpp"
+#include "actors/node.hpp"
 #include "actors/logger.hpp"
 #include "actors/notifier.hpp"
 #include "actors/router.hpp"

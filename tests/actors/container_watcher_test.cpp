@@ -13,7 +13,7 @@
 #include <caf/scoped_actor.hpp>
 
 #include "actors/container_watcher.hpp"
-#include "actors/local_node.hpp"
+#include "actors/node.hpp"
 #include "actors/logger.hpp"
 #include "actors/metrics.hpp"
 #include "config/secret_box.hpp"

@@ -21,7 +21,7 @@
 #include "actors/deployment_manager.hpp"
 #include "actors/deployment_store.hpp"
 #include "actors/local_cluster.hpp"
-#include "actors/local_node.hpp"
+#include "actors/node.hpp"
 #include "actors/scheduler.hpp"
 #include "actors/logger.hpp"
 #include "config/secret_box.hpp"

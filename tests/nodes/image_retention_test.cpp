@@ -8,7 +8,7 @@
 #include <caf/actor_system.hpp>
 #include <caf/scoped_actor.hpp>
 
-#include "actors/local_node.hpp"
+#include "actors/node.hpp"
 #include "nodes/build_context.hpp"
 #include "nodes/docker_client.hpp"
 #include "nodes/image_retention.hpp"

@@ -2,7 +2,7 @@
 // workers: against a real HTTP server standing in for the Docker API (slow on
 // purpose, counting the requests it serves at once), no more operations run
 // at once than the pool has workers, and every one is answered.
-#define CAF_SUITE actors.local_node
+#define CAF_SUITE actors.node
 #include <caf/test/unit_test.hpp>
 
 #include <algorithm>
@@ -17,7 +17,7 @@
 #include <caf/scoped_actor.hpp>
 #include <httplib.h>
 
-#include "actors/local_node.hpp"
+#include "actors/node.hpp"
 #include "protocol/error.hpp"
 #include "protocol/type_ids.hpp"
 #include "tests/fixtures/services.hpp"
@@ -72,7 +72,7 @@ struct slow_docker {
 struct fixture {
   caf::actor_system_config cfg;
   std::unique_ptr<caf::actor_system> sys;
-  std::string dir = test::make_temp_dir("gilgal-local-node");
+  std::string dir = test::make_temp_dir("gilgal-node");
 
   fixture() {
     add_message_types(cfg);
@@ -87,7 +87,7 @@ struct fixture {
 
 } // namespace
 
-CAF_TEST_FIXTURE_SCOPE(local_node_tests, fixture)
+CAF_TEST_FIXTURE_SCOPE(node_tests, fixture)
 
 CAF_TEST(container operations share a bounded pool of workers) {
   slow_docker docker{200ms};

@@ -1,11 +1,13 @@
-// The node actor: hands out a fresh builder or runner per job and stops or
-// retires containers. In-process by default; the same actor runs in
-// `gilgal node` on a farm machine.
+// The node actor: hands out a fresh builder or runner per job and runs the
+// node's container operations. The same actor serves in-process (the
+// control plane's own node, "local") and in `gilgal node` on a farm machine.
 #pragma once
 
 #include <memory>
 
-#include "actors/node_workers.hpp"
+#include "actors/builder.hpp"
+#include "actors/node_resources.hpp"
+#include "actors/runner.hpp"
 #include "protocol/interfaces.hpp"
 
 namespace gilgal {

@@ -1,4 +1,4 @@
-#include "actors/local_node.hpp"
+#include "actors/node.hpp"
 
 #include <algorithm>
 #include <deque>
