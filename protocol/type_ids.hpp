@@ -1,6 +1,8 @@
-// Every atom and message type of Gilgal, registered in one block. Call
+// Every atom and message type of Gilgal, in the type-ID block `gilgal`; the
+// actor handle types follow in the block `gilgal_handles` (protocol/
+// interfaces.hpp, which needs these types first). Call
 // gilgal::add_message_types(cfg) on every actor_system_config (control plane,
-// nodes, tests).
+// nodes, tests): it registers both.
 #pragma once
 
 #include <map>
