@@ -3,12 +3,14 @@
 #include <atomic>
 #include <condition_variable>
 #include <mutex>
+#include <optional>
 #include <thread>
 
 #include <ftw.h>
 #include <sys/stat.h>
 
 #include "nodes/build_context.hpp"
+#include "nodes/build_inputs.hpp"
 #include "nodes/docker_client.hpp"
 #include "nodes/dockerfile_sources.hpp"
 #include "nodes/framework_detector.hpp"
@@ -139,6 +141,38 @@ caf::error push_if_configured(docker_client& docker, const build_job& job,
   return {};
 }
 
+/// The image named for the job's project, commit and build variables, when it
+/// carries the same build inputs digest: the result for it (pushed again
+/// when a registry is configured: the registry may have lost it, and a push
+/// of layers it holds only uploads the manifest). Nothing when there is no
+/// such image or it was built from other inputs.
+caf::expected<std::optional<build_result>>
+reuse_existing(docker_client& docker, const build_job& job, const node_settings& node,
+               const std::shared_ptr<abort_signal>& abort, const log_function& log,
+               const std::string& commit, const std::string& inputs, const char* skipped) {
+  auto name = image_name_for(job.source.id, commit, job.build_variables);
+  auto existing = docker.inspect_image(name);
+  if (!existing)
+    return code_of(existing.error()) == errc::not_found
+             ? caf::expected<std::optional<build_result>>{std::nullopt}
+             : caf::expected<std::optional<build_result>>{existing.error()};
+  auto label = existing->labels.find("gilgal.inputs");
+  if (label == existing->labels.end() || label->second != inputs)
+    return std::nullopt;
+  log("info", "Image " + name + " of commit " + commit.substr(0, 8)
+                + " exists with the same build inputs: reused (" + skipped + ")");
+  build_result result;
+  result.image_name = name;
+  result.image_id = existing->id;
+  result.commit_sha = commit;
+  if (auto fw = existing->labels.find("gilgal.framework"); fw != existing->labels.end())
+    result.framework = fw->second;
+  result.cache_hit = true;
+  if (auto err = push_if_configured(docker, job, node, abort, log, result))
+    return err;
+  return result;
+}
+
 } // namespace
 
 namespace {
@@ -174,9 +208,9 @@ caf::expected<build_result> build(const build_job& job, const node_settings& nod
   fopts.known_hosts = &known_hosts;
 
   const auto& src = job.source;
-  auto work = scoped_work_dir::create(node.work_root, "src-" + job.deployment_id.substr(0, 8));
-  if (!work)
-    return work.error();
+  auto recipes_dir = cfg.recipes_dir.empty() ? default_recipes_dir() : cfg.recipes_dir;
+  auto inputs = build_inputs_digest(src.framework, cfg.images, recipes_dir, job.build_variables);
+  docker_client docker{cfg.docker_host};
   std::string commit = job.commit_sha;
   if (commit.empty()) {
     log("info", "Resolving the head of branch " + src.branch + "...");
@@ -185,6 +219,9 @@ caf::expected<build_result> build(const build_job& job, const node_settings& nod
       return head.error();
     commit = *head;
   }
+  auto work = scoped_work_dir::create(node.work_root, "src-" + job.deployment_id.substr(0, 8));
+  if (!work)
+    return work.error();
   log("info", "Fetching commit " + commit + "...");
   caf::expected<fetched_commit> fetched{fetched_commit{}};
   {
@@ -218,17 +255,23 @@ caf::expected<build_result> build(const build_job& job, const node_settings& nod
       names += (names.empty() ? "" : ", ") + name;
     log("info", "Build variables: " + names);
   }
-  auto recipes_dir = cfg.recipes_dir.empty() ? default_recipes_dir() : cfg.recipes_dir;
   auto recipe = render_recipe(*detected, cfg.images, recipes_dir, work->path(), arg_names);
   if (!recipe)
     return recipe.error();
   if (recipe->from_repository)
     if (auto err = check_remote_sources(recipe->dockerfile, cfg.allow_private_targets))
       return err;
-  // Another set of build variable values is another build of the same recipe.
-  if (!job.build_variables.empty())
-    recipe->fingerprint = sha256_hex(recipe->fingerprint + "\n"
-                                     + build_variables_digest(job.build_variables));
+
+  {
+    auto reused = reuse_existing(docker, job, node, abort, log, fetched->sha, inputs, "no build");
+    if (!reused)
+      return reused.error();
+    if (*reused) {
+      (*reused)->commit_message = fetched->message;
+      (*reused)->known_hosts = recorded_hosts;
+      return std::move(**reused);
+    }
+  }
 
   build_result result;
   result.image_name = image_name_for(src.id, fetched->sha, job.build_variables);
@@ -237,28 +280,10 @@ caf::expected<build_result> build(const build_job& job, const node_settings& nod
   result.framework = recipe->framework;
   result.known_hosts = recorded_hosts;
 
-  docker_client docker{cfg.docker_host};
-  if (auto existing = docker.inspect_image(result.image_name)) {
-    auto i = existing->labels.find("gilgal.recipe");
-    if (i != existing->labels.end() && i->second == recipe->fingerprint) {
-      log("info", "Build cache hit: " + result.image_name + " already holds commit "
-                    + fetched->sha.substr(0, 8) + " built with this recipe");
-      result.image_id = existing->id;
-      result.cache_hit = true;
-      // Pushed again: the registry may have lost it, and a push of layers it
-      // holds only uploads the manifest.
-      if (auto err = push_if_configured(docker, job, node, abort, log, result))
-        return err;
-      return result;
-    }
-  } else if (code_of(existing.error()) != errc::not_found) {
-    return existing.error();
-  }
-
   // One LABEL instruction after the final FROM, with values that stay the
   // same from commit to commit: a cached step (nodes/image_labels.hpp). The
-  // build API's `labels` parameter would be an uncached step at the end.
-  auto labels = image_labels(src.id, recipe->fingerprint, recipe->framework);
+  // build API's `labels` parameter would be uncached steps at the end.
+  auto labels = image_labels(src.id, inputs, recipe->framework);
   build_context_options copts;
   copts.dockerfile = recipe->dockerfile_name;
   copts.extra_files[recipe->dockerfile_name] = with_final_stage_labels(recipe->dockerfile, labels);

@@ -4,10 +4,10 @@
 
 namespace gilgal {
 
-label_map image_labels(const std::string& project_id, const std::string& recipe_fingerprint,
+label_map image_labels(const std::string& project_id, const std::string& inputs_digest,
                        const std::string& framework) {
   return {{"gilgal.project", project_id},
-          {"gilgal.recipe", recipe_fingerprint},
+          {"gilgal.inputs", inputs_digest},
           {"gilgal.framework", framework}};
 }
 

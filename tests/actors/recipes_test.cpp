@@ -300,7 +300,7 @@ struct fixture {
     CAF_REQUIRE(image);
     CAF_CHECK_EQUAL(image->labels["gilgal.project"], proj.id);
     CAF_CHECK_EQUAL(image->labels["gilgal.framework"], framework);
-    CAF_CHECK_EQUAL(image->labels["gilgal.recipe"].size(), 64u); // hex SHA-256
+    CAF_CHECK_EQUAL(image->labels["gilgal.inputs"].size(), 64u); // hex SHA-256
     CAF_CHECK_EQUAL(image->labels.count("gilgal.deployment"), 0u);
     CAF_CHECK_EQUAL(d.image_name.find(sha.substr(0, 8)) != std::string::npos, true);
     auto container = docker.inspect_container(d.container_id);

@@ -10,6 +10,7 @@
 #include <caf/test/unit_test.hpp>
 
 #include <chrono>
+#include <cstdio>
 #include <fstream>
 #include <mutex>
 #include <filesystem>
@@ -62,8 +63,31 @@ struct fixture {
     test::remove_tree(dir);
   }
 
+  bool logged(const std::string& text) {
+    std::lock_guard<std::mutex> guard{mtx};
+    for (auto& l : lines)
+      if (l.find(text) != std::string::npos)
+        return true;
+    return false;
+  }
+
+  /// Whether the last build took its LABEL step from the layer cache: Docker's
+  /// classic builder prints "Step 2/3 : LABEL ..." and then " ---> Using
+  /// cache" for a step it takes from the cache.
+  bool label_step_cached() {
+    std::lock_guard<std::mutex> guard{mtx};
+    bool label_step = false, cached = false;
+    for (size_t i = 0; i < lines.size(); ++i)
+      if (lines[i].find(": LABEL gilgal.") != std::string::npos) {
+        label_step = true;
+        cached = i + 1 < lines.size() && lines[i + 1].find("Using cache") != std::string::npos;
+      }
+    return label_step && cached;
+  }
+
   caf::expected<build_result> build(const test::git_repo& repo,
-                                    const std::string& project_id = new_uuid()) {
+                                    const std::string& project_id = new_uuid(),
+                                    const std::string& commit = {}) {
     build_job job;
     job.deployment_id = new_uuid();
     job.environment_id = new_uuid();
@@ -71,6 +95,7 @@ struct fixture {
     job.source.name = "hostile";
     job.source.repository_url = repo.path();
     job.source.branch = "main";
+    job.commit_sha = commit;
     return build_image(job, node, abort_signal::make(),
                        [this](const std::string&, const std::string& msg) {
                          std::lock_guard<std::mutex> guard{mtx};
@@ -169,20 +194,22 @@ CAF_TEST(a new commit finds the label step in the layer cache) {
   auto second = build(repo, project);
   CAF_REQUIRE(second);
   CAF_CHECK_NOT_EQUAL(first->image_name, second->image_name);
-  // Docker's classic builder prints "Step 2/3 : LABEL ..." and then
-  // " ---> Using cache" for a step it takes from the cache.
-  bool label_step = false, cached = false;
-  for (size_t i = 0; i < lines.size(); ++i)
-    if (lines[i].find(": LABEL gilgal.") != std::string::npos) {
-      label_step = true;
-      cached = i + 1 < lines.size() && lines[i + 1].find("Using cache") != std::string::npos;
-    }
-  CAF_CHECK(label_step);
-  CAF_CHECK(cached);
+  CAF_CHECK(label_step_cached());
   auto image = docker.inspect_image(second->image_name);
   CAF_REQUIRE(image);
   CAF_CHECK_EQUAL(image->labels["gilgal.project"], project);
-  for (auto& name : {first->image_name, second->image_name})
+  CAF_CHECK_EQUAL(image->labels["gilgal.inputs"].size(), 64u); // hex SHA-256
+  CAF_CHECK_EQUAL(image->labels["gilgal.framework"], "dockerfile");
+  // A commit that changes the Dockerfile below the label: the label step is
+  // still cached (its values do not depend on the Dockerfile).
+  repo.commit({{"Dockerfile",
+                "FROM gilgal-test/busybox:latest\nRUN echo " + new_uuid() + " > /n\n"
+                  + "COPY a.txt /a.txt\n"}});
+  lines.clear();
+  auto third = build(repo, project);
+  CAF_REQUIRE(third);
+  CAF_CHECK(label_step_cached());
+  for (auto& name : {first->image_name, second->image_name, third->image_name})
     CAF_CHECK(docker.remove_image(name, true));
 }
 

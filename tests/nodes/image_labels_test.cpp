@@ -8,8 +8,8 @@ using namespace gilgal;
 
 namespace {
 
-const label_map labels{{"gilgal.project", "p1"}, {"gilgal.recipe", "abc"}};
-const std::string label_line = "LABEL gilgal.project=\"p1\" gilgal.recipe=\"abc\"\n";
+const label_map labels{{"gilgal.inputs", "abc"}, {"gilgal.project", "p1"}};
+const std::string label_line = "LABEL gilgal.inputs=\"abc\" gilgal.project=\"p1\"\n";
 
 } // namespace
 
@@ -17,7 +17,7 @@ CAF_TEST(image labels hold only what stays the same from commit to commit) {
   auto l = image_labels("proj", "fp", "node");
   CAF_CHECK_EQUAL(l.size(), 3u);
   CAF_CHECK_EQUAL(l["gilgal.project"], "proj");
-  CAF_CHECK_EQUAL(l["gilgal.recipe"], "fp");
+  CAF_CHECK_EQUAL(l["gilgal.inputs"], "fp");
   CAF_CHECK_EQUAL(l["gilgal.framework"], "node");
 }
 

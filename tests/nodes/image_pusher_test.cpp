@@ -114,7 +114,7 @@ CAF_TEST(a built image is pushed and pulled back by its registry tag) {
   CAF_REQUIRE(tagged);
   CAF_CHECK_EQUAL(tagged->id, built->image_id);
   CAF_CHECK_EQUAL(tagged->labels["gilgal.project"], job.source.id);
-  CAF_CHECK_EQUAL(tagged->labels["gilgal.recipe"].size(), 64u); // hex SHA-256
+  CAF_CHECK_EQUAL(tagged->labels["gilgal.inputs"].size(), 64u); // hex SHA-256
   // Drop the local registry tag, pull it back: the same image id.
   CAF_REQUIRE(docker.remove_image(expected_ref));
   auto still_there = docker.image_exists(expected_ref);
