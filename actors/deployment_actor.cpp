@@ -419,6 +419,22 @@ void record_known_hosts(self_ptr self, const std::string& before, const std::str
           });
 }
 
+/// A reused image comes without its commit's message (nothing was fetched):
+/// an earlier deployment of the commit may know it. It goes into the record
+/// with the next write; a lookup that fails or answers late changes nothing.
+void recall_commit_message(self_ptr self) {
+  auto& rec = self->state.ctx.record;
+  self->request(self->state.ctx.db, timeouts::record_write, commit_atom::value, rec.project_id,
+                rec.commit_sha)
+    .then(
+      [self](const std::string& message) {
+        auto& st = self->state;
+        if (st.phase != deployment_phase::done && st.ctx.record.commit_message.empty())
+          st.ctx.record.commit_message = message;
+      },
+      [](const caf::error&) {});
+}
+
 void start_build(self_ptr self, node_actor node, repository_access access);
 
 /// Loads the credentials of the project's repository, then builds.
@@ -481,6 +497,8 @@ void start_build(self_ptr self, node_actor node, repository_access access) {
               rec.commit_sha = res.commit_sha;
               if (rec.commit_message.empty())
                 rec.commit_message = res.commit_message;
+              if (rec.commit_message.empty() && res.cache_hit)
+                recall_commit_message(self);
               st.registry_image = res.registry_image;
               log(self, "info", "Docker image built: " + res.image_name);
               st.phase = deployment_phase::running;

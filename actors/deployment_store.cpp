@@ -73,6 +73,16 @@ deployment_store_actor::behavior_type deployment_store(deployment_store_actor::p
       }
       return keep;
     },
+    [db](commit_atom, const std::string& project_id,
+         const std::string& commit_sha) -> caf::result<std::string> {
+      auto recent = db->list_deployments(project_id, page_request{1, 100});
+      if (!recent)
+        return recent.error();
+      for (auto& d : recent->items)
+        if (d.commit_sha == commit_sha && !d.commit_message.empty())
+          return d.commit_message;
+      return std::string{};
+    },
     [db](access_atom, const std::string& project_id) -> caf::result<repository_access> {
       auto res = db->find_repository_access(project_id);
       if (!res)

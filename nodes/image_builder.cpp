@@ -219,6 +219,16 @@ caf::expected<build_result> build(const build_job& job, const node_settings& nod
       return head.error();
     commit = *head;
   }
+  // A full sha names the image before anything is fetched.
+  bool checked = commit.size() == 40 && is_lower_hex(commit);
+  if (checked) {
+    auto reused = reuse_existing(docker, job, node, abort, log, commit, inputs,
+                                 "no fetch, no build");
+    if (!reused)
+      return reused.error();
+    if (*reused)
+      return std::move(**reused);
+  }
   auto work = scoped_work_dir::create(node.work_root, "src-" + job.deployment_id.substr(0, 8));
   if (!work)
     return work.error();
@@ -262,7 +272,7 @@ caf::expected<build_result> build(const build_job& job, const node_settings& nod
     if (auto err = check_remote_sources(recipe->dockerfile, cfg.allow_private_targets))
       return err;
 
-  {
+  if (!checked) { // an abbreviated sha: the image is named now
     auto reused = reuse_existing(docker, job, node, abort, log, fetched->sha, inputs, "no build");
     if (!reused)
       return reused.error();

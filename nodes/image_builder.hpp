@@ -1,7 +1,9 @@
 // The builder's blocking work for one job: fetch the commit, detect the
 // framework, render the Dockerfile, and build it through the Engine API — or
-// skip the build when an image for the same project, commit and recipe exists.
-// The checkout is removed whatever happens.
+// reuse the image of the same project, commit and build inputs
+// (nodes/build_inputs) when it exists: with a full commit sha (or a branch,
+// once its head is resolved) nothing is fetched then. The checkout is removed
+// whatever happens.
 #pragma once
 
 #include <functional>

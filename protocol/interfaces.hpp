@@ -101,6 +101,10 @@ using deployment_store_actor = caf::typed_actor<
   // The credentials of a project's private repository (secret: they go into
   // the build job only).
   caf::replies_to<access_atom, std::string>::with<repository_access>,
+  // The commit message of the newest of the project's last 100 deployments
+  // at the commit (project id, full sha) that has one; "" if none has. A
+  // reused image comes without its commit's message (nothing is fetched).
+  caf::replies_to<commit_atom, std::string, std::string>::with<std::string>,
   // Stores a project's ssh known_hosts (project, expected, replacement) if
   // they still are `expected`; replies whether they were replaced.
   caf::replies_to<hosts_atom, std::string, std::string, std::string>::with<bool>,

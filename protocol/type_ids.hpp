@@ -93,6 +93,9 @@ CAF_ADD_ATOM(gilgal, gilgal, remove_atom, "remove")
 CAF_ADD_ATOM(gilgal, gilgal, notify_atom, "notify")
 CAF_ADD_ATOM(gilgal, gilgal, retry_atom, "retry")
 
+// A reused image's commit message, from an earlier deployment.
+CAF_ADD_ATOM(gilgal, gilgal, commit_atom, "commit")
+
 CAF_END_TYPE_ID_BLOCK(gilgal)
 
 namespace gilgal {

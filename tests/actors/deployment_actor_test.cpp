@@ -174,6 +174,14 @@ CAF_TEST(a successful pipeline goes building then success and logs each step) {
   CAF_CHECK(!rec->released.empty());
 }
 
+CAF_TEST(a reused image takes the commit message of an earlier deployment) {
+  rec->build_reused = true;
+  rec->earlier_message = "Fix the checkout page";
+  start(outcome::succeed, outcome::succeed);
+  CAF_CHECK_EQUAL(rec->last_record.status, status::success);
+  CAF_CHECK_EQUAL(rec->last_record.commit_message, "Fix the checkout page");
+}
+
 CAF_TEST(a failing build ends failed and never starts a container) {
   start(outcome::fail, outcome::succeed);
   CAF_CHECK_EQUAL(rec->statuses.back(), status::failed);

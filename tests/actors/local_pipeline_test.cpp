@@ -223,11 +223,16 @@ CAF_TEST(a repository with its own Dockerfile deploys and answers HTTP) {
   CAF_CHECK(info->running);
   CAF_CHECK_EQUAL(info->labels["gilgal.deployment"], first.id);
 
-  // The same commit again: its image is reused, and the first container is
-  // replaced only after the second is healthy.
+  // The same commit again: its image is reused (nothing fetched, the commit
+  // message from the first record), and the first container is replaced only
+  // after the second is healthy.
   auto second = await_end(start(sha).id);
   CAF_REQUIRE_EQUAL(second.status, status::success);
-  CAF_CHECK(contains(log_of(second.id), "exists with the same build inputs: reused"));
+  auto second_lines = log_of(second.id);
+  CAF_CHECK(contains(second_lines, "exists with the same build inputs: reused (no fetch, no build)"));
+  CAF_CHECK(!contains(second_lines, "Fetching commit"));
+  CAF_CHECK_EQUAL(second.commit_message, "test commit");
+  CAF_CHECK_EQUAL(second.image_name, first.image_name);
   CAF_CHECK_NOT_EQUAL(second.container_id, first.container_id);
   CAF_CHECK_EQUAL(http_get(static_cast<int>(second.port), "/"), "hello, world\n");
   // It goes after the success, within the drain time.

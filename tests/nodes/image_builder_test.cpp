@@ -213,6 +213,53 @@ CAF_TEST(a new commit finds the label step in the layer cache) {
     CAF_CHECK(docker.remove_image(name, true));
 }
 
+CAF_TEST(a built commit is reused without a fetch while its build inputs stay) {
+  test::git_repo repo;
+  auto sha = repo.commit({{"Dockerfile", "FROM gilgal-test/busybox:latest\nCOPY a.txt /a\n"},
+                          {"a.txt", new_uuid()}});
+  auto project = new_uuid();
+  auto first = build(repo, project, sha);
+  CAF_REQUIRE(first);
+  CAF_CHECK(!first->cache_hit);
+  // The repository goes away: only the image can answer now.
+  auto away = repo.path() + ".away";
+  CAF_REQUIRE_EQUAL(std::rename(repo.path().c_str(), away.c_str()), 0);
+  lines.clear();
+  auto second = build(repo, project, sha);
+  if (!second)
+    CAF_ERROR("the reuse fetched: " << message_of(second.error()));
+  else {
+    CAF_CHECK(second->cache_hit);
+    CAF_CHECK_EQUAL(second->image_id, first->image_id);
+    CAF_CHECK_EQUAL(second->image_name, first->image_name);
+    CAF_CHECK_EQUAL(second->commit_sha, sha);
+    CAF_CHECK_EQUAL(second->framework, "dockerfile");
+  }
+  CAF_CHECK(logged("exists with the same build inputs: reused (no fetch, no build)"));
+  CAF_CHECK(!logged("Fetching commit"));
+  // Other build inputs (here the base images of the recipes) name the same
+  // image but need a fetch and a build: without the repository, that fails.
+  node.cfg.images.node = "gilgal-test/other-node:1";
+  auto other = build(repo, project, sha);
+  CAF_CHECK(!other);
+  CAF_REQUIRE_EQUAL(std::rename(away.c_str(), repo.path().c_str()), 0);
+  lines.clear();
+  auto rebuilt = build(repo, project, sha);
+  CAF_REQUIRE(rebuilt);
+  CAF_CHECK(!rebuilt->cache_hit);
+  CAF_CHECK(logged("Fetching commit"));
+  CAF_CHECK_NOT_EQUAL(rebuilt->image_id, first->image_id); // another gilgal.inputs
+  // A branch deployment (no commit given) resolves the head, then reuses.
+  lines.clear();
+  auto branch = build(repo, project);
+  CAF_REQUIRE(branch);
+  CAF_CHECK(branch->cache_hit);
+  CAF_CHECK_EQUAL(branch->image_id, rebuilt->image_id);
+  CAF_CHECK(!logged("Fetching commit"));
+  CAF_CHECK(docker.remove_image(rebuilt->image_name, true));
+  (void) docker.remove_image(first->image_id, true); // untagged by the rebuild
+}
+
 CAF_TEST_FIXTURE_SCOPE_END()
 
 CAF_TEST(image names carry the build variables) {
