@@ -206,6 +206,13 @@ void succeed(self_ptr self);
 void place_run(self_ptr self) {
   auto& st = self->state;
   auto& rec = st.ctx.record;
+  if (st.predecessor) { // its down message places the run
+    if (!st.run_held)
+      log(self, "info", "Waiting for the environment's previous deployment to stop the "
+                        "container it replaced...");
+    st.run_held = true;
+    return;
+  }
   // Without a registry the image exists only where it was built (or, for a
   // rollback, where the target ran; for a config release, where the live
   // container runs).
@@ -342,8 +349,9 @@ void go_live(self_ptr self, const run_result& res) {
 
 /// After a success is stored: the environment's previous container is stopped
 /// (on whichever node it runs; docker stop lets it drain) and the actor quits.
-/// The manager starts the environment's next deployment only then, so no
-/// deployment's container is retired by an older one.
+/// The environment's next deployment may build meanwhile, but starts its
+/// container only once this actor is down (after_atom), so no deployment's
+/// container is retired by an older one.
 void quit_after_retiring(self_ptr self) {
   auto& st = self->state;
   auto id = st.ctx.record.id;
@@ -619,6 +627,16 @@ deployment_pipeline(deployment_actor::stateful_pointer<deployment_state> self,
                                                        : self->system().render(msg.reason);
     abandon(self, status::failed, why, msg.reason);
   });
+  self->set_down_handler([self](caf::down_msg& msg) {
+    auto& st = self->state;
+    if (!st.predecessor || msg.source != st.predecessor.address())
+      return;
+    st.predecessor = nullptr;
+    if (st.run_held && st.phase == deployment_phase::running && !st.ending) {
+      st.run_held = false;
+      place_run(self);
+    }
+  });
   return {
     [self](start_atom) -> caf::result<int64_t> {
       auto& st = self->state;
@@ -701,6 +719,13 @@ deployment_pipeline(deployment_actor::stateful_pointer<deployment_state> self,
       st.waiters.push_back(rp);
       abandon(self, status::cancelled, "cancelled by user", caf::exit_reason::user_shutdown);
       return rp;
+    },
+    [self](after_atom, const caf::actor& predecessor) {
+      auto& st = self->state;
+      if (!from_this_process(self) || !predecessor || st.phase != deployment_phase::queued)
+        return;
+      st.predecessor = predecessor;
+      self->monitor(predecessor); // down at once if it is gone already
     },
     [self](tick_atom) {
       auto& st = self->state;

@@ -21,7 +21,9 @@
 // the final record is written; once that write is acknowledged the log is
 // closed, waiters and cancels are answered, and the actor quits (after a
 // success without a proxy, once the environment's previous container is
-// stopped).
+// stopped). The manager starts the environment's next deployment as soon as
+// a success is stored; that one builds meanwhile and starts its container
+// only once this actor is down.
 #pragma once
 
 #include <chrono>
@@ -82,6 +84,8 @@ struct deployment_state {
   bool stored = false;        // the final record is written
   caf::error exit_reason;     // the actor's exit once the final record is stored
   std::vector<caf::typed_response_promise<deployment>> waiters; // wait and cancel requests
+  caf::actor predecessor;     // still retiring (after_atom): no container before it is down
+  bool run_held = false;      // the run waits for the predecessor to be down
   static inline const char* name = "deployment";
 };
 

@@ -23,6 +23,8 @@ void notify(self_ptr self, const char* event, const deployment& record) {
     self->send(n, notify_atom::value, std::string{event}, record);
 }
 
+void environment_done(self_ptr self, const std::string& env, const std::string& id);
+
 /// Spawns and monitors the actor of a deployment (not started yet) and asks
 /// it for its final record, which answers the waits on it.
 deployment_actor spawn_deployment(self_ptr self, deployment record, project source,
@@ -60,6 +62,14 @@ deployment_actor spawn_deployment(self_ptr self, deployment record, project sour
         for (auto& w : i->second.waiters)
           w.deliver(final_record);
         i->second.waiters.clear();
+        // A success stays up while it stops the container it replaced: the
+        // environment's next deployment may start meanwhile (it runs no
+        // container before this actor is down).
+        if (final_record.status == status::success) {
+          auto env = i->second.environment_id;
+          self->state.retiring[env] = caf::actor_cast<caf::actor>(i->second.actor);
+          environment_done(self, env, id);
+        }
       },
       [](const caf::error&) {}); // it died first: the down handler answers
   return actor;
@@ -76,6 +86,9 @@ void start(self_ptr self, const std::string& id,
     return;
   st.busy[i->second.environment_id] = id;
   notify(self, notification_event::started, i->second.record);
+  if (auto r = st.retiring.find(i->second.environment_id);
+      r != st.retiring.end() && r->second != caf::actor_cast<caf::actor>(i->second.actor))
+    self->send(i->second.actor, after_atom::value, r->second); // arrives before the start
   self->request(i->second.actor, timeouts::pipeline_start, start_atom::value)
     .then(
       [rp](int64_t) mutable {
@@ -336,6 +349,8 @@ deployment_manager(deployment_manager_actor::stateful_pointer<deployment_manager
         continue;
       auto id = i->first;
       auto env = i->second.environment_id;
+      if (auto r = st.retiring.find(env); r != st.retiring.end() && r->second.address() == msg.source)
+        st.retiring.erase(r);
       for (auto& w : i->second.waiters)
         w.deliver(make_error(errc::internal, "deployment " + id
                                                + " ended without reporting its final record"));

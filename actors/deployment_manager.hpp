@@ -73,6 +73,10 @@ struct deployment_manager_state {
   /// requests wait until nothing of the environment is in progress.
   std::unordered_set<std::string> closed;
   std::unordered_map<std::string, held_action> held; // environment -> its next action
+  /// Environment -> the actor of its last success while it still retires the
+  /// container it replaced: the next deployment starts no container before
+  /// it is down (after_atom).
+  std::unordered_map<std::string, caf::actor> retiring;
   std::unordered_map<std::string, std::vector<caf::typed_response_promise<int64_t>>> removals;
   caf::error stopping; // set once the manager itself was told to exit
   static inline const char* name = "deployment_manager";

@@ -127,6 +127,11 @@ using deployment_actor = caf::typed_actor<
   // and nothing of the deployment runs any more. errc::conflict once the
   // deployment is going live ("already going live") or has ended otherwise.
   caf::replies_to<cancel_atom>::with<deployment>,
+  // From the manager, before start: the actor of the environment's previous
+  // deployment, which succeeded and still retires the container it replaced.
+  // This one may build meanwhile but starts no container before that actor
+  // is down (a retirement never meets a newer container).
+  caf::reacts_to<after_atom, caf::actor>,
   // Internal: the grace given to a runner stopping on cancel has passed.
   caf::reacts_to<tick_atom>>;
 

@@ -96,6 +96,9 @@ CAF_ADD_ATOM(gilgal, gilgal, retry_atom, "retry")
 // A reused image's commit message, from an earlier deployment.
 CAF_ADD_ATOM(gilgal, gilgal, commit_atom, "commit")
 
+// A deployment starts its container only after its predecessor is down.
+CAF_ADD_ATOM(gilgal, gilgal, after_atom, "after")
+
 CAF_END_TYPE_ID_BLOCK(gilgal)
 
 namespace gilgal {

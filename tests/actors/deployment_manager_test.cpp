@@ -46,9 +46,10 @@ struct fixture : test_coordinator_fixture<actor_test_config> {
   std::shared_ptr<std::vector<told_event>> told = std::make_shared<std::vector<told_event>>();
   deployment_manager_actor manager;
   std::vector<caf::actor> stand_ins;
+  node_actor node;
 
   void start_manager(outcome build, outcome run) {
-    auto node = sys.spawn(fake_node, rec, build, run);
+    node = sys.spawn(fake_node, rec, build, run);
     deployment_manager_config cfg;
     cfg.cluster = sys.spawn(fake_cluster, rec, node);
     cfg.log = sys.spawn(fake_logger, rec);
@@ -123,6 +124,13 @@ struct fixture : test_coordinator_fixture<actor_test_config> {
     return out;
   }
 
+  /// Answers the held retires (through the stand-in node).
+  void release_retire() {
+    CAF_REQUIRE(!rec->held_retires.empty());
+    self->send(node, stop_atom::value, std::string{release_held_retires});
+    sched.run();
+  }
+
   std::string stored_status(const std::string& id) {
     auto i = rec->records.find(id);
     return i == rec->records.end() ? std::string{} : i->second.status;
@@ -150,6 +158,42 @@ CAF_TEST(an environment runs its deployments one at a time in order) {
   CAF_CHECK_EQUAL(queue_position("d-3"), 1);
   auto count = ask<int64_t>(count_atom::value);
   CAF_CHECK_EQUAL(count.value, int64_t{3});
+}
+
+CAF_TEST(the next deployment builds while the last success retires and runs only after) {
+  start_manager(outcome::succeed, outcome::succeed);
+  rec->hold_retires = true;
+  deploy("d-1", "env-a");
+  CAF_CHECK_EQUAL(stored_status("d-1"), status::success);
+  CAF_REQUIRE_EQUAL(rec->held_retires.size(), 1u); // d-1 stops what it replaced
+  // d-2 starts at once and builds, but starts no container while d-1 retires.
+  deploy("d-2", "env-a");
+  CAF_CHECK_EQUAL(rec->placed_builds, (std::vector<std::string>{"d-1", "d-2"}));
+  CAF_CHECK_EQUAL(rec->runners_requested, 1);
+  CAF_CHECK_EQUAL(stored_status("d-2"), status::building);
+  bool waited = false;
+  for (auto& m : rec->log_messages)
+    waited = waited || m.find("Waiting for the environment's previous deployment") == 0;
+  CAF_CHECK(waited);
+  // d-1's retirement ends, it goes down, and d-2 runs and goes live.
+  rec->hold_retires = false;
+  release_retire();
+  CAF_CHECK_EQUAL(rec->runners_requested, 2);
+  CAF_CHECK_EQUAL(stored_status("d-2"), status::success);
+  CAF_CHECK_EQUAL(rec->retired_with.size(), 2u);
+}
+
+CAF_TEST(a deployment cancelled while it waits for its predecessor never runs) {
+  start_manager(outcome::succeed, outcome::succeed);
+  rec->hold_retires = true;
+  deploy("d-1", "env-a");
+  deploy("d-2", "env-a");
+  auto end = ask<deployment>(cancel_atom::value, std::string{"d-2"});
+  CAF_REQUIRE(end.value);
+  CAF_CHECK_EQUAL(end.value->status, status::cancelled);
+  release_retire();
+  CAF_CHECK_EQUAL(rec->runners_requested, 1);
+  CAF_CHECK_EQUAL(stored_status("d-1"), status::success);
 }
 
 CAF_TEST(cancelling a waiting deployment ends it without ever starting it) {
