@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <map>
 #include <memory>
 
 #include <curl/curl.h>
@@ -84,8 +85,18 @@ int compare_api_versions(const std::string& a, const std::string& b) {
   return x < y ? -1 : (y < x ? 1 : 0);
 }
 
+std::shared_ptr<docker_client::negotiated> docker_client::negotiation_of(const std::string& host) {
+  static std::mutex mtx;
+  static std::map<std::string, std::shared_ptr<negotiated>> by_host;
+  std::lock_guard<std::mutex> guard{mtx};
+  auto& n = by_host[host];
+  if (!n)
+    n = std::make_shared<negotiated>();
+  return n;
+}
+
 docker_client::docker_client(std::string host)
-  : host_(std::move(host)), negotiated_(std::make_shared<negotiated>()) {
+  : host_(std::move(host)), negotiated_(negotiation_of(host_)) {
   global_init();
   const std::string unix_scheme = "unix://";
   const std::string tcp_scheme = "tcp://";

@@ -4,7 +4,10 @@
 //
 // Threading: every call is blocking (run it on a detached actor or a dedicated
 // thread) and uses its own curl handles, so one instance may be shared by
-// threads; copies are cheap and share the negotiated version. The API version is negotiated once (GET /version): min(server, 1.45).
+// threads. The API version is negotiated once per host and process (GET
+// /version: min(server, 1.45)) and shared by every client of that host, so a
+// client made per operation costs no extra request (GET /version takes 10-30
+// ms on a busy daemon). version() asks again and updates the shared value.
 //
 // Errors: errc::unavailable when the daemon cannot be reached, errc::not_found
 // for 404, errc::conflict for 409, errc::invalid_argument for 400,
@@ -203,7 +206,10 @@ private:
     std::mutex mtx;
     std::string prefix;     // "/v1.41" once negotiated
   };
-  std::shared_ptr<negotiated> negotiated_; // shared by copies
+  std::shared_ptr<negotiated> negotiated_; // shared by every client of host_
+
+  /// The negotiation of `host` in this process (one per host string).
+  static std::shared_ptr<negotiated> negotiation_of(const std::string& host);
 };
 
 /// "1.41" < "1.45": compares dotted numeric versions. Exposed for tests.

@@ -8,6 +8,7 @@
 #include <thread>
 
 #include <curl/curl.h>
+#include <httplib.h>
 
 #include "nodes/build_context.hpp"
 #include "nodes/docker_client.hpp"
@@ -492,3 +493,59 @@ CAF_TEST(missing things are not_found) {
 }
 
 CAF_TEST_FIXTURE_SCOPE_END()
+
+namespace {
+
+/// A stand-in daemon on 127.0.0.1 (cpp-httplib on a free port) that speaks
+/// API 1.41 and counts the GET /version it is asked.
+struct counting_daemon {
+  httplib::Server server;
+  int port = test::free_port();
+  std::thread thread;
+  std::atomic<int> version_calls{0};
+
+  counting_daemon() {
+    server.Get("/version", [this](const httplib::Request&, httplib::Response& res) {
+      ++version_calls;
+      res.set_content(R"({"Version":"20.10.0","ApiVersion":"1.41","MinAPIVersion":"1.12"})",
+                      "application/json");
+    });
+    server.Get("/v1.41/containers/json", [](const httplib::Request&, httplib::Response& res) {
+      res.set_content("[]", "application/json");
+    });
+    if (!server.bind_to_port("127.0.0.1", port))
+      throw std::runtime_error("cannot bind the stand-in daemon's port");
+    thread = std::thread{[this] { server.listen_after_bind(); }};
+    auto ready_by = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    while (!server.is_running() && std::chrono::steady_clock::now() < ready_by)
+      std::this_thread::yield();
+  }
+
+  ~counting_daemon() {
+    server.stop();
+    thread.join();
+  }
+
+  std::string host() const {
+    return "tcp://127.0.0.1:" + std::to_string(port);
+  }
+};
+
+} // namespace
+
+CAF_TEST(clients of one host negotiate the api version once per process) {
+  counting_daemon daemon;
+  for (int i = 0; i < 3; ++i) {
+    docker_client per_operation{daemon.host()}; // as the builder and runner make them
+    auto listed = per_operation.list_containers({}, true);
+    CAF_REQUIRE(listed);
+    CAF_CHECK(listed->empty());
+  }
+  CAF_CHECK_EQUAL(daemon.version_calls.load(), 1);
+  // Another daemon is another negotiation.
+  counting_daemon other;
+  docker_client elsewhere{other.host()};
+  CAF_CHECK(elsewhere.list_containers({}, true));
+  CAF_CHECK_EQUAL(other.version_calls.load(), 1);
+  CAF_CHECK_EQUAL(daemon.version_calls.load(), 1);
+}
