@@ -51,7 +51,8 @@ caf::expected<container_health> await_answer(docker_client& docker, const node_s
   auto limit = std::chrono::seconds(cmd.health_timeout_seconds > 0 ? cmd.health_timeout_seconds
                                                                    : node.cfg.health_check_timeout_seconds);
   auto deadline = steady_clock::now() + limit;
-  auto pause = milliseconds(10);
+  auto probing_since = steady_clock::now();
+  auto pause = first_probe_pause;
   auto next_inspect = steady_clock::now() + milliseconds(500);
   for (;;) {
     if (abort && abort->triggered())
@@ -73,7 +74,7 @@ caf::expected<container_health> await_answer(docker_client& docker, const node_s
                                             + std::to_string(limit.count()) + "s");
     if (wait_or_abort(pause, abort))
       continue;
-    pause = std::min(milliseconds(250), pause * 2);
+    pause = next_probe_pause(pause, steady_clock::now() - probing_since);
   }
 }
 

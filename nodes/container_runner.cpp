@@ -176,9 +176,9 @@ caf::expected<run_result> run(const run_job& job, const node_settings& node,
   log("info", "Waiting for the container to answer HTTP on " + path + "...");
   auto deadline = steady_clock::now() + limit;
   std::string failure;
-  // Probes come quickly at first (most apps answer within a second) and back
-  // off to an external probe's pace.
-  auto pause = milliseconds(10);
+  // Probes come quickly at first and back off (nodes/http_probe).
+  auto probing_since = steady_clock::now();
+  auto pause = first_probe_pause;
   auto next_inspect = steady_clock::now() + milliseconds(1000);
   for (;;) {
     if (abort->triggered()) {
@@ -206,7 +206,7 @@ caf::expected<run_result> run(const run_job& job, const node_settings& node,
     }
     if (wait_or_abort(pause, abort))
       continue; // cancelled: handled at the top of the loop
-    pause = std::min(milliseconds(250), pause * 2);
+    pause = next_probe_pause(pause, steady_clock::now() - probing_since);
   }
   if (auto lines = docker.container_logs(*id, log_lines_on_failure); lines && !lines->empty()) {
     log("error", "Last lines of the container's output:");

@@ -1,5 +1,7 @@
 #include "nodes/http_probe.hpp"
 
+#include <algorithm>
+
 #include <curl/curl.h>
 
 namespace gilgal {
@@ -11,6 +13,13 @@ size_t discard(char*, size_t size, size_t n, void*) {
 }
 
 } // namespace
+
+std::chrono::milliseconds next_probe_pause(std::chrono::milliseconds previous,
+                                           std::chrono::steady_clock::duration probing_for) {
+  using std::chrono::milliseconds;
+  auto ceiling = probing_for < std::chrono::seconds{5} ? milliseconds{50} : milliseconds{250};
+  return std::max(first_probe_pause, std::min(ceiling, previous * 2));
+}
 
 long probe_http(const std::string& url, std::chrono::milliseconds timeout) {
   CURL* curl = curl_easy_init();
