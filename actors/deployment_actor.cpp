@@ -101,7 +101,7 @@ void finish(self_ptr self, const char* status, std::string error_message,
   }
   st.exit_reason = std::move(reason);
   // Frees the build slot, or the place in the queue of one never placed.
-  self->send(st.ctx.cluster, release_atom::value, rec.id);
+  self->send(st.ctx.scheduler, release_atom::value, rec.id);
   stop_helpers(self, caf::exit_reason::user_shutdown);
   self->request(st.ctx.db, timeouts::record_write, put_atom::value, rec)
     .then([self](bool) { ended(self); },
@@ -124,7 +124,7 @@ void remove_own_containers_and_end(self_ptr self) {
     auto& e = self->state.end;
     finish(self, e.status.c_str(), e.message, e.reason);
   };
-  self->request(st.ctx.cluster, timeouts::cancel_grace, list_atom::value)
+  self->request(st.ctx.scheduler, timeouts::cancel_grace, list_atom::value)
     .then(
       [self, end](const std::map<std::string, std::string>& containers) {
         auto left = std::make_shared<size_t>(0);
@@ -138,7 +138,7 @@ void remove_own_containers_and_end(self_ptr self) {
         for (auto& [container, owner] : containers) {
           if (owner != self->state.ctx.record.id)
             continue;
-          self->request(self->state.ctx.cluster, timeouts::cancel_grace, stop_atom::value,
+          self->request(self->state.ctx.scheduler, timeouts::cancel_grace, stop_atom::value,
                         container)
             .then([left, end](bool) { if (--*left == 0) end(); },
                   [self, left, end](const caf::error& err) {
@@ -219,7 +219,7 @@ void place_run(self_ptr self) {
   std::string pin;
   if (st.registry_image.empty())
     pin = rec.kind == "rollback" || rec.kind == "config" ? rec.run_node : rec.build_node;
-  self->request(st.ctx.cluster, st.ctx.replace_timeout, place_atom::value, run_atom::value,
+  self->request(st.ctx.scheduler, st.ctx.replace_timeout, place_atom::value, run_atom::value,
                 rec.id, pin, st.ctx.target.settings.run_labels)
     .then(
       [self](const placement& where) {
@@ -355,7 +355,7 @@ void go_live(self_ptr self, const run_result& res) {
 void quit_after_retiring(self_ptr self) {
   auto& st = self->state;
   auto id = st.ctx.record.id;
-  self->request(st.ctx.cluster, timeouts::drain, retire_atom::value,
+  self->request(st.ctx.scheduler, timeouts::drain, retire_atom::value,
                 st.ctx.record.environment_id, st.ctx.record.container_id)
     .then(
       [self, id](int64_t removed) {
@@ -379,18 +379,18 @@ void retain_images(self_ptr self) {
   if (ctx.image_retention <= 0)
     return;
   auto project_id = ctx.record.project_id;
-  self->spawn([project_id, cluster = ctx.cluster, db = ctx.db,
+  self->spawn([project_id, scheduler = ctx.scheduler, db = ctx.db,
                k = ctx.image_retention](caf::event_based_actor* janitor) {
     // CAF 0.17 drops the unanswered requests of an actor that ends without a
     // word: were the scheduler or the store to stop first, the requests below
     // would wait out their timeouts and hold up the actor system's shutdown.
-    janitor->monitor(cluster);
+    janitor->monitor(scheduler);
     janitor->monitor(db);
     janitor->set_down_handler([janitor](caf::down_msg&) { janitor->quit(); });
     janitor->request(db, std::chrono::seconds(60), retain_atom::value, project_id, k)
       .then(
         [=](const std::set<std::string>& keep) {
-          janitor->request(cluster, std::chrono::seconds(300), retain_atom::value, project_id,
+          janitor->request(scheduler, std::chrono::seconds(300), retain_atom::value, project_id,
                            keep)
             .then(
               [project_id](int64_t removed) {
@@ -499,7 +499,7 @@ void start_build(self_ptr self, node_actor node, repository_access access) {
                 return;
               }
               // The build slot is free for the next build.
-              self->send(st.ctx.cluster, release_atom::value, rec.id);
+              self->send(st.ctx.scheduler, release_atom::value, rec.id);
               metrics::observe_build_seconds(elapsed_seconds(self));
               rec.image_name = res.image_name;
               rec.commit_sha = res.commit_sha;
@@ -523,7 +523,7 @@ void start_build(self_ptr self, node_actor node, repository_access access) {
 /// Asks the scheduler for a build slot; building starts once one is free.
 void place_build(self_ptr self, std::chrono::seconds timeout) {
   auto& st = self->state;
-  self->request(st.ctx.cluster, timeout, place_atom::value, build_atom::value, st.ctx.record.id,
+  self->request(st.ctx.scheduler, timeout, place_atom::value, build_atom::value, st.ctx.record.id,
                 st.ctx.target.settings.build_labels)
     .then(
       [self](const placement& where) {
@@ -667,7 +667,7 @@ deployment_pipeline(deployment_actor::stateful_pointer<deployment_state> self,
       // The scheduler handles its mailbox in order: this answer comes after it
       // has placed or queued the build request.
       auto rp = self->make_response_promise<int64_t>();
-      self->request(st.ctx.cluster, timeouts::actor_question, queue_atom::value,
+      self->request(st.ctx.scheduler, timeouts::actor_question, queue_atom::value,
                     st.ctx.record.id)
         .then(
           [self, rp](int64_t position) mutable {
@@ -682,7 +682,7 @@ deployment_pipeline(deployment_actor::stateful_pointer<deployment_state> self,
     [self](lost_atom, const std::string& node_name) {
       // Only the scheduler reports node loss; anyone else is dropped.
       if (caf::actor_cast<caf::actor_addr>(self->current_sender())
-          != self->state.ctx.cluster.address()) {
+          != self->state.ctx.scheduler.address()) {
         spdlog::warn("deployment {}: dropped a 'lost' message not sent by the scheduler",
                      self->state.ctx.record.id);
         return;

@@ -41,7 +41,7 @@ struct deployment_context {
   deployment record; // as stored, status pending
   project source;
   environment target;
-  scheduler_actor cluster; // places builds and runs; housekeeping over all nodes
+  scheduler_actor scheduler; // places builds and runs; housekeeping over all nodes
   logger_actor log;
   deployment_store_actor db;
   router_actor router; // moves the environment's route when it goes live (none: no proxy)

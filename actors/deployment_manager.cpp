@@ -34,7 +34,7 @@ deployment_actor spawn_deployment(self_ptr self, deployment record, project sour
   ctx.record = std::move(record);
   ctx.source = std::move(source);
   ctx.target = std::move(target);
-  ctx.cluster = st.cfg.cluster;
+  ctx.scheduler = st.cfg.scheduler;
   ctx.log = st.cfg.log;
   ctx.db = st.cfg.db;
   ctx.router = st.cfg.router;
@@ -166,7 +166,7 @@ void remove_when_idle(self_ptr self, const std::string& env) {
   auto promises = std::move(r->second);
   st.removals.erase(r);
   auto retire_all = [self, env, promises]() mutable {
-    self->request(self->state.cfg.cluster, timeouts::environment_removal, retire_atom::value,
+    self->request(self->state.cfg.scheduler, timeouts::environment_removal, retire_atom::value,
                   env, std::string{})
       .then(
         [env, promises](int64_t removed) mutable {
@@ -286,7 +286,7 @@ void control_live_container(self_ptr self, const environment& e, const std::stri
                                              ? cmd.health_timeout_seconds
                                              : 300};
         auto run = [self, d, cmd, health, done]() mutable {
-          self->request(self->state.cfg.cluster,
+          self->request(self->state.cfg.scheduler,
                         health + timeouts::container_control + timeouts::actor_question,
                         control_atom::value, cmd)
             .then(
@@ -333,7 +333,7 @@ void quit_when_idle(self_ptr self) {
 
 /// Removes containers of no live deployment (after the unfinished ones ended).
 void sweep_containers(self_ptr self) {
-  sweep_node_containers(self, self->state.cfg.cluster, self->state.cfg.db);
+  sweep_node_containers(self, self->state.cfg.scheduler, self->state.cfg.db);
 }
 
 } // namespace
@@ -423,7 +423,7 @@ deployment_manager(deployment_manager_actor::stateful_pointer<deployment_manager
         for (size_t i = 0; i < queue.size(); ++i)
           if (queue[i] == id)
             return static_cast<int64_t>(i + 1);
-      return self->delegate(self->state.cfg.cluster, queue_atom::value, id);
+      return self->delegate(self->state.cfg.scheduler, queue_atom::value, id);
     },
     [self](recover_atom) -> caf::result<int64_t> {
       auto rp = self->make_response_promise<int64_t>();

@@ -36,7 +36,7 @@
 namespace gilgal {
 
 struct deployment_manager_config {
-  scheduler_actor cluster;
+  scheduler_actor scheduler;
   logger_actor log;
   deployment_store_actor db;
   router_actor router; // the proxy's router, when one is configured

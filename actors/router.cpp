@@ -169,7 +169,7 @@ void schedule_drain(self_ptr self) {
 void retire(self_ptr self, draining_container d, bool idle, int64_t in_flight) {
   auto& st = self->state;
   auto took = clock_type::now() - d.since;
-  self->request(st.cfg.cluster, std::chrono::seconds{60}, stop_atom::value, d.container_id)
+  self->request(st.cfg.scheduler, std::chrono::seconds{60}, stop_atom::value, d.container_id)
     .then(
       [self, d, idle, in_flight, took](bool) {
         if (idle)
@@ -228,7 +228,7 @@ void drain_tick(self_ptr self) {
 /// Without a proxy nothing routes to containers: the previous ones go at once.
 caf::result<bool> retire_without_proxy(self_ptr self, const deployment& d) {
   auto rp = self->make_response_promise<bool>();
-  self->request(self->state.cfg.cluster, std::chrono::seconds{60}, retire_atom::value,
+  self->request(self->state.cfg.scheduler, std::chrono::seconds{60}, retire_atom::value,
                 d.environment_id, d.container_id)
     .then(
       [self, rp, id = d.id](int64_t removed) mutable {

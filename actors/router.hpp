@@ -37,7 +37,7 @@ namespace gilgal {
 
 struct router_config {
   std::shared_ptr<store> db;
-  scheduler_actor cluster;            // stops and removes replaced containers
+  scheduler_actor scheduler;            // stops and removes replaced containers
   logger_actor log;                   // deployment logs
   bool enabled = false;               // a proxy is configured
   proxy::proxy_options proxy;         // addresses, TLS; admin_listen is the API driven

@@ -24,10 +24,10 @@ std::string local_upstream(const std::string& listen) {
 } // namespace
 
 caf::expected<router_config> router_settings(const settings& s, std::shared_ptr<store> db,
-                                             scheduler_actor cluster, logger_actor log) {
+                                             scheduler_actor scheduler, logger_actor log) {
   router_config cfg;
   cfg.db = std::move(db);
-  cfg.cluster = std::move(cluster);
+  cfg.scheduler = std::move(scheduler);
   cfg.log = std::move(log);
   cfg.enabled = !s.proxy_listen.empty();
   cfg.drain_timeout = std::chrono::seconds{s.drain_timeout_seconds};

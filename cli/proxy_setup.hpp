@@ -17,7 +17,7 @@ namespace gilgal::cli {
 /// errc::invalid_argument when the data dir is too long a path for Caddy's
 /// admin socket; errc::internal when DATA_DIR/caddy cannot be made.
 caf::expected<router_config> router_settings(const settings& s, std::shared_ptr<store> db,
-                                             scheduler_actor cluster, logger_actor log);
+                                             scheduler_actor scheduler, logger_actor log);
 
 /// A warning when this machine resets connections at Caddy's configuration
 /// changes: Caddy 2.6 binds a new listening socket (SO_REUSEPORT) at each one,

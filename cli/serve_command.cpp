@@ -98,7 +98,7 @@ int run_serve(const settings& s) {
         spdlog::error("the local node could not join: {}", message_of(err));
     }
     deployment_manager_config engine;
-    engine.cluster = scheduler;
+    engine.scheduler = scheduler;
     engine.log = logger;
     engine.db = spawn_deployment_store(sys, *db);
     engine.build_timeout = std::chrono::seconds{s.build_timeout_seconds};

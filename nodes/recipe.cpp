@@ -88,10 +88,6 @@ caf::expected<std::string> render_template(const std::string& text,
   return out;
 }
 
-std::string recipe_fingerprint(const std::string& framework, const std::string& dockerfile) {
-  return sha256_hex("gilgal-recipe-v1\n" + framework + "\n" + dockerfile);
-}
-
 std::string start_command_for_cmd(const std::string& command) {
   static const std::string operators = ";&|<>()`\n\\";
   auto simple = command.find_first_of(operators) == std::string::npos;
@@ -122,7 +118,6 @@ caf::expected<rendered_recipe> render_recipe(const detection& d, const base_imag
     result.dockerfile = std::move(*text);
     result.dockerfile_name = "Dockerfile";
     result.from_repository = true;
-    result.fingerprint = recipe_fingerprint(d.framework, result.dockerfile);
     return result;
   }
   static const char* const known[] = {"nextjs", "react", "nodejs", "django", "python", "static"};
@@ -153,7 +148,6 @@ caf::expected<rendered_recipe> render_recipe(const detection& d, const base_imag
                       d.framework + ".Dockerfile: " + message_of(rendered.error()));
   result.dockerfile = std::move(*rendered);
   result.dockerfile_name = "Dockerfile.gilgal";
-  result.fingerprint = recipe_fingerprint(d.framework, result.dockerfile);
   return result;
 }
 

@@ -32,19 +32,12 @@ struct rendered_recipe {
   std::string dockerfile_name;
   /// True when the Dockerfile is the repository's own.
   bool from_repository = false;
-  /// Hex SHA-256 over the framework and the Dockerfile text: with the project
-  /// and the commit it identifies a build (an image labelled with the same
-  /// three is a build-cache hit).
-  std::string fingerprint;
 };
 
 /// Replaces every {{NAME}} outside comment lines by values[NAME].
 /// errc::internal names a placeholder that has no value.
 caf::expected<std::string> render_template(const std::string& text,
                                            const std::map<std::string, std::string>& values);
-
-/// The fingerprint of a Dockerfile built for `framework`.
-std::string recipe_fingerprint(const std::string& framework, const std::string& dockerfile);
 
 /// The start command as written into CMD: prefixed with `exec ` when it is a
 /// simple command (so the app, not /bin/sh, receives signals).

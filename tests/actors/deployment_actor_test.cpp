@@ -43,12 +43,12 @@ struct fixture : test_coordinator_fixture<test::actor_test_config> {
     ctx.target.id = "e-1";
     ctx.target.variables["GREETING"] = "hello";
     auto node = sys.spawn(fake_node, rec, build, run);
-    ctx.cluster = sys.spawn(fake_cluster, rec, node);
-    cluster = ctx.cluster;
+    ctx.scheduler = sys.spawn(fake_cluster, rec, node);
+    cluster = ctx.scheduler;
     ctx.log = sys.spawn(fake_logger, rec);
     ctx.db = sys.spawn(fake_store, rec);
     ctx.router = router;
-    for (auto a : {caf::actor_cast<caf::actor>(node), caf::actor_cast<caf::actor>(ctx.cluster),
+    for (auto a : {caf::actor_cast<caf::actor>(node), caf::actor_cast<caf::actor>(ctx.scheduler),
                    caf::actor_cast<caf::actor>(ctx.log), caf::actor_cast<caf::actor>(ctx.db)})
       stand_ins.push_back(a);
     auto d = sys.spawn(deployment_pipeline, ctx);

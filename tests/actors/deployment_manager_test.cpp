@@ -51,12 +51,12 @@ struct fixture : test_coordinator_fixture<actor_test_config> {
   void start_manager(outcome build, outcome run) {
     node = sys.spawn(fake_node, rec, build, run);
     deployment_manager_config cfg;
-    cfg.cluster = sys.spawn(fake_cluster, rec, node);
+    cfg.scheduler = sys.spawn(fake_cluster, rec, node);
     cfg.log = sys.spawn(fake_logger, rec);
     cfg.db = sys.spawn(fake_store, rec);
     cfg.notifier = sys.spawn(fake_notifier, told);
     cfg.image_retention = 0;
-    for (auto a : {caf::actor_cast<caf::actor>(node), caf::actor_cast<caf::actor>(cfg.cluster),
+    for (auto a : {caf::actor_cast<caf::actor>(node), caf::actor_cast<caf::actor>(cfg.scheduler),
                    caf::actor_cast<caf::actor>(cfg.log), caf::actor_cast<caf::actor>(cfg.db),
                    caf::actor_cast<caf::actor>(cfg.notifier)})
       stand_ins.push_back(a);

@@ -153,7 +153,7 @@ struct fixture {
     deployment_manager_config mc;
     cluster = spawn_scheduler(sys);
     CAF_REQUIRE(!join_local_node(sys, cluster, local, node_info{"local", 2, {}, {}}));
-    mc.cluster = cluster;
+    mc.scheduler = cluster;
     mc.log = logger;
     mc.db = spawn_deployment_store(sys, db);
     mc.build_timeout = 600s;

@@ -171,7 +171,7 @@ struct fixture {
   router_config routing(const caddy_instance& caddy) {
     router_config c;
     c.db = db;
-    c.cluster = cluster;
+    c.scheduler = cluster;
     c.log = logger;
     c.enabled = true;
     c.proxy.http_listen = "127.0.0.1:" + std::to_string(caddy.http_port());
@@ -414,7 +414,7 @@ CAF_TEST(gilgals own caddy is adopted and brought back with its routes after a k
   std::filesystem::create_directories(caddy_dir);
   router_config c;
   c.db = db;
-  c.cluster = cluster;
+  c.scheduler = cluster;
   c.log = logger;
   c.enabled = true;
   auto port = free_port();
