@@ -57,6 +57,9 @@ deployment_actor spawn_deployment(self_ptr self, deployment record, project sour
                      : final_record.status == status::cancelled ? notification_event::cancelled
                                                                 : notification_event::failed,
                final_record);
+        if (final_record.status == status::success)
+          if (auto& events = self->state.cfg.events)
+            self->send(events, live_atom::value, final_record.environment_id);
         i->second.reported = true;
         i->second.final_record = final_record;
         for (auto& w : i->second.waiters)
@@ -165,18 +168,25 @@ void remove_when_idle(self_ptr self, const std::string& env) {
     return;
   auto promises = std::move(r->second);
   st.removals.erase(r);
-  auto retire_all = [self, env, promises]() mutable {
+  // Followers of its runtime log end once its containers are gone.
+  auto removed_event = [self, env] {
+    if (auto& events = self->state.cfg.events)
+      self->send(events, remove_atom::value, env);
+  };
+  auto retire_all = [self, env, promises, removed_event]() mutable {
     self->request(self->state.cfg.scheduler, timeouts::environment_removal, retire_atom::value,
                   env, std::string{})
       .then(
-        [env, promises](int64_t removed) mutable {
+        [env, promises, removed_event](int64_t removed) mutable {
           spdlog::info("environment {} deleted: {} container(s) removed", env, removed);
+          removed_event();
           for (auto& p : promises)
             p.deliver(removed);
         },
-        [env, promises](const caf::error& err) mutable {
+        [env, promises, removed_event](const caf::error& err) mutable {
           spdlog::warn("environment {} deleted, but its containers could not all be removed: {}",
                        env, message_of(err));
+          removed_event();
           for (auto& p : promises)
             p.deliver(err);
         });

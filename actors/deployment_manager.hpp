@@ -5,7 +5,9 @@
 // one left running and no deployment retires a newer one's container.
 // It tells the notifier (if any) when a deployment starts and, with the final
 // record its actor stored, when it ends: notifications never read a record
-// that may still change, and nothing polls.
+// that may still change, and nothing polls. It tells the environment events
+// hub (if any) when a deployment went live (its success record is stored)
+// and when a deleted environment's containers are gone.
 // It writes no deployment record: each actor writes its own, also when it
 // ends while queued, interrupted or recovered. Waits are answered from the
 // final record each actor reports, or by the down handler if one dies
@@ -41,6 +43,7 @@ struct deployment_manager_config {
   deployment_store_actor db;
   router_actor router; // the proxy's router, when one is configured
   notifier_actor notifier; // told when a deployment starts and ends, when one runs
+  environment_events_actor events; // told when a deployment goes live and when an environment goes
   std::chrono::seconds build_timeout{1800};
   std::chrono::seconds run_timeout{300};
   int64_t image_retention = 5;

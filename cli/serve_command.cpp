@@ -12,6 +12,7 @@
 
 #include "actors/deployment_manager.hpp"
 #include "actors/deployment_store.hpp"
+#include "actors/environment_events.hpp"
 #include "actors/environment_removal.hpp"
 #include "actors/preview_reaper.hpp"
 #include "actors/local_cluster.hpp"
@@ -128,6 +129,9 @@ int run_serve(const settings& s) {
       notifying.proxy_listen = notifying.proxy_https ? s.proxy_https_listen : s.proxy_listen;
     auto notifier = spawn_notifier(sys, notifying);
     engine.notifier = notifier;
+    // Followers of runtime logs wait on it for deployments going live and deletions.
+    auto events = sys.spawn(environment_events);
+    engine.events = events;
     auto manager = sys.spawn(deployment_manager, engine);
 
     // Previews idle past their project's TTL go the way deleted environments go.
@@ -147,6 +151,7 @@ int run_serve(const settings& s) {
     services.node = node;
     services.scheduler = scheduler;
     services.router = router;
+    services.environment_events = events;
     // Stops the engine in order: deployments first, the store writer last.
     // Caddy keeps running: apps stay served while Gilgal is down.
     auto stop_engine = [&] {
@@ -155,6 +160,7 @@ int run_serve(const settings& s) {
       // Deliveries still waiting to retry end with it (linked).
       stop_actor(sys, caf::actor_cast<caf::actor>(notifier), "notifier");
       stop_actor(sys, caf::actor_cast<caf::actor>(router), "router");
+      stop_actor(sys, caf::actor_cast<caf::actor>(events), "environment events");
       stop_actor(sys, caf::actor_cast<caf::actor>(node), "node");
       stop_actor(sys, caf::actor_cast<caf::actor>(scheduler), "scheduler");
       {

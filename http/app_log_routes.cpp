@@ -1,8 +1,5 @@
 #include "http/app_log_routes.hpp"
 
-#include <algorithm>
-#include <thread>
-
 #include <caf/scoped_actor.hpp>
 #include <spdlog/spdlog.h>
 
@@ -86,10 +83,10 @@ caf::expected<deployment> live_deployment(store& db, const environment& e) {
   return live->front();
 }
 
-caf::expected<container_log_batch> ask_logs(caf::actor_system& sys, const scheduler_actor& nodes,
+caf::expected<container_log_batch> ask_logs(caf::scoped_actor& self,
+                                            const scheduler_actor& nodes,
                                             const std::string& container,
                                             const container_log_query& q) {
-  caf::scoped_actor self{sys};
   caf::expected<container_log_batch> out{container_log_batch{}};
   auto wait = q.follow_ms > 0 ? caf::timespan{timeouts::edge_log_follow}
                               : caf::timespan{std::chrono::seconds{75}};
@@ -101,37 +98,63 @@ caf::expected<container_log_batch> ask_logs(caf::actor_system& sys, const schedu
   return out;
 }
 
+/// How long a follower waits for lines or an event before it writes a
+/// keepalive comment (a node's follow batch is as long).
+constexpr auto keepalive_interval = timeouts::log_follow_batch;
+
 /// Streams the environment's runtime log as SSE on an HTTP worker thread,
-/// until the client leaves or the environment is deleted.
+/// until the client leaves or the environment is deleted. Nothing is polled:
+/// it reads the store for the live deployment at its start and after each
+/// event of the environment (environment_events_actor: a deployment went
+/// live); in between it waits on the node (a follow batch, which also waits
+/// for a stopped container's next start) or on its mailbox for an event.
 class app_log_follower {
 public:
-  app_log_follower(store& db, caf::actor_system& sys, scheduler_actor nodes, environment env,
+  app_log_follower(store& db, caf::actor_system& sys, scheduler_actor nodes,
+                   environment_events_actor events, environment env,
                    container_log_query first, std::string resume_after)
-    : db_(db), sys_(sys), nodes_(std::move(nodes)), env_(std::move(env)),
-      first_(std::move(first)), last_(std::move(resume_after)) {
+    : db_(db), sys_(sys), nodes_(std::move(nodes)), events_(std::move(events)),
+      env_(std::move(env)), first_(std::move(first)), last_(std::move(resume_after)) {
   }
 
   bool run(httplib::DataSink& sink) {
-    auto pause = milliseconds{100};
+    caf::scoped_actor self{sys_};
+    // Subscribed before the store is read: no event after the read is missed.
+    // The hub monitors this actor: the subscription ends with it.
+    bool subscribed = false;
+    self->request(events_, timeouts::actor_question, subscribe_atom::value, env_.id,
+                  caf::actor_cast<caf::actor>(self))
+      .receive([&](bool ok) { subscribed = ok; }, [](caf::error&) {});
+    if (!subscribed) {
+      spdlog::warn("runtime log stream of environment {}: no subscription to its events",
+                   env_.id);
+      return false;
+    }
     bool first = true;
     for (;;) {
-      auto live = live_deployment(db_, env_);
-      if (!live) {
-        if (auto still = db_.find_environment(env_.id); !still)
-          return finish(sink, "the environment was deleted");
-        if (!wait_a_little(sink, pause))
-          return false;
-        continue;
-      }
-      if (live->container_id != container_) {
-        bool next_container = !container_.empty();
-        container_ = live->container_id;
-        if (next_container) {
-          // Lines of another container: every one is new to this follower.
-          last_.clear();
-          first_ = container_log_query{};
-          first_.tail = tail_of_next_container;
-          first = true;
+      take_events(self); // those that came while the node was asked
+      if (removed_)
+        return finish(sink, "the environment was deleted");
+      if (look_) {
+        look_ = false;
+        auto live = live_deployment(db_, env_);
+        if (!live) {
+          if (auto still = db_.find_environment(env_.id); !still)
+            return finish(sink, "the environment was deleted");
+          if (!await_event(self, sink))
+            return false;
+          continue;
+        }
+        if (live->container_id != container_) {
+          bool next_container = !container_.empty();
+          container_ = live->container_id;
+          if (next_container) {
+            // Lines of another container: every one is new to this follower.
+            last_.clear();
+            first_ = container_log_query{};
+            first_.tail = tail_of_next_container;
+            first = true;
+          }
         }
       }
       container_log_query q;
@@ -148,11 +171,16 @@ public:
         q.since = last_.empty() ? started_ : docker_time_after(last_);
         q.follow_ms = std::chrono::duration_cast<milliseconds>(timeouts::log_follow_batch).count();
       }
-      auto batch = ask_logs(sys_, nodes_, container_, q);
+      auto batch = ask_logs(self, nodes_, container_, q);
       if (!batch) {
-        // Not there (yet, or any more), or its node is down: look again.
-        if (!wait_a_little(sink, pause))
-          return false;
+        // The container is gone: what to read next comes as an event (a
+        // deployment went live, the environment went). Its node did not
+        // answer: it is asked again after one wait.
+        bool gone = code_of(batch.error()) == errc::not_found;
+        do {
+          if (!await_event(self, sink))
+            return false;
+        } while (gone && !look_ && !removed_);
         continue;
       }
       first = false;
@@ -164,15 +192,10 @@ public:
           return false;
         wrote = true;
       }
-      if (wrote)
-        pause = milliseconds{100};
-      if (batch->ended) {
-        // Stopped or restarting: follow it again when it runs.
-        if (!wait_a_little(sink, pause))
-          return false;
-      } else if (!wrote && !sink.write(": keepalive\n\n", 13)) {
+      // No line within a batch (the node waited for lines, or for a stopped
+      // container to start): the client hears the stream is alive.
+      if (!wrote && !keepalive(sink))
         return false;
-      }
     }
   }
 
@@ -181,14 +204,28 @@ public:
   }
 
 private:
-  /// Waits `pause` (doubling up to a second for the next time); false if the
-  /// client has left.
-  bool wait_a_little(httplib::DataSink& sink, milliseconds& pause) {
-    if (!sink.is_writable())
+  /// Takes the events already in the mailbox, without waiting.
+  void take_events(caf::scoped_actor& self) {
+    for (bool more = true; more;)
+      self->receive([&](live_atom, const std::string&) { look_ = true; },
+                    [&](remove_atom, const std::string&) { removed_ = true; },
+                    caf::after(std::chrono::seconds{0}) >> [&] { more = false; });
+  }
+
+  /// Waits for one event of the environment, or writes a keepalive comment
+  /// when none came within keepalive_interval; false if the client has left.
+  bool await_event(caf::scoped_actor& self, httplib::DataSink& sink) {
+    bool ok = sink.is_writable();
+    if (!ok)
       return false;
-    std::this_thread::sleep_for(pause);
-    pause = std::min(milliseconds{1000}, pause * 2);
-    return sink.is_writable();
+    self->receive([&](live_atom, const std::string&) { look_ = true; },
+                  [&](remove_atom, const std::string&) { removed_ = true; },
+                  caf::after(keepalive_interval) >> [&] { ok = keepalive(sink); });
+    return ok;
+  }
+
+  static bool keepalive(httplib::DataSink& sink) {
+    return sink.is_writable() && sink.write(": keepalive\n\n", 13);
   }
 
   bool write(httplib::DataSink& sink, const container_log_line& l) {
@@ -214,11 +251,14 @@ private:
   store& db_;
   caf::actor_system& sys_;
   scheduler_actor nodes_;
+  environment_events_actor events_;
   environment env_;
   container_log_query first_; // the request's tail and since
   std::string last_;          // timestamp of the last line sent (Docker's RFC 3339 nano)
   std::string started_;       // Docker time of the follow's start (no line yet)
   std::string container_;
+  bool look_ = true;     // read the store for the live deployment
+  bool removed_ = false; // the environment was deleted
 };
 
 caf::expected<container_log_query> log_query_of(const request_context& ctx) {
@@ -266,8 +306,11 @@ caf::error get_app_logs(request_context& ctx) {
   if (!live)
     return std::move(live.error());
   if (following) {
-    auto follower = std::make_shared<app_log_follower>(ctx.db(), *ctx.env.sys, nodes, *e,
-                                                       *query, resume);
+    auto& events = ctx.env.services.environment_events;
+    if (!events)
+      return make_error(errc::unavailable, "the deployment engine is not running");
+    auto follower = std::make_shared<app_log_follower>(ctx.db(), *ctx.env.sys, nodes, events,
+                                                       *e, *query, resume);
     ctx.res.set_header("Cache-Control", "no-cache");
     ctx.res.set_header("X-Accel-Buffering", "no");
     ctx.res.set_chunked_content_provider(
@@ -286,7 +329,8 @@ caf::error get_app_logs(request_context& ctx) {
       });
     return {};
   }
-  auto batch = ask_logs(*ctx.env.sys, nodes, live->container_id, *query);
+  caf::scoped_actor self{*ctx.env.sys};
+  auto batch = ask_logs(self, nodes, live->container_id, *query);
   if (!batch) {
     if (code_of(batch.error()) == errc::not_found)
       return make_error(errc::conflict, "the container of the live deployment no longer "

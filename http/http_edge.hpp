@@ -25,6 +25,7 @@ struct http_services {
   node_actor node; // the node running the deployments' containers (health)
   scheduler_actor scheduler; // the build farm's node registry (GET /api/nodes)
   router_actor router; // told when environments change (their routes)
+  environment_events_actor environment_events; // runtime log followers wait on it
 };
 
 /// True for hosts only this machine reaches: 127.0.0.0/8, ::1 and "localhost".

@@ -19,8 +19,11 @@ constexpr size_t max_log_batch_lines = 10000;
 /// Reads `query` of container `container_id`. Without follow: the lines
 /// Docker has (the last `tail` after `since`). With follow: the lines after
 /// `since`, returned as soon as some came (the first chunk Docker sends), or
-/// none after follow_ms; `ended` when Docker closed the stream because the
-/// container is not running. errc::not_found if the container does not exist.
+/// none after follow_ms. A container that does not run is waited for (Docker's
+/// events) until it starts again, within follow_ms: then the answer has no
+/// lines and the caller asks again; `ended` if it did not start in time (or
+/// Docker closed the stream with lines). errc::not_found if the container
+/// does not exist or is removed meanwhile.
 caf::expected<container_log_batch> read_container_logs(const std::string& docker_host,
                                                        const std::string& container_id,
                                                        const container_log_query& query,

@@ -50,6 +50,8 @@ caf::expected<void> stream_docker_events(docker_client& docker, const event_filt
     f["type"] = filter.types;
   if (!filter.actions.empty())
     f["event"] = filter.actions;
+  if (!filter.containers.empty())
+    f["container"] = filter.containers;
   docker_client::request req;
   auto now = duration_cast<seconds>(system_clock::now().time_since_epoch()).count();
   req.path = "/events?filters=" + docker_client::escape(f.dump());

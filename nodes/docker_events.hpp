@@ -32,6 +32,7 @@ struct event_filter {
   std::vector<std::string> labels;  // "key=value", all must match
   std::vector<std::string> types;   // "container"
   std::vector<std::string> actions; // "die", "oom" ... (any matches)
+  std::vector<std::string> containers; // ids or names (any matches); empty: all
 };
 
 /// Streams events matching `filter` that happen after `since_nano` (0: from

@@ -55,7 +55,9 @@ using node_actor = caf::typed_actor<
   // an image without that label. Replies how many images were removed.
   caf::replies_to<retain_atom, std::string, std::set<std::string>>::with<int64_t>,
   // The container's stdout and stderr (see container_log_query); a follow
-  // answers with the first lines that come, or empty after follow_ms.
+  // answers with the first lines that come, or empty after follow_ms. A
+  // follow of a container that does not run waits (within follow_ms) for its
+  // next start (nodes/container_logs.hpp), so a follower never polls.
   // errc::not_found if the container does not exist.
   caf::replies_to<logs_atom, std::string, container_log_query>::with<container_log_batch>,
   // Stops, starts or restarts a container (never removes it); replies its
@@ -243,6 +245,23 @@ using notifier_actor = caf::typed_actor<
   // An event (notification_event::...) and the deployment's record at that
   // moment: as handed over for "started", as finally stored otherwise.
   caf::reacts_to<notify_atom, std::string, deployment>>;
+
+/// Tells followers of an environment's runtime log when what they read
+/// changes (http/app_log_routes): a deployment of the environment went live,
+/// or the environment was removed. Told by the deployment manager; followers
+/// block on their mailbox instead of reading the store again and again.
+using environment_events_actor = caf::typed_actor<
+  // Subscribes an actor to the events of an environment (id); replies once
+  // it is subscribed, so an event after the answer reaches it. It then
+  // receives (live_atom, id) and (remove_atom, id) until it unsubscribes or
+  // goes (the hub monitors it).
+  caf::replies_to<subscribe_atom, std::string, caf::actor>::with<bool>,
+  caf::reacts_to<unsub_atom, std::string, caf::actor>,
+  // A deployment of the environment went live; its record is stored.
+  caf::reacts_to<live_atom, std::string>,
+  // The environment is being deleted: its deployments ended and its
+  // containers are gone.
+  caf::reacts_to<remove_atom, std::string>>;
 
 /// Supervisor of deployment actors: one per deployment from the moment it is
 /// handed over, started when its environment has no other deployment in

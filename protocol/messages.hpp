@@ -88,7 +88,7 @@ struct container_log_line {
 /// The answer to a container_log_query.
 struct container_log_batch {
   std::vector<container_log_line> lines;
-  bool ended = false;     // a follow: Docker closed the stream (the container is not running)
+  bool ended = false;     // a follow: the container is not running (and did not start within follow_ms)
 };
 
 /// A lifecycle action on one container: "stop", "start" or "restart". After

@@ -2,13 +2,14 @@
 // deployment actors, stand-in node, scheduler, logger and store
 // (tests/fixtures/pipeline_stand_ins.hpp) and notifier. Per-environment
 // order, cancelling a waiting deployment, waits, shutdown, recovery, and the
-// events the notifier is told.
+// events the notifier and the environment events hub are told.
 #define CAF_SUITE actors.deployment_manager
 #include <caf/test/dsl.hpp>
 
 #include <memory>
 
 #include "actors/deployment_manager.hpp"
+#include "actors/environment_events.hpp"
 #include "protocol/error.hpp"
 #include "tests/fixtures/pipeline_stand_ins.hpp"
 
@@ -41,10 +42,20 @@ notifier_actor::behavior_type fake_notifier(notifier_actor::pointer,
   };
 }
 
+/// A follower of environments' runtime logs: records "live ENV" / "remove ENV".
+caf::behavior events_listener(caf::event_based_actor*,
+                              std::shared_ptr<std::vector<std::string>> heard) {
+  return {
+    [heard](live_atom, const std::string& env) { heard->push_back("live " + env); },
+    [heard](remove_atom, const std::string& env) { heard->push_back("remove " + env); },
+  };
+}
+
 struct fixture : test_coordinator_fixture<actor_test_config> {
   std::shared_ptr<recording> rec = std::make_shared<recording>();
   std::shared_ptr<std::vector<told_event>> told = std::make_shared<std::vector<told_event>>();
   deployment_manager_actor manager;
+  environment_events_actor events;
   std::vector<caf::actor> stand_ins;
   node_actor node;
 
@@ -56,9 +67,11 @@ struct fixture : test_coordinator_fixture<actor_test_config> {
     cfg.db = sys.spawn(fake_store, rec);
     cfg.notifier = sys.spawn(fake_notifier, told);
     cfg.image_retention = 0;
+    events = sys.spawn(environment_events);
+    cfg.events = events;
     for (auto a : {caf::actor_cast<caf::actor>(node), caf::actor_cast<caf::actor>(cfg.scheduler),
                    caf::actor_cast<caf::actor>(cfg.log), caf::actor_cast<caf::actor>(cfg.db),
-                   caf::actor_cast<caf::actor>(cfg.notifier)})
+                   caf::actor_cast<caf::actor>(cfg.notifier), caf::actor_cast<caf::actor>(events)})
       stand_ins.push_back(a);
     manager = sys.spawn(deployment_manager, cfg);
     sched.run();
@@ -129,6 +142,16 @@ struct fixture : test_coordinator_fixture<actor_test_config> {
     CAF_REQUIRE(!rec->held_retires.empty());
     self->send(node, stop_atom::value, std::string{release_held_retires});
     sched.run();
+  }
+
+  /// What a follower of environment `env`'s runtime log hears (subscribed now).
+  std::shared_ptr<std::vector<std::string>> listen(const std::string& env) {
+    auto heard = std::make_shared<std::vector<std::string>>();
+    auto who = sys.spawn(events_listener, heard);
+    stand_ins.push_back(who);
+    caf::anon_send(events, subscribe_atom::value, env, who);
+    sched.run();
+    return heard;
   }
 
   std::string stored_status(const std::string& id) {
@@ -335,6 +358,28 @@ CAF_TEST(removing an environment cancels its deployments and refuses new ones) {
   auto count = ask<int64_t>(count_atom::value);
   CAF_REQUIRE(count.value);
   CAF_CHECK_EQUAL(*count.value, 0);
+}
+
+CAF_TEST(followers of an environment hear a deployment going live and its removal) {
+  start_manager(outcome::succeed, outcome::succeed);
+  auto a = listen("env-a");
+  auto b = listen("env-b");
+  deploy("d-1", "env-a");
+  CAF_CHECK_EQUAL(stored_status("d-1"), status::success);
+  CAF_CHECK_EQUAL(*a, (std::vector<std::string>{"live env-a"}));
+  CAF_CHECK(b->empty());
+  auto removed = ask<int64_t>(remove_atom::value, std::string{"env-a"});
+  CAF_REQUIRE(removed.value);
+  CAF_CHECK_EQUAL(*a, (std::vector<std::string>{"live env-a", "remove env-a"}));
+  CAF_CHECK(b->empty());
+}
+
+CAF_TEST(a failed deployment changes nothing a follower reads) {
+  start_manager(outcome::fail, outcome::succeed);
+  auto a = listen("env-a");
+  deploy("d-1", "env-a");
+  CAF_CHECK_EQUAL(stored_status("d-1"), status::failed);
+  CAF_CHECK(a->empty());
 }
 
 CAF_TEST_FIXTURE_SCOPE_END()

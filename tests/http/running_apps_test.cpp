@@ -33,11 +33,13 @@ const bool running_apps_watchdog = [] {
   return true;
 }();
 
-// httpd's CGI children inherit its stderr: the container's stderr.
+// httpd's CGI children inherit its stderr: the container's stderr. SIGUSR1
+// (from /cgi-bin/crash, through Docker's init) makes the app exit with code
+// 3, which Docker's restart policy answers with a restart.
 const char* app_dockerfile = R"(FROM gilgal-test/busybox:latest
 COPY www /www
-RUN chmod 755 /www/cgi-bin/hit
-CMD ["/bin/sh", "-c", "echo app-started && exec httpd -f -p $PORT -h /www"]
+RUN chmod 755 /www/cgi-bin/hit /www/cgi-bin/crash
+CMD ["/bin/sh", "-c", "trap 'exit 3' USR1; trap 'exit 0' TERM; echo app-started; httpd -f -p $PORT -h /www & wait"]
 )";
 
 // Headers with CRLF and a Content-Length: httplib's client wants both.
@@ -46,6 +48,14 @@ const char* hit_script = "#!/bin/sh\n"
                          "body=\"hit $QUERY_STRING\"\n"
                          "printf 'Content-Type: text/plain\\r\\nContent-Length: %d\\r\\n\\r\\n%s\\n' "
                          "$(( ${#body} + 1 )) \"$body\"\n";
+
+// Answers, then has PID 1 (Docker's init, which passes it on) send SIGUSR1.
+const char* crash_script = "#!/bin/sh\n"
+                           "printf 'Content-Type: text/plain\\r\\nContent-Length: 6\\r\\n\\r\\ncrash\\n'\n"
+                           "kill -USR1 1\n";
+
+/// How a started container's first line looks in a follower's events.
+const char* started_line = "\"message\":\"app-started\"";
 
 /// The status of GET path on the app (0: no answer).
 int app_status(int port, const std::string& path) {
@@ -73,6 +83,29 @@ struct followed_log {
                           [&] { return text.find(needle) != std::string::npos; }))
       return std::nullopt;
     return std::chrono::duration_cast<std::chrono::milliseconds>(clock_type::now() - t0);
+  }
+
+  /// Waits until `needle` was received `n` times, up to `limit`; the time it took.
+  std::optional<std::chrono::milliseconds> await_count(const std::string& needle, size_t n,
+                                                       std::chrono::milliseconds limit) {
+    auto t0 = clock_type::now();
+    std::unique_lock<std::mutex> guard{mtx};
+    if (!changed.wait_for(guard, limit, [&] { return count_locked(needle) >= n; }))
+      return std::nullopt;
+    return std::chrono::duration_cast<std::chrono::milliseconds>(clock_type::now() - t0);
+  }
+
+  size_t count(const std::string& needle) {
+    std::lock_guard<std::mutex> guard{mtx};
+    return count_locked(needle);
+  }
+
+private:
+  size_t count_locked(const std::string& needle) const {
+    size_t n = 0;
+    for (auto at = text.find(needle); at != std::string::npos; at = text.find(needle, at + 1))
+      ++n;
+    return n;
   }
 };
 
@@ -117,6 +150,35 @@ struct fixture {
     return call(*cli, method, path, token);
   }
 
+  /// Deploys `sha` to the environment; the deployment's record once it succeeded.
+  json deploy_commit(const std::string& sha) {
+    auto d = api("POST", "/api/projects/" + project_id + "/deployments",
+                 json{{"environmentId", env_id}, {"commitSha", sha}});
+    CAF_REQUIRE_EQUAL(d.status, 201);
+    auto id = d.body["id"].get<std::string>();
+    auto deadline = clock_type::now() + 180s;
+    for (;;) {
+      auto g = api("GET", "/api/deployments/" + id);
+      auto status = g.body["status"].get<std::string>();
+      if (status == "success")
+        return g.body;
+      if (status != "pending" && status != "building")
+        CAF_FAIL("deployment ended " << status << ": " << g.body.dump());
+      if (clock_type::now() > deadline)
+        CAF_FAIL("deployment still " << status);
+      std::this_thread::sleep_for(100ms);
+    }
+  }
+
+  /// The app's files; `page` is its index page.
+  std::string commit_app(const std::string& page) {
+    return repo->commit({{"Dockerfile", app_dockerfile},
+                         {"www/index.html", page},
+                         {"www/cgi-bin/hit", hit_script},
+                         {"www/cgi-bin/crash", crash_script}},
+                        "app " + page);
+  }
+
   /// A project with one environment, deployed once; returns the app's port.
   int deploy_app() {
     auto p = api("POST", "/api/projects", json{{"name", "runner"}, {"repositoryUrl", repo->path()}});
@@ -128,27 +190,7 @@ struct fixture {
                       {"healthCheck", {{"timeoutSeconds", 30}}}});
     CAF_REQUIRE_EQUAL(e.status, 201);
     env_id = e.body["id"].get<std::string>();
-    auto sha = repo->commit({{"Dockerfile", app_dockerfile},
-                             {"www/index.html", "ok\n"},
-                             {"www/cgi-bin/hit", hit_script}},
-                            "app");
-    auto d = api("POST", "/api/projects/" + project_id + "/deployments",
-                 json{{"environmentId", env_id}, {"commitSha", sha}});
-    CAF_REQUIRE_EQUAL(d.status, 201);
-    auto id = d.body["id"].get<std::string>();
-    auto deadline = clock_type::now() + 180s;
-    for (;;) {
-      auto g = api("GET", "/api/deployments/" + id);
-      auto status = g.body["status"].get<std::string>();
-      if (status == "success") {
-        return g.body["port"].get<int>();
-      }
-      if (status != "pending" && status != "building")
-        CAF_FAIL("deployment ended " << status << ": " << g.body.dump());
-      if (clock_type::now() > deadline)
-        CAF_FAIL("deployment still " << status);
-      std::this_thread::sleep_for(100ms);
-    }
+    return deploy_commit(commit_app("ok\n"))["port"].get<int>();
   }
 
   std::vector<json> tail(const std::string& query = "") {
@@ -170,14 +212,18 @@ struct fixture {
   }
 
   /// Opens ?follow=1 in a thread; everything it receives goes to `log`.
-  std::thread follow(std::shared_ptr<followed_log> log, const std::string& query = "") {
+  /// With `last_event_id`, the follow resumes after that line.
+  std::thread follow(std::shared_ptr<followed_log> log, const std::string& query = "",
+                     const std::string& last_event_id = "") {
     auto port = srv->port();
     auto token = srv->token();
     auto path = "/api/environments/" + env_id + "/logs?follow=1" + query;
-    return std::thread([log, port, token, path] {
+    return std::thread([log, port, token, path, last_event_id] {
       httplib::Client cli{"127.0.0.1", port};
       cli.set_read_timeout(60, 0);
       httplib::Headers headers{{"Authorization", "Bearer " + token}};
+      if (!last_event_id.empty())
+        headers.emplace("Last-Event-ID", last_event_id);
       cli.Get(path.c_str(), headers, [&](const char* data, size_t n) {
         std::lock_guard<std::mutex> guard{log->mtx};
         log->text.append(data, n);
@@ -244,6 +290,74 @@ CAF_TEST(runtime logs tail shows a request marker and follow delivers one within
   // The server writes a keepalive or a line at least every 15 s: the reader ends then.
   CAF_REQUIRE_EQUAL(app_status(port, "/cgi-bin/hit?wake-reader"), 200);
   reader.join();
+}
+
+CAF_TEST(a follower hears a start and a crash restart within a second) {
+  auto port = deploy_app();
+  auto log = std::make_shared<followed_log>();
+  auto reader = follow(log);
+  CAF_REQUIRE(log->await_count(started_line, 1, 10s));
+  auto stopped = api("POST", "/api/environments/" + env_id + "/stop");
+  CAF_REQUIRE_EQUAL(stopped.status, 200);
+  CAF_REQUIRE_EQUAL(stopped.body["state"], "stopped");
+  // The container prints its first line before it answers HTTP, that is
+  // before the start is answered.
+  auto started = api("POST", "/api/environments/" + env_id + "/start");
+  CAF_REQUIRE_EQUAL(started.status, 200);
+  CAF_REQUIRE_EQUAL(started.body["state"], "running");
+  auto after_start = log->await_count(started_line, 2, 5s);
+  CAF_REQUIRE(after_start);
+  CAF_MESSAGE("the line of the start came " << after_start->count()
+                                            << " ms after the start's answer");
+  CAF_CHECK_LESS(after_start->count(), 1000);
+  // A crash: Docker restarts the app by itself, past the control plane.
+  auto t0 = clock_type::now();
+  app_status(port, "/cgi-bin/crash"); // may not answer: the app goes
+  CAF_REQUIRE(log->await_count(started_line, 3, 10s));
+  auto after_crash = std::chrono::duration_cast<std::chrono::milliseconds>(clock_type::now() - t0);
+  CAF_MESSAGE("the line of the restarted app came " << after_crash.count()
+                                                    << " ms after the crash request");
+  // Docker waits 100 ms before its first restart.
+  CAF_CHECK_LESS(after_crash.count(), 1000);
+  CAF_CHECK_EQUAL(log->count(started_line), 3u); // no line twice
+  CAF_REQUIRE_EQUAL(app_status(port, "/cgi-bin/hit?after-crash"), 200);
+  CAF_CHECK(log->await("hit-marker after-crash", 5s));
+  log->stop = true;
+  CAF_REQUIRE_EQUAL(app_status(port, "/cgi-bin/hit?wake-reader"), 200);
+  reader.join();
+}
+
+CAF_TEST(a follow resumes after Last-Event-ID moves on to the next deployment and ends with the environment) {
+  auto port = deploy_app();
+  CAF_REQUIRE_EQUAL(app_status(port, "/cgi-bin/hit?first-request"), 200);
+  auto first = await_tail_line("hit-marker first-request");
+  CAF_REQUIRE(first);
+  CAF_REQUIRE_EQUAL(app_status(port, "/cgi-bin/hit?second-request"), 200);
+  CAF_REQUIRE(await_tail_line("hit-marker second-request"));
+  // Resumed after the first request's line: the second comes, not the first.
+  auto log = std::make_shared<followed_log>();
+  auto reader = follow(log, "", (*first)["timestamp"].get<std::string>());
+  CAF_REQUIRE(log->await("hit-marker second-request", 10s));
+  CAF_CHECK_EQUAL(log->count("hit-marker first-request"), 0u);
+  CAF_CHECK_EQUAL(log->count(started_line), 0u);
+  // The next deployment: the follow goes on with its container's lines.
+  auto next = deploy_commit(commit_app("v2\n"));
+  auto next_container = next["containerId"].get<std::string>();
+  auto t0 = clock_type::now();
+  CAF_REQUIRE(log->await("\"containerId\":\"" + next_container + "\"", 20s));
+  CAF_MESSAGE("the next container's lines came "
+              << std::chrono::duration_cast<std::chrono::milliseconds>(clock_type::now() - t0).count()
+              << " ms after its deployment succeeded");
+  CAF_CHECK(log->await_count(started_line, 1, 5s));
+  auto next_port = next["port"].get<int>();
+  CAF_REQUIRE_EQUAL(app_status(next_port, "/cgi-bin/hit?next-request"), 200);
+  CAF_CHECK(log->await("hit-marker next-request", 5s));
+  // Deleting the environment ends the stream.
+  auto del = api("DELETE", "/api/environments/" + env_id);
+  CAF_REQUIRE_EQUAL(del.status, 204);
+  CAF_CHECK(log->await("event: end", 10s));
+  CAF_CHECK(log->await("the environment was deleted", 1s));
+  reader.join(); // the server ended the response
 }
 
 CAF_TEST(stop start and restart answer with the state and do what they say) {
