@@ -177,6 +177,8 @@ public:
         // deployment went live, the environment went). Its node did not
         // answer: it is asked again after one wait.
         bool gone = code_of(batch.error()) == errc::not_found;
+        if (gone && !db_.find_environment(env_.id)) // deleted before the subscription
+          return finish(sink, "the environment was deleted");
         do {
           if (!await_event(self, sink))
             return false;
