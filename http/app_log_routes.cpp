@@ -3,6 +3,7 @@
 #include <caf/scoped_actor.hpp>
 #include <spdlog/spdlog.h>
 
+#include "http/follower_slots.hpp"
 #include "http/ownership.hpp"
 #include "protocol/error.hpp"
 #include "protocol/ids.hpp"
@@ -304,6 +305,18 @@ caf::error get_app_logs(request_context& ctx) {
   auto& nodes = ctx.env.services.scheduler;
   if (!nodes || !ctx.env.sys)
     return make_error(errc::unavailable, "the deployment engine is not running");
+  // Each follower holds a worker thread while it streams: capped, with the
+  // followers of deployment logs (one budget per user and in total). A
+  // refusal below gives the slot back at once.
+  std::shared_ptr<follower_slots::slot> slot;
+  if (following) {
+    auto admitted = ctx.env.followers->acquire(ctx.user_id);
+    if (!admitted) {
+      ctx.res.set_header("Retry-After", "10");
+      return std::move(admitted.error());
+    }
+    slot = std::move(*admitted);
+  }
   auto live = live_deployment(ctx.db(), *e);
   if (!live)
     return std::move(live.error());
@@ -316,7 +329,8 @@ caf::error get_app_logs(request_context& ctx) {
     ctx.res.set_header("Cache-Control", "no-cache");
     ctx.res.set_header("X-Accel-Buffering", "no");
     ctx.res.set_chunked_content_provider(
-      "text/event-stream", [follower](size_t, httplib::DataSink& sink) {
+      // The slot is released when the response (holding this provider) goes.
+      "text/event-stream", [follower, slot](size_t, httplib::DataSink& sink) {
         // An exception leaving a content provider terminates the server.
         try {
           return follower->run(sink);

@@ -108,6 +108,15 @@ CAF_TEST(the 101st follower gets 429 while the api still answers within a second
   CHECK_WHY(over_user.status == 429, over_user.answer.substr(0, 300));
   CAF_CHECK(over_user.answer.find("Retry-After:") != std::string::npos);
   CAF_CHECK(over_user.answer.find("per-user") != std::string::npos);
+  // A runtime-log follower counts against the same budget.
+  {
+    auto d = call(*cli, "GET", "/api/deployments/" + deployments[0], tokens[0]);
+    CAF_REQUIRE_EQUAL(d.status, 200);
+    auto env = d.body["environmentId"].get<std::string>();
+    auto app = call(*cli, "GET", "/api/environments/" + env + "/logs?follow=1", tokens[0]);
+    CHECK_WHY(app.status == 429, app.describe());
+    CAF_CHECK(!app.header("Retry-After").empty());
+  }
   // 80 more from four other users: 100 in all, the server-wide default.
   for (size_t u = 1; u < 5; ++u)
     for (int i = 0; i < 20; ++i) {
