@@ -226,8 +226,13 @@ caf::expected<build_result> build(const build_job& job, const node_settings& nod
                                  "no fetch, no build");
     if (!reused)
       return reused.error();
-    if (*reused)
+    if (*reused) {
+      // Resolving the branch's head may have met an ssh host for the first
+      // time: the control plane records it as after any fetch.
+      if (known_hosts != job.access.known_hosts)
+        (*reused)->known_hosts = known_hosts;
       return std::move(**reused);
+    }
   }
   auto work = scoped_work_dir::create(node.work_root, "src-" + job.deployment_id.substr(0, 8));
   if (!work)
