@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <functional>
 #include <thread>
 
 #include "cli/console_http.hpp"
@@ -33,6 +34,62 @@ caf::error api_error(int status, const std::string& body) {
   if (message.empty())
     message = "the server answered HTTP " + std::to_string(status);
   return make_error(errc_of_http_status(status), message);
+}
+
+/// What a followed stream's event was to its reader.
+enum class stream_step { skipped, shown, ended };
+
+/// Follows the SSE stream at `path` across reconnects until an event is
+/// `ended`. Before each connection `resume` gives its Last-Event-ID (empty:
+/// none). A connection that showed a line resets the count of failures.
+/// Errors: the server's 4xx answer, or errc::unavailable ("`lost`: reason")
+/// after more than `max_retries` failed connections in a row; between them it
+/// waits 0.25 s, 0.5 s, 1 s, 2 s, then every 4 s.
+caf::error follow_stream(const console_target& target, const std::string& path,
+                         const std::function<std::string()>& resume,
+                         const std::function<stream_step(const sse_event&)>& on_event,
+                         const std::string& lost, int max_retries,
+                         const api_client::reconnect_handler& on_reconnect) {
+  int failures = 0;
+  for (;;) {
+    bool ended = false;
+    bool progressed = false;
+    sse_parser parser{[&](const sse_event& ev) {
+      auto step = on_event(ev);
+      if (step == stream_step::shown)
+        progressed = true;
+      ended = step == stream_step::ended;
+      return !ended; // stop reading: the stream is over
+    }};
+    http_call call;
+    call.path = path;
+    call.timeout = std::chrono::seconds{0};
+    call.idle_timeout = follow_idle_timeout;
+    call.headers.push_back("Accept: text/event-stream");
+    if (auto id = resume(); !id.empty())
+      call.headers.push_back("Last-Event-ID: " + id);
+    call.on_data = [&](std::string_view data) { return parser.feed(data.data(), data.size()); };
+    auto res = perform(target, call);
+    if (ended)
+      return {};
+    std::string why;
+    if (res && res->status >= 400 && res->status < 500)
+      return api_error(static_cast<int>(res->status), res->body);
+    if (res && res->status >= 500)
+      why = "the server answered HTTP " + std::to_string(res->status);
+    else if (!res)
+      why = error_text(res.error());
+    else
+      why = "the log stream ended early";
+    if (progressed)
+      failures = 0;
+    if (++failures > max_retries)
+      return make_error(errc::unavailable, lost + ": " + why);
+    if (on_reconnect)
+      on_reconnect(failures, why);
+    auto wait = std::chrono::milliseconds{250 << std::min(failures - 1, 4)};
+    std::this_thread::sleep_for(wait);
+  }
 }
 
 caf::expected<json> to_result(const console_target& t, const caf::expected<http_reply>& res) {
@@ -173,73 +230,44 @@ caf::expected<std::string> api_client::follow_log(const std::string& deployment_
                                                   const line_handler& on_line,
                                                   const reconnect_handler& on_reconnect,
                                                   int max_retries) const {
-  auto path = "/api/deployments/" + path_segment(deployment_id) + "/logs?follow=1";
-  int failures = 0;
-  for (;;) {
-    bool ended = false;
-    bool progressed = false;
-    std::string end_status;
-    sse_parser parser{[&](const sse_event& ev) {
-      if (ev.event == "end") {
-        ended = true;
-        try {
-          end_status = json::parse(ev.data).value("status", "");
-        } catch (const std::exception&) {
-          end_status.clear();
-        }
-        return false; // stop reading: the stream is over
-      }
-      if (ev.event != "log")
-        return true;
-      json line;
+  std::string end_status;
+  auto on_event = [&](const sse_event& ev) {
+    if (ev.event == "end") {
       try {
-        line = json::parse(ev.data);
+        end_status = json::parse(ev.data).value("status", "");
       } catch (const std::exception&) {
-        return true; // a line we cannot read is skipped, not fatal
+        end_status.clear();
       }
-      int64_t seq = line.value("seq", int64_t{0});
-      if (seq == 0 && !ev.id.empty())
-        seq = std::strtoll(ev.id.c_str(), nullptr, 10);
-      if (seq != 0 && seq <= last_seq)
-        return true; // already shown before a reconnect
-      on_line(line);
-      if (seq > last_seq)
-        last_seq = seq;
-      progressed = true;
-      return true;
-    }};
-    http_call call;
-    call.path = path;
-    call.timeout = std::chrono::seconds{0};
-    call.idle_timeout = follow_idle_timeout;
-    call.headers.push_back("Accept: text/event-stream");
-    if (last_seq > 0)
-      call.headers.push_back("Last-Event-ID: " + std::to_string(last_seq));
-    call.on_data = [&](std::string_view data) { return parser.feed(data.data(), data.size()); };
-    auto res = perform(target_, call);
-    if (ended)
-      return end_status.empty() ? std::string{"unknown"} : end_status;
-    std::string why;
-    if (res && res->status >= 400 && res->status < 500)
-      return api_error(static_cast<int>(res->status), res->body);
-    if (res && res->status >= 500)
-      why = "the server answered HTTP " + std::to_string(res->status);
-    else if (!res)
-      why = error_text(res.error());
-    else
-      why = "the log stream ended early";
-    if (progressed)
-      failures = 0;
-    if (++failures > max_retries)
-      return make_error(errc::unavailable,
-                        "lost the log stream of deployment " + deployment_id + " from "
-                          + target_.url + ": " + why);
-    if (on_reconnect)
-      on_reconnect(failures, why);
-    // 0.25 s, 0.5 s, 1 s, 2 s, then every 4 s.
-    auto wait = std::chrono::milliseconds{250 << std::min(failures - 1, 4)};
-    std::this_thread::sleep_for(wait);
-  }
+      return stream_step::ended;
+    }
+    if (ev.event != "log")
+      return stream_step::skipped;
+    json line;
+    try {
+      line = json::parse(ev.data);
+    } catch (const std::exception&) {
+      return stream_step::skipped; // a line we cannot read is skipped, not fatal
+    }
+    int64_t seq = line.value("seq", int64_t{0});
+    if (seq == 0 && !ev.id.empty())
+      seq = std::strtoll(ev.id.c_str(), nullptr, 10);
+    if (seq != 0 && seq <= last_seq)
+      return stream_step::skipped; // already shown before a reconnect
+    on_line(line);
+    if (seq > last_seq)
+      last_seq = seq;
+    return stream_step::shown;
+  };
+  auto resume = [&] { return last_seq > 0 ? std::to_string(last_seq) : std::string{}; };
+  auto err = follow_stream(target_,
+                           "/api/deployments/" + path_segment(deployment_id) + "/logs?follow=1",
+                           resume, on_event,
+                           "lost the log stream of deployment " + deployment_id + " from "
+                             + target_.url,
+                           max_retries, on_reconnect);
+  if (err)
+    return err;
+  return end_status.empty() ? std::string{"unknown"} : end_status;
 }
 
 caf::expected<std::string> api_client::follow_app_log(const std::string& environment_id,
@@ -250,65 +278,35 @@ caf::expected<std::string> api_client::follow_app_log(const std::string& environ
   if (tail >= 0)
     path += "&tail=" + std::to_string(tail);
   std::string last_id; // timestamp of the last line shown
-  int failures = 0;
-  for (;;) {
-    bool ended = false;
-    bool progressed = false;
-    std::string end_reason;
-    sse_parser parser{[&](const sse_event& ev) {
-      if (ev.event == "end") {
-        ended = true;
-        try {
-          end_reason = json::parse(ev.data).value("reason", "");
-        } catch (const std::exception&) {
-          end_reason.clear();
-        }
-        return false;
-      }
-      if (ev.event != "log")
-        return true;
-      json line;
+  std::string end_reason;
+  auto on_event = [&](const sse_event& ev) {
+    if (ev.event == "end") {
       try {
-        line = json::parse(ev.data);
+        end_reason = json::parse(ev.data).value("reason", "");
       } catch (const std::exception&) {
-        return true;
+        end_reason.clear();
       }
-      on_line(line);
-      if (!ev.id.empty())
-        last_id = ev.id;
-      progressed = true;
-      return true;
-    }};
-    http_call call;
-    call.path = path;
-    call.timeout = std::chrono::seconds{0};
-    call.idle_timeout = follow_idle_timeout;
-    call.headers.push_back("Accept: text/event-stream");
-    if (!last_id.empty())
-      call.headers.push_back("Last-Event-ID: " + last_id);
-    call.on_data = [&](std::string_view data) { return parser.feed(data.data(), data.size()); };
-    auto res = perform(target_, call);
-    if (ended)
-      return end_reason.empty() ? std::string{"the stream ended"} : end_reason;
-    std::string why;
-    if (res && res->status >= 400 && res->status < 500)
-      return api_error(static_cast<int>(res->status), res->body);
-    if (res && res->status >= 500)
-      why = "the server answered HTTP " + std::to_string(res->status);
-    else if (!res)
-      why = error_text(res.error());
-    else
-      why = "the log stream ended early";
-    if (progressed)
-      failures = 0;
-    if (++failures > max_retries)
-      return make_error(errc::unavailable, "lost the runtime log stream from " + target_.url
-                                             + ": " + why);
-    if (on_reconnect)
-      on_reconnect(failures, why);
-    auto wait = std::chrono::milliseconds{250 << std::min(failures - 1, 4)};
-    std::this_thread::sleep_for(wait);
-  }
+      return stream_step::ended;
+    }
+    if (ev.event != "log")
+      return stream_step::skipped;
+    json line;
+    try {
+      line = json::parse(ev.data);
+    } catch (const std::exception&) {
+      return stream_step::skipped;
+    }
+    on_line(line);
+    if (!ev.id.empty())
+      last_id = ev.id;
+    return stream_step::shown;
+  };
+  auto err = follow_stream(target_, path, [&] { return last_id; }, on_event,
+                           "lost the runtime log stream from " + target_.url, max_retries,
+                           on_reconnect);
+  if (err)
+    return err;
+  return end_reason.empty() ? std::string{"the stream ended"} : end_reason;
 }
 
 } // namespace gilgal::cli
