@@ -100,11 +100,15 @@ caf::expected<std::vector<proxy::proxy_route>> desired_routes(self_ptr self) {
     proxy::proxy_route r{env, hosts[i], {}, {}};
     if (auto l = live.find(env); l != live.end()) {
       r.upstream = l->second.upstream;
-      r.draining = draining_of(st, env);
+      if (auto c = st.counted.find(env); c != st.counted.end())
+        r.counted = c->second;
     }
     st.hosts[env] = hosts[i];
     routes.push_back(std::move(r));
   }
+  // Deleted and stopped environments count nothing.
+  for (auto i = st.counted.begin(); i != st.counted.end();)
+    i = live.count(i->first) > 0 ? std::next(i) : st.counted.erase(i);
   st.live = std::move(live);
   st.switched = std::move(switched);
   return routes;
@@ -143,11 +147,22 @@ caf::expected<int64_t> reconcile(self_ptr self) {
   if (!routes)
     return std::move(routes.error());
   auto desired = proxy::caddy_config(st.cfg.proxy, *routes);
-  if (st.supervisor)
-    st.supervisor->write_config(desired); // what a restarted Caddy starts with
   auto current = st.admin->config();
   if (!current)
     return std::move(current.error());
+  if (*current != desired) {
+    // A load anyway: retired upstreams need no counting any more.
+    for (auto& r : *routes) {
+      r.counted = draining_of(st, r.environment_id);
+      if (r.counted.empty())
+        st.counted.erase(r.environment_id);
+      else
+        st.counted[r.environment_id] = r.counted;
+    }
+    desired = proxy::caddy_config(st.cfg.proxy, *routes);
+  }
+  if (st.supervisor)
+    st.supervisor->write_config(desired); // what a restarted Caddy starts with
   if (*current != desired) {
     if (auto loaded = st.admin->load(desired); !loaded)
       return std::move(loaded.error());
@@ -184,17 +199,8 @@ void retire(self_ptr self, draining_container d, bool idle, int64_t in_flight) {
         tell(self, d.deployment_id, "warning",
              "Could not stop the previous container: " + message_of(err));
       });
-  // Caddy no longer needs to count its requests.
-  if (st.cfg.enabled) {
-    auto live = st.live.find(d.environment_id);
-    if (live != st.live.end()) {
-      std::vector<std::string> ups{live->second.upstream};
-      for (auto& u : draining_of(st, d.environment_id))
-        ups.push_back(u);
-      if (!st.admin->set_upstreams(proxy::route_id(d.environment_id), ups))
-        st.next_reconcile = clock_type::now(); // the next tick puts it right
-    }
-  }
+  // Its upstream stays counted in Caddy until the route changes anyway:
+  // removing it now would cost a reload of Caddy's configuration.
 }
 
 void drain_tick(self_ptr self) {
@@ -260,16 +266,20 @@ caf::result<bool> switch_route(self_ptr self, const deployment& d) {
   auto started = clock_type::now();
   caf::expected<void> switched = caf::unit;
   if (!previous.upstream.empty() && st.hosts.count(env) > 0) {
-    // The route proxies already: one PATCH moves it (the previous container
-    // stays listed second while it drains).
-    std::vector<std::string> ups{next.upstream};
+    // The route proxies already: one PATCH moves it (Caddy goes on counting
+    // the requests of the previous container, and of those still draining).
+    proxy::proxy_route moved{env, st.hosts[env], next.upstream, draining_of(st, env)};
     if (replaces)
-      ups.push_back(previous.upstream);
-    for (auto& u : draining_of(st, env))
-      ups.push_back(u);
-    switched = st.admin->set_upstreams(proxy::route_id(env), ups);
+      moved.counted.insert(moved.counted.begin(), previous.upstream);
+    switched = st.admin->switch_route(moved);
     if (!switched && code_of(switched.error()) == errc::unavailable && ensure_caddy(self))
-      switched = st.admin->set_upstreams(proxy::route_id(env), ups);
+      switched = st.admin->switch_route(moved);
+    if (switched) {
+      if (moved.counted.empty())
+        st.counted.erase(env);
+      else
+        st.counted[env] = moved.counted;
+    }
   } else {
     switched = make_error(errc::not_found, "no route to move");
   }

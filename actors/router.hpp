@@ -81,6 +81,10 @@ struct router_state {
   std::map<std::string, live_container> live;     // environment -> live now
   std::map<std::string, std::vector<std::string>> hosts; // environment -> its hosts
   std::vector<draining_container> draining;
+  /// environment -> the replaced upstreams its route in Caddy lists for
+  /// counting (those draining, and those retired since the route last
+  /// changed: they stay until the next change, so a drain costs no reload).
+  std::map<std::string, std::vector<std::string>> counted;
   std::set<std::string> stopped; // environments told or stored stopped: the 503 page
   bool caddy_up = false;
   bool drain_scheduled = false;

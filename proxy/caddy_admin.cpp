@@ -129,16 +129,15 @@ caf::expected<void> caddy_admin::load(const nlohmann::json& config) {
   return caf::unit;
 }
 
-caf::expected<void> caddy_admin::set_upstreams(const std::string& route_id,
-                                               const std::vector<std::string>& upstreams) {
-  auto r = perform("PATCH", "/id/" + route_id + "/handle/0/upstreams",
-                   upstreams_json(upstreams).dump());
+caf::expected<void> caddy_admin::switch_route(const proxy_route& route) {
+  auto id = route_id(route.environment_id);
+  auto r = perform("PATCH", "/id/" + id + "/handle", route_handlers(route).dump());
   if (!r)
     return std::move(r.error());
   if (r->status == 404)
-    return make_error(errc::not_found, "Caddy has no route " + route_id);
+    return make_error(errc::not_found, "Caddy has no route " + id);
   if (r->status != 200)
-    return make_error(errc::conflict, "Caddy refused the switch of " + route_id + ": "
+    return make_error(errc::conflict, "Caddy refused the switch of " + id + ": "
                                         + caddy_error_text(r->body));
   return caf::unit;
 }

@@ -16,6 +16,8 @@
 #include <caf/expected.hpp>
 #include <nlohmann/json.hpp>
 
+#include "proxy/caddy_config.hpp"
+
 namespace gilgal::proxy {
 
 class caddy_admin {
@@ -38,11 +40,10 @@ public:
   /// gracefully: open connections finish on the configuration they started on.
   caf::expected<void> load(const nlohmann::json& config);
 
-  /// Replaces the upstreams ("host:port", the live one first) of the route
-  /// with @id `route_id`: one PATCH of /id/<route id>/handle/0/upstreams.
+  /// Replaces the handlers of `route`'s route (see route_handlers): one
+  /// PATCH of /id/<route id>/handle, so one reload of Caddy's configuration.
   /// errc::not_found if Caddy has no such route.
-  caf::expected<void> set_upstreams(const std::string& route_id,
-                                    const std::vector<std::string>& upstreams);
+  caf::expected<void> switch_route(const proxy_route& route);
 
   /// Requests in flight per upstream address (GET /reverse_proxy/upstreams).
   /// An address absent from the map has none.

@@ -25,18 +25,18 @@ json static_page(int status, const std::string& body) {
           {"body", body}};
 }
 
-json reverse_proxy(const proxy_route& r) {
-  std::vector<std::string> upstreams{r.upstream};
-  upstreams.insert(upstreams.end(), r.draining.begin(), r.draining.end());
-  // "first": every new request goes to the live container. A container that
-  // refuses a connection (just restarted) is retried for a moment instead of
-  // failing the visitor's request at once.
+json reverse_proxy(const std::string& upstream) {
+  // A container that refuses a connection (just restarted) is retried for a
+  // moment instead of failing the visitor's request at once.
   return {{"handler", "reverse_proxy"},
-          {"upstreams", upstreams_json(upstreams)},
-          {"load_balancing",
-           {{"selection_policy", {{"policy", "first"}}},
-            {"try_duration", "3s"},
-            {"try_interval", "100ms"}}}};
+          {"upstreams", upstreams_json({upstream})},
+          {"load_balancing", {{"try_duration", "3s"}, {"try_interval", "100ms"}}}};
+}
+
+/// Never runs: it only holds `upstreams` in Caddy's upstream pool, which
+/// counts the requests the previous configuration still sends them.
+json request_counter(const std::vector<std::string>& upstreams) {
+  return {{"handler", "reverse_proxy"}, {"upstreams", upstreams_json(upstreams)}};
 }
 
 json host_match(const std::vector<std::string>& hosts) {
@@ -50,8 +50,7 @@ json app_routes(const proxy_options& opts, const std::vector<proxy_route>& route
       continue;
     out.push_back({{"@id", route_id(r.environment_id)},
                    {"match", host_match(r.hosts)},
-                   {"handle", json::array({r.upstream.empty() ? static_page(503, unavailable_page())
-                                                              : reverse_proxy(r)})},
+                   {"handle", route_handlers(r)},
                    {"terminal", true}});
   }
   if (!opts.api_domain.empty() && !opts.api_upstream.empty()) {
@@ -111,6 +110,14 @@ json upstreams_json(const std::vector<std::string>& upstreams) {
   auto out = json::array();
   for (auto& u : upstreams)
     out.push_back({{"dial", u}});
+  return out;
+}
+
+json route_handlers(const proxy_route& r) {
+  auto out = json::array({r.upstream.empty() ? static_page(503, unavailable_page())
+                                             : reverse_proxy(r.upstream)});
+  if (!r.counted.empty())
+    out.push_back(request_counter(r.counted));
   return out;
 }
 

@@ -26,15 +26,17 @@ enum class tls_mode { off, internal, acme };
 caf::expected<tls_mode> parse_tls_mode(const std::string& text);
 const char* to_string(tls_mode mode);
 
-/// One environment's route. Requests go to the live container only; replaced
-/// containers that still finish requests stay listed after it (the handler
-/// picks the first upstream), so that Caddy keeps counting their requests in
-/// flight (GET /reverse_proxy/upstreams) until they are drained.
+/// One environment's route. Requests go to the live container only. Replaced
+/// containers are listed in a second reverse_proxy handler of the route that
+/// never runs (the first one answers every request and ends the chain): it
+/// only keeps Caddy counting their requests in flight (GET
+/// /reverse_proxy/upstreams), which tells when they are drained. So a switch
+/// is one change of the route's handlers, and a drained container needs none.
 struct proxy_route {
   std::string environment_id;
-  std::vector<std::string> hosts;    // at least one
-  std::string upstream;              // "host:port" of the live container; empty: 503 page
-  std::vector<std::string> draining; // "host:port" of replaced containers
+  std::vector<std::string> hosts;  // at least one
+  std::string upstream;            // "host:port" of the live container; empty: 503 page
+  std::vector<std::string> counted; // "host:port" of replaced containers (no requests)
 };
 
 struct proxy_options {
@@ -53,9 +55,13 @@ struct proxy_options {
 /// The Caddy @id of an environment's route.
 std::string route_id(const std::string& environment_id);
 
-/// The value of a reverse_proxy handler's "upstreams" (what
-/// PATCH /id/<route id>/handle/0/upstreams takes): the live address first.
+/// The value of a reverse_proxy handler's "upstreams".
 nlohmann::json upstreams_json(const std::vector<std::string>& upstreams);
+
+/// The value of an environment's route's "handle" (what PATCH
+/// /id/<route id>/handle takes): the live container's proxy (or Gilgal's 503
+/// page), then the handler that only counts the replaced containers' requests.
+nlohmann::json route_handlers(const proxy_route& r);
 
 /// The whole configuration.
 nlohmann::json caddy_config(const proxy_options& opts, const std::vector<proxy_route>& routes);

@@ -47,15 +47,17 @@ CAF_TEST(a loaded configuration routes hosts and one patch switches the upstream
   CAF_CHECK_EQUAL(a.status, 200);
   CAF_CHECK_EQUAL(a.body, "version one");
 
-  CAF_REQUIRE(api.set_upstreams(route_id("e1"), {two.address(), one.address()}));
-  // Only the first upstream gets requests; the second is kept for draining.
+  proxy_route moved{"e1", {"shop.example.com"}, two.address(), {one.address()}};
+  CAF_REQUIRE(api.switch_route(moved));
+  // Only the live upstream gets requests; the replaced one is only counted.
   for (int i = 0; i < 20; ++i)
     CAF_CHECK_EQUAL(get_with_host(caddy.http_port(), "shop.example.com").body, "version two");
+  CAF_CHECK_EQUAL(one.requests(), 1);
   // The configuration Caddy runs says so too.
   auto cfg = api.config();
   CAF_REQUIRE(cfg);
   auto routes = (*cfg)["apps"]["http"]["servers"]["gilgal"]["routes"];
-  CAF_CHECK_EQUAL(routes[0]["handle"][0]["upstreams"], upstreams_json({two.address(), one.address()}));
+  CAF_CHECK_EQUAL(routes[0]["handle"], route_handlers(moved));
 
   // Upstreams Caddy proxies to, with the requests in flight (none now).
   auto inflight = api.upstream_requests();
@@ -83,7 +85,7 @@ CAF_TEST(a replaced upstream kept in the list shows its requests in flight) {
     auto n = api.upstream_requests();
     return n && n->count(slow.address()) && n->at(slow.address()) == 1;
   }));
-  CAF_REQUIRE(api.set_upstreams(route_id("e1"), {fast.address(), slow.address()}));
+  CAF_REQUIRE(api.switch_route({"e1", {"a.example.com"}, fast.address(), {slow.address()}}));
   // After the switch the old request is still counted, new ones go to "fast".
   auto counted = api.upstream_requests();
   CAF_REQUIRE(counted);
@@ -101,7 +103,7 @@ CAF_TEST(switching a route caddy does not have is not_found) {
   caddy_instance caddy;
   auto api = caddy.admin();
   CAF_REQUIRE(api.load(caddy_config(options_of(caddy), {})));
-  auto r = api.set_upstreams(route_id("missing"), {"127.0.0.1:1"});
+  auto r = api.switch_route({"missing", {"a.example.com"}, "127.0.0.1:1", {}});
   CAF_REQUIRE(!r);
   CAF_CHECK(code_of(r.error()) == errc::not_found);
 }

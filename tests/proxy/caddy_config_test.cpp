@@ -163,3 +163,18 @@ CAF_TEST(port_of reads the port of listen addresses) {
   CAF_CHECK_EQUAL(port_of(":443"), 443);
   CAF_CHECK_EQUAL(port_of("localhost"), 0);
 }
+
+CAF_TEST(replaced containers are counted by a second handler and get no requests) {
+  proxy_route r{"e1", {"shop.example.com"}, "127.0.0.1:20346", {"127.0.0.1:20345"}};
+  auto cfg = caddy_config(plain(), {r});
+  auto& live = route_with_id(cfg["apps"]["http"]["servers"]["gilgal"]["routes"], route_id("e1"));
+  CAF_CHECK_EQUAL(live["handle"], route_handlers(r));
+  CAF_REQUIRE_EQUAL(live["handle"].size(), 2u);
+  // The first handler proxies every request to the live container alone.
+  CAF_CHECK_EQUAL(live["handle"][0]["upstreams"], upstreams_json({"127.0.0.1:20346"}));
+  CAF_CHECK_EQUAL(live["handle"][1]["handler"], "reverse_proxy");
+  CAF_CHECK_EQUAL(live["handle"][1]["upstreams"], upstreams_json({"127.0.0.1:20345"}));
+  // Nothing counted: one handler.
+  r.counted.clear();
+  CAF_CHECK_EQUAL(route_handlers(r).size(), 1u);
+}
