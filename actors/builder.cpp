@@ -16,7 +16,7 @@ builder_actor::behavior_type builder(builder_actor::pointer self,
           return {
             [worker_self, res, abort, log](build_atom,
                                            const build_job& j) -> caf::result<build_result> {
-              auto result = build_image(j, res->node, abort, log);
+              auto result = build_image(j, res->node, *res->docker, abort, log);
               worker_self->quit();
               if (!result)
                 return result.error();

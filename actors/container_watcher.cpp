@@ -30,7 +30,7 @@ class watcher_worker {
 public:
   watcher_worker(caf::blocking_actor* self, container_watcher_config cfg,
                  std::shared_ptr<abort_signal> abort)
-    : self_(self), cfg_(std::move(cfg)), abort_(std::move(abort)), docker_(cfg_.docker_host) {
+    : self_(self), cfg_(std::move(cfg)), abort_(std::move(abort)), docker_(*cfg_.docker) {
   }
 
   void run() {
@@ -127,7 +127,7 @@ private:
   caf::blocking_actor* self_;
   container_watcher_config cfg_;
   std::shared_ptr<abort_signal> abort_;
-  docker_client docker_;
+  docker_client& docker_; // cfg_ holds it
   std::map<std::string, container_memory> memory_;
 };
 

@@ -12,17 +12,19 @@
 #pragma once
 
 #include <memory>
+#include <memory>
 #include <string>
 
 #include <caf/actor.hpp>
 #include <caf/actor_system.hpp>
 
+#include "nodes/docker_client.hpp"
 #include "protocol/interfaces.hpp"
 
 namespace gilgal {
 
 struct container_watcher_config {
-  std::string docker_host;
+  std::shared_ptr<docker_client> docker; // the node's
   logger_actor logger;
   /// Events after this moment (Unix epoch, ns) are reported; 0: from the spawn.
   int64_t since_nano = 0;

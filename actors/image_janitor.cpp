@@ -17,20 +17,20 @@ struct janitor_state {
   static inline const char* name = "image_janitor";
 };
 
-caf::behavior janitor(caf::stateful_actor<janitor_state>* self, std::string docker_host,
+caf::behavior janitor(caf::stateful_actor<janitor_state>* self,
+                      std::shared_ptr<docker_client> docker,
                       std::chrono::seconds interval) {
   if (interval.count() > 0)
     self->send(self, prune_atom::value);
   self->set_down_handler([self](caf::down_msg&) { self->state.busy = false; });
   return {
-    [self, docker_host, interval](prune_atom) {
+    [self, docker, interval](prune_atom) {
       self->delayed_send(self, interval, prune_atom::value);
       if (self->state.busy)
         return;
       self->state.busy = true;
-      auto worker = self->spawn<caf::detached>([docker_host](caf::event_based_actor*) {
-        docker_client docker{docker_host};
-        auto res = prune_dangling_images(docker);
+      auto worker = self->spawn<caf::detached>([docker](caf::event_based_actor*) {
+        auto res = prune_dangling_images(*docker);
         if (!res)
           spdlog::warn("image janitor: prune failed: {}", message_of(res.error()));
         else if (!res->deleted.empty())
@@ -44,9 +44,9 @@ caf::behavior janitor(caf::stateful_actor<janitor_state>* self, std::string dock
 
 } // namespace
 
-caf::actor spawn_image_janitor(caf::actor_system& sys, std::string docker_host,
+caf::actor spawn_image_janitor(caf::actor_system& sys, std::shared_ptr<docker_client> docker,
                                std::chrono::seconds interval) {
-  return sys.spawn(janitor, std::move(docker_host), interval);
+  return sys.spawn(janitor, std::move(docker), interval);
 }
 
 } // namespace gilgal

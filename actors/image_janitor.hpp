@@ -5,16 +5,19 @@
 #pragma once
 
 #include <chrono>
+#include <memory>
 #include <string>
 
 #include <caf/actor.hpp>
 #include <caf/actor_system.hpp>
 
+#include "nodes/docker_client.hpp"
+
 namespace gilgal {
 
 /// Spawns the janitor. An interval of 0 disables it (nothing is pruned).
 /// It runs until it receives an exit message.
-caf::actor spawn_image_janitor(caf::actor_system& sys, std::string docker_host,
+caf::actor spawn_image_janitor(caf::actor_system& sys, std::shared_ptr<docker_client> docker,
                                std::chrono::seconds interval);
 
 } // namespace gilgal

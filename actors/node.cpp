@@ -44,7 +44,7 @@ container_op_actor::behavior_type container_op(container_op_actor::pointer self,
   return {
     [done, res](stop_atom, const std::string& id) -> caf::result<bool> {
       done();
-      auto r = remove_container_and_port(id, res->node, *res->ports);
+      auto r = remove_container_and_port(id, *res->docker, *res->ports);
       if (!r)
         return r.error();
       return *r;
@@ -52,22 +52,21 @@ container_op_actor::behavior_type container_op(container_op_actor::pointer self,
     [done, res](retire_atom, const std::string& env,
                 const std::string& keep) -> caf::result<int64_t> {
       done();
-      auto r = retire_containers(env, keep, res->node, *res->ports);
+      auto r = retire_containers(env, keep, *res->docker, *res->ports);
       if (!r)
         return r.error();
       return *r;
     },
     [done, res](list_atom) -> caf::result<std::map<std::string, std::string>> {
       done();
-      auto r = list_managed_containers(res->node);
+      auto r = list_managed_containers(*res->docker);
       if (!r)
         return r.error();
       return std::move(*r);
     },
     [done, res](health_atom, const std::string& id) -> caf::result<container_health> {
       done();
-      docker_client docker{res->node.cfg.docker_host};
-      auto r = container_health_of(docker, id);
+      auto r = container_health_of(*res->docker, id);
       if (!r)
         return r.error();
       return std::move(*r);
@@ -75,8 +74,7 @@ container_op_actor::behavior_type container_op(container_op_actor::pointer self,
     [done, res](retain_atom, const std::string& project_id,
                 const std::set<std::string>& keep) -> caf::result<int64_t> {
       done();
-      docker_client docker{res->node.cfg.docker_host};
-      auto r = remove_unretained_images(docker, project_id, keep);
+      auto r = remove_unretained_images(*res->docker, project_id, keep);
       if (!r)
         return r.error();
       return *r;
@@ -84,14 +82,14 @@ container_op_actor::behavior_type container_op(container_op_actor::pointer self,
     [done, res](logs_atom, const std::string& id,
                 const container_log_query& query) -> caf::result<container_log_batch> {
       done();
-      auto r = read_container_logs(res->node.cfg.docker_host, id, query);
+      auto r = read_container_logs(*res->docker, id, query);
       if (!r)
         return r.error();
       return std::move(*r);
     },
     [done, res](control_atom, const container_command& cmd) -> caf::result<container_health> {
       done();
-      auto r = control_container(res->node, cmd);
+      auto r = control_container(res->node, *res->docker, cmd);
       if (!r)
         return r.error();
       return std::move(*r);
@@ -155,10 +153,9 @@ caf::result<T> on_pool(node_actor::pointer self, const std::shared_ptr<worker_po
 node_actor::behavior_type node(node_actor::pointer self,
                                std::shared_ptr<const node_resources> res) {
   if (res->node.housekeeping) {
-    auto watcher = spawn_container_watcher(self->system(),
-                                           {res->node.cfg.docker_host, res->log});
+    auto watcher = spawn_container_watcher(self->system(), {res->docker, res->log});
     auto janitor = spawn_image_janitor(
-      self->system(), res->node.cfg.docker_host,
+      self->system(), res->docker,
       std::chrono::seconds{res->node.cfg.image_prune_interval_seconds});
     // They end with the node, whatever its exit reason.
     self->attach_functor([watcher, janitor](const caf::error&) {
@@ -208,6 +205,7 @@ node_actor spawn_node(caf::actor_system& sys, node_settings settings, logger_act
   res->ports = std::make_shared<port_allocator>(settings.cfg.bind_address,
                                                 settings.cfg.port_range_begin,
                                                 settings.cfg.port_range_end);
+  res->docker = std::make_shared<docker_client>(settings.cfg.docker_host);
   res->node = std::move(settings);
   res->log = std::move(log);
   return sys.spawn(node, std::shared_ptr<const node_resources>(std::move(res)));

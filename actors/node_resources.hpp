@@ -11,6 +11,7 @@
 #include <caf/error.hpp>
 
 #include "nodes/abort_signal.hpp"
+#include "nodes/docker_client.hpp"
 #include "nodes/image_builder.hpp"
 #include "nodes/node_settings.hpp"
 #include "nodes/port_allocator.hpp"
@@ -21,6 +22,9 @@ namespace gilgal {
 /// Shared by a node's actors.
 struct node_resources {
   node_settings node;
+  /// The node's one Docker client (for node.cfg.docker_host), shared by its
+  /// workers and housekeeping: calls are thread-safe.
+  std::shared_ptr<docker_client> docker;
   logger_actor log;
   std::shared_ptr<port_allocator> ports;
 };

@@ -15,10 +15,10 @@ runner_actor::behavior_type runner(runner_actor::pointer self,
         [res, abort, log](runner_actor::pointer worker_self) -> runner_actor::behavior_type {
           return {
             [worker_self, res, abort, log](run_atom, const run_job& j) -> caf::result<run_result> {
-              auto result = run_container(j, res->node, *res->ports, abort, log);
+              auto result = run_container(j, res->node, *res->docker, *res->ports, abort, log);
               // Cancelled after the container became healthy: remove it too.
               if (result && abort->triggered()) {
-                remove_container_and_port(result->container_id, res->node, *res->ports);
+                remove_container_and_port(result->container_id, *res->docker, *res->ports);
                 worker_self->quit();
                 return make_error(errc::cancelled, "cancelled");
               }

@@ -81,9 +81,9 @@ caf::expected<container_health> await_answer(docker_client& docker, const node_s
 } // namespace
 
 caf::expected<container_health> control_container(const node_settings& node,
+                                                  docker_client& docker,
                                                   const container_command& cmd,
                                                   const std::shared_ptr<abort_signal>& abort) {
-  docker_client docker{node.cfg.docker_host};
   caf::expected<void> done;
   if (cmd.action == "stop")
     done = docker.stop_container(cmd.container_id, stop_grace);

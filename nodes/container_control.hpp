@@ -10,6 +10,7 @@
 #include <caf/expected.hpp>
 
 #include "nodes/abort_signal.hpp"
+#include "nodes/docker_client.hpp"
 #include "nodes/node_settings.hpp"
 #include "protocol/messages.hpp"
 
@@ -21,6 +22,7 @@ namespace gilgal {
 /// started container runs but gives no HTTP answer below 500 in time. A
 /// container that exits after a start is not an error: its state says so.
 caf::expected<container_health> control_container(const node_settings& node,
+                                                  docker_client& docker,
                                                   const container_command& cmd,
                                                   const std::shared_ptr<abort_signal>& abort
                                                   = nullptr);

@@ -118,7 +118,7 @@ caf::expected<bool> await_start(docker_client& docker, const std::string& contai
 
 } // namespace
 
-caf::expected<container_log_batch> read_container_logs(const std::string& docker_host,
+caf::expected<container_log_batch> read_container_logs(docker_client& docker,
                                                        const std::string& container_id,
                                                        const container_log_query& query,
                                                        const std::shared_ptr<abort_signal>& abort) {
@@ -128,7 +128,6 @@ caf::expected<container_log_batch> read_container_logs(const std::string& docker
                                         "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-")
            != std::string::npos)
     return make_error(errc::invalid_argument, "not a container id");
-  docker_client docker{docker_host};
   auto deadline = steady_clock::now() + milliseconds{query.follow_ms};
   auto batch = read_once(docker, container_id, query, abort);
   if (!batch || !batch->ended || !batch->lines.empty())

@@ -9,6 +9,7 @@
 #include <caf/expected.hpp>
 
 #include "nodes/abort_signal.hpp"
+#include "nodes/docker_client.hpp"
 #include "protocol/messages.hpp"
 
 namespace gilgal {
@@ -24,7 +25,7 @@ constexpr size_t max_log_batch_lines = 10000;
 /// lines and the caller asks again; `ended` if it did not start in time (or
 /// Docker closed the stream with lines). errc::not_found if the container
 /// does not exist or is removed meanwhile.
-caf::expected<container_log_batch> read_container_logs(const std::string& docker_host,
+caf::expected<container_log_batch> read_container_logs(docker_client& docker,
                                                        const std::string& container_id,
                                                        const container_log_query& query,
                                                        const std::shared_ptr<abort_signal>& abort

@@ -82,10 +82,10 @@ int container_port_of(const std::vector<std::string>& exposed) {
 namespace {
 
 caf::expected<run_result> run(const run_job& job, const node_settings& node,
-                              port_allocator& ports, const std::shared_ptr<abort_signal>& abort,
+                              docker_client& docker, port_allocator& ports,
+                              const std::shared_ptr<abort_signal>& abort,
                               const log_function& log) {
   const auto& cfg = node.cfg;
-  docker_client docker{cfg.docker_host};
   // Handoff: an image built on another node comes from the registry.
   auto pull = push_options_of(cfg);
   pull.abort = abort;
@@ -220,10 +220,10 @@ caf::expected<run_result> run(const run_job& job, const node_settings& node,
 } // namespace
 
 caf::expected<run_result> run_container(const run_job& job, const node_settings& node,
-                                        port_allocator& ports,
+                                        docker_client& docker, port_allocator& ports,
                                         const std::shared_ptr<abort_signal>& abort,
                                         const log_function& log) {
-  auto result = run(job, node, ports, abort, log);
+  auto result = run(job, node, docker, ports, abort, log);
   if (!result && result.error().category() == error_category)
     // Messages quote Docker; they end up in records and logs.
     return make_error(code_of(result.error()), sanitize_log_text(message_of(result.error())));
@@ -231,9 +231,8 @@ caf::expected<run_result> run_container(const run_job& job, const node_settings&
 }
 
 caf::expected<bool> remove_container_and_port(const std::string& container_id,
-                                              const node_settings& node,
+                                              docker_client& docker,
                                               port_allocator& ports) {
-  docker_client docker{node.cfg.docker_host};
   auto info = docker.inspect_container(container_id);
   if (!info)
     return code_of(info.error()) == errc::not_found ? caf::expected<bool>{false}
@@ -250,8 +249,7 @@ caf::expected<bool> remove_container_and_port(const std::string& container_id,
 
 caf::expected<int64_t> retire_containers(const std::string& environment_id,
                                          const std::string& keep_container_id,
-                                         const node_settings& node, port_allocator& ports) {
-  docker_client docker{node.cfg.docker_host};
+                                         docker_client& docker, port_allocator& ports) {
   auto list = docker.list_containers({"gilgal.environment=" + environment_id}, true);
   if (!list)
     return list.error();
@@ -259,7 +257,7 @@ caf::expected<int64_t> retire_containers(const std::string& environment_id,
   for (auto& c : *list) {
     if (c.id == keep_container_id)
       continue;
-    if (auto res = remove_container_and_port(c.id, node, ports); res && *res)
+    if (auto res = remove_container_and_port(c.id, docker, ports); res && *res)
       ++removed;
   }
   return removed;
@@ -270,8 +268,7 @@ caf::expected<int64_t> retire_containers(const std::string& environment_id,
 namespace gilgal {
 
 caf::expected<std::map<std::string, std::string>>
-list_managed_containers(const node_settings& node) {
-  docker_client docker{node.cfg.docker_host};
+list_managed_containers(docker_client& docker) {
   auto list = docker.list_containers({"gilgal.managed=true"}, true);
   if (!list)
     return list.error();

@@ -13,6 +13,7 @@
 #include <caf/expected.hpp>
 
 #include "nodes/abort_signal.hpp"
+#include "nodes/docker_client.hpp"
 #include "nodes/image_builder.hpp"
 #include "nodes/node_settings.hpp"
 #include "nodes/port_allocator.hpp"
@@ -24,7 +25,7 @@ namespace gilgal {
 int container_port_of(const std::vector<std::string>& exposed_ports);
 
 caf::expected<run_result> run_container(const run_job& job, const node_settings& node,
-                                        port_allocator& ports,
+                                        docker_client& docker, port_allocator& ports,
                                         const std::shared_ptr<abort_signal>& abort,
                                         const log_function& log);
 
@@ -32,16 +33,16 @@ caf::expected<run_result> run_container(const run_job& job, const node_settings&
 /// `keep_container_id`; returns how many were removed.
 caf::expected<int64_t> retire_containers(const std::string& environment_id,
                                          const std::string& keep_container_id,
-                                         const node_settings& node, port_allocator& ports);
+                                         docker_client& docker, port_allocator& ports);
 
 /// Every container Gilgal manages on the node: container id -> deployment id.
 caf::expected<std::map<std::string, std::string>>
-list_managed_containers(const node_settings& node);
+list_managed_containers(docker_client& docker);
 
 /// Stops and removes one container (and its environment's network once no
 /// container of the environment is left); false if it did not exist.
 caf::expected<bool> remove_container_and_port(const std::string& container_id,
-                                              const node_settings& node,
+                                              docker_client& docker,
                                               port_allocator& ports);
 
 } // namespace gilgal

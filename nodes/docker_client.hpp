@@ -4,10 +4,11 @@
 //
 // Threading: every call is blocking (run it on a detached actor or a dedicated
 // thread) and uses its own curl handles, so one instance may be shared by
-// threads. The API version is negotiated once per host and process (GET
-// /version: min(server, 1.45)) and shared by every client of that host, so a
-// client made per operation costs no extra request (GET /version takes 10-30
-// ms on a busy daemon). version() asks again and updates the shared value.
+// threads: a node holds one for its whole life (node_resources) and all its
+// workers use it. The API version is negotiated once per host and process
+// (GET /version: min(server, 1.45)) and shared by every client of that host,
+// so no operation pays for a GET /version (10-30 ms on a busy daemon).
+// version() asks again and updates the shared value.
 //
 // Errors: errc::unavailable when the daemon cannot be reached, errc::not_found
 // for 404, errc::conflict for 409, errc::invalid_argument for 400,

@@ -178,6 +178,7 @@ reuse_existing(docker_client& docker, const build_job& job, const node_settings&
 namespace {
 
 caf::expected<build_result> build(const build_job& job, const node_settings& node,
+                                  docker_client& docker,
                                   const std::shared_ptr<abort_signal>& abort,
                                   const log_function& log) {
   const auto& cfg = node.cfg;
@@ -210,7 +211,6 @@ caf::expected<build_result> build(const build_job& job, const node_settings& nod
   const auto& src = job.source;
   auto recipes_dir = cfg.recipes_dir.empty() ? default_recipes_dir() : cfg.recipes_dir;
   auto inputs = build_inputs_digest(src.framework, cfg.images, recipes_dir, job.build_variables);
-  docker_client docker{cfg.docker_host};
   std::string commit = job.commit_sha;
   if (commit.empty()) {
     log("info", "Resolving the head of branch " + src.branch + "...");
@@ -337,9 +337,10 @@ caf::expected<build_result> build(const build_job& job, const node_settings& nod
 } // namespace
 
 caf::expected<build_result> build_image(const build_job& job, const node_settings& node,
+                                        docker_client& docker,
                                         const std::shared_ptr<abort_signal>& abort,
                                         const log_function& log) {
-  auto result = build(job, node, abort, log);
+  auto result = build(job, node, docker, abort, log);
   if (!result && result.error().category() == error_category)
     // Messages quote git and Docker; they end up in records and logs.
     return make_error(code_of(result.error()), sanitize_log_text(message_of(result.error())));

@@ -14,6 +14,7 @@
 #include <caf/expected.hpp>
 
 #include "nodes/abort_signal.hpp"
+#include "nodes/docker_client.hpp"
 #include "nodes/node_settings.hpp"
 #include "protocol/messages.hpp"
 
@@ -36,6 +37,7 @@ std::string build_variables_tag(const std::map<std::string, std::string>& build_
 /// logged), unavailable (git remote or Docker unreachable), not_found (branch
 /// or commit), cancelled (abort fired), timeout.
 caf::expected<build_result> build_image(const build_job& job, const node_settings& node,
+                                        docker_client& docker,
                                         const std::shared_ptr<abort_signal>& abort,
                                         const log_function& log);
 

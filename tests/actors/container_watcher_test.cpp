@@ -100,7 +100,7 @@ struct fixture {
     ns.work_root = dir + "/work";
     logger = spawn_logger(sys, db);
     node = spawn_node(sys, ns, logger);
-    watcher = spawn_container_watcher(sys, {ns.cfg.docker_host, logger});
+    watcher = spawn_container_watcher(sys, {std::make_shared<docker_client>(ns.cfg.docker_host), logger});
   }
 
   ~fixture() {
@@ -201,7 +201,7 @@ CAF_TEST(a crashing container is restarted and each restart is logged) {
   job.environment_id = dep.environment_id;
   job.image_name = image;
   job.settings.memory_mb = 64;
-  auto ran = run_container(job, ns, ports, abort_signal::make(),
+  auto ran = run_container(job, ns, docker, ports, abort_signal::make(),
                            [](const std::string&, const std::string&) {});
   if (!ran)
     CAF_FAIL("run: " << message_of(ran.error()));
@@ -240,7 +240,7 @@ CAF_TEST(a crashing container is restarted and each restart is logged) {
   auto restarts_after = scraped(metrics::render_prometheus({}), "gilgal_container_restarts_total");
   CAF_CHECK_GREATER_OR_EQUAL(restarts_after - restarts_before, 2);
   // Stopped through the API: no further restart is logged as one.
-  CAF_CHECK(remove_container_and_port(ran->container_id, ns, ports));
+  CAF_CHECK(remove_container_and_port(ran->container_id, docker, ports));
 }
 
 CAF_TEST(a container over its memory limit is reported as oom killed) {

@@ -62,7 +62,7 @@ struct fixture {
     q.follow_ms = follow.count();
     return std::async(std::launch::async, [this, q] {
       timed_batch out;
-      out.batch = read_container_logs(host, container, q);
+      out.batch = read_container_logs(docker, container, q);
       out.answered = clock_type::now();
       return out;
     });

@@ -72,7 +72,7 @@ struct fixture {
     job.image_name = image;
     if (!probe.empty())
       job.variables["PROBE"] = probe;
-    auto ran = run_container(job, ns, *ports, abort_signal::make(),
+    auto ran = run_container(job, ns, docker, *ports, abort_signal::make(),
                              [](const std::string&, const std::string&) {});
     if (!ran)
       CAF_FAIL("run: " << message_of(ran.error()));
@@ -142,11 +142,11 @@ CAF_TEST(a network lives as long as its environment has containers) {
   auto first = run(a);
   auto second = run(a);
   CAF_CHECK(network_exists(a));
-  auto removed = remove_container_and_port(first.container_id, ns, *ports);
+  auto removed = remove_container_and_port(first.container_id, docker, *ports);
   CAF_REQUIRE(removed);
   CAF_CHECK(*removed);
   CAF_CHECK(network_exists(a)); // the second container still uses it
-  auto retired = retire_containers(a, "", ns, *ports);
+  auto retired = retire_containers(a, "", docker, *ports);
   CAF_REQUIRE(retired);
   CAF_CHECK_EQUAL(*retired, 1);
   CAF_CHECK(!network_exists(a));
@@ -165,7 +165,7 @@ CAF_TEST(a failed start removes the network it created) {
   // Its CMD is /bin/sh without input: it exits at once and never answers.
   job.image_name = "gilgal-test/busybox:latest";
   ns.cfg.health_check_timeout_seconds = 5;
-  auto ran = run_container(job, ns, *ports, abort_signal::make(),
+  auto ran = run_container(job, ns, docker, *ports, abort_signal::make(),
                            [](const std::string&, const std::string&) {});
   CAF_REQUIRE(!ran);
   CAF_MESSAGE(message_of(ran.error()));

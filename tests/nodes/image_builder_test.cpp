@@ -96,7 +96,7 @@ struct fixture {
     job.source.repository_url = repo.path();
     job.source.branch = "main";
     job.commit_sha = commit;
-    return build_image(job, node, abort_signal::make(),
+    return build_image(job, node, docker, abort_signal::make(),
                        [this](const std::string&, const std::string& msg) {
                          std::lock_guard<std::mutex> guard{mtx};
                          lines.push_back(msg);

@@ -118,7 +118,7 @@ CAF_TEST(an image built on one daemon is pulled and run on another) {
   bjob.source.name = "handoff";
   bjob.source.repository_url = repo.path();
   bjob.source.branch = "main";
-  auto built = build_image(bjob, builder_node, abort_signal::make(), log());
+  auto built = build_image(bjob, builder_node, docker, abort_signal::make(), log());
   if (!built)
     CAF_FAIL("build failed: " << message_of(built.error()));
   images.push_back(built->image_name + ":latest");
@@ -141,7 +141,7 @@ CAF_TEST(an image built on one daemon is pulled and run on another) {
                        runner_node.cfg.port_range_end};
   auto job = run_job_for(built->image_name, built->registry_image);
   job.project_id = bjob.source.id;
-  auto ran = run_container(job, runner_node, ports, abort_signal::make(), log());
+  auto ran = run_container(job, runner_node, other, ports, abort_signal::make(), log());
   if (!ran)
     CAF_FAIL("run failed: " << message_of(ran.error()) << "\n" << second.log_tail());
   CAF_CHECK(logged("Pulling image " + built->registry_image + "..."));
@@ -163,11 +163,11 @@ CAF_TEST(an image built on one daemon is pulled and run on another) {
     lines.clear();
   }
   auto again = run_job_for(built->image_name, built->registry_image);
-  auto ran2 = run_container(again, runner_node, ports, abort_signal::make(), log());
+  auto ran2 = run_container(again, runner_node, other, ports, abort_signal::make(), log());
   CAF_REQUIRE(ran2);
   CAF_CHECK(!logged("Pulling image"));
-  remove_container_and_port(ran->container_id, runner_node, ports);
-  remove_container_and_port(ran2->container_id, runner_node, ports);
+  remove_container_and_port(ran->container_id, other, ports);
+  remove_container_and_port(ran2->container_id, other, ports);
 }
 
 CAF_TEST(an absent image without a registry image fails clearly) {
@@ -178,7 +178,7 @@ CAF_TEST(an absent image without a registry image fails clearly) {
                        node.cfg.port_range_end};
   auto name = "gilgal-absent-" + new_uuid().substr(0, 8);
   auto job = run_job_for(name, "");
-  auto ran = run_container(job, node, ports, abort_signal::make(), log());
+  auto ran = run_container(job, node, docker, ports, abort_signal::make(), log());
   CAF_REQUIRE(!ran);
   CAF_CHECK_EQUAL(code_of(ran.error()), errc::not_found);
   CAF_CHECK_EQUAL(message_of(ran.error()),
@@ -203,7 +203,7 @@ CAF_TEST(an unreachable registry fails the run after the retries) {
   auto ref = "127.0.0.1:" + std::to_string(port) + "/" + new_uuid() + ":deadbeef";
   auto job = run_job_for("gilgal-absent-" + new_uuid().substr(0, 8), ref);
   auto started = clock_type::now();
-  auto ran = run_container(job, node, ports, abort_signal::make(), log());
+  auto ran = run_container(job, node, docker, ports, abort_signal::make(), log());
   auto took = clock_type::now() - started;
   CAF_REQUIRE(!ran);
   auto msg = message_of(ran.error());

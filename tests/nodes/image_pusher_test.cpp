@@ -101,7 +101,7 @@ CAF_TEST(a built image is pushed and pulled back by its registry tag) {
   test::git_repo repo;
   auto sha = repo.commit({{"Dockerfile", "FROM gilgal-test/busybox:latest\nRUN echo pushed > /p\n"}});
   auto job = job_for(repo);
-  auto built = build_image(job, node, abort_signal::make(), log());
+  auto built = build_image(job, node, docker, abort_signal::make(), log());
   if (!built)
     CAF_FAIL("build failed: " << message_of(built.error()));
   images.push_back(built->image_name + ":latest");
@@ -136,13 +136,13 @@ CAF_TEST(a cache hit is pushed too) {
   test::git_repo repo;
   repo.commit({{"Dockerfile", "FROM gilgal-test/busybox:latest\nRUN echo cached > /c\n"}});
   auto job = job_for(repo);
-  auto first = build_image(job, node, abort_signal::make(), log()); // no registry yet
+  auto first = build_image(job, node, docker, abort_signal::make(), log()); // no registry yet
   CAF_REQUIRE(first);
   images.push_back(first->image_name + ":latest");
   CAF_CHECK(first->registry_image.empty());
   test::local_registry registry;
   node.cfg.registry_url = registry.address();
-  auto second = build_image(job, node, abort_signal::make(), log());
+  auto second = build_image(job, node, docker, abort_signal::make(), log());
   if (!second)
     CAF_FAIL("cached build failed: " << message_of(second.error()));
   CAF_CHECK(second->cache_hit);
@@ -160,7 +160,7 @@ CAF_TEST(a refusing registry fails the build after the retries) {
   repo.commit({{"Dockerfile", "FROM gilgal-test/busybox:latest\nRUN echo refused > /r\n"}});
   auto job = job_for(repo);
   auto started = std::chrono::steady_clock::now();
-  auto built = build_image(job, node, abort_signal::make(), log());
+  auto built = build_image(job, node, docker, abort_signal::make(), log());
   auto took = std::chrono::steady_clock::now() - started;
   CAF_REQUIRE(!built);
   auto msg = message_of(built.error());
