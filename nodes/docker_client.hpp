@@ -98,10 +98,6 @@ public:
   caf::expected<prune_result> prune_images(const std::vector<std::string>& labels,
                                            bool dangling_only = true);
 
-  /// POST /build/prune: unused build cache (BuildKit's store; the classic
-  /// builder's cache is untagged images, see prune_images).
-  caf::expected<prune_result> prune_build_cache();
-
   // -- containers (nodes/docker_containers.cpp) ------------------------------
 
   /// POST /containers/create; returns the id. A taken name → conflict, a
@@ -118,9 +114,6 @@ public:
   /// POST /containers/ID/restart: stop (SIGTERM, SIGKILL after `grace`), then start.
   caf::expected<void> restart_container(const std::string& id,
                                         std::chrono::seconds grace = std::chrono::seconds{10});
-
-  caf::expected<void> kill_container(const std::string& id,
-                                     const std::string& signal = "KILL");
 
   caf::expected<void> remove_container(const std::string& id, bool force = true,
                                        bool volumes = true);
@@ -141,12 +134,6 @@ public:
 
   /// One sample (GET /containers/ID/stats?stream=false; takes about a second).
   caf::expected<container_stats> stats(const std::string& id);
-
-  /// Blocks until the container is not running; its exit code. errc::timeout
-  /// after `timeout`.
-  caf::expected<int> wait_container(const std::string& id,
-                                    std::chrono::milliseconds timeout
-                                    = std::chrono::minutes{1});
 
   // -- networks (nodes/docker_networks.cpp) ----------------------------------
 

@@ -172,17 +172,6 @@ caf::expected<void> docker_client::restart_container(const std::string& id,
   return expect_status(perform(req), {204}, errc::run_failed, "restart container " + id);
 }
 
-caf::expected<void> docker_client::kill_container(const std::string& id,
-                                                  const std::string& signal) {
-  auto seg = container_path_segment(id);
-  if (!seg)
-    return std::move(seg.error());
-  request req;
-  req.method = "POST";
-  req.path = "/containers/" + *seg + "/kill?signal=" + escape(signal);
-  return expect_status(perform(req), {204}, errc::internal, "kill container " + id);
-}
-
 caf::expected<void> docker_client::remove_container(const std::string& id, bool force,
                                                     bool volumes) {
   auto seg = container_path_segment(id);
@@ -375,24 +364,6 @@ caf::expected<container_stats> docker_client::stats(const std::string& id) {
     s.memory_usage -= cache;
   s.pids = int_of(member(member(j, "pids_stats"), "current"));
   return s;
-}
-
-caf::expected<int> docker_client::wait_container(const std::string& id,
-                                                 std::chrono::milliseconds timeout) {
-  auto seg = container_path_segment(id);
-  if (!seg)
-    return std::move(seg.error());
-  request req;
-  req.method = "POST";
-  req.path = "/containers/" + *seg + "/wait?condition=not-running";
-  req.timeout = timeout;
-  auto res = perform(req);
-  if (!res)
-    return std::move(res.error());
-  if (res->status != 200)
-    return http_error(*res, errc::internal, "wait for container " + id);
-  auto j = json::parse(res->body, nullptr, false);
-  return static_cast<int>(int_of(member(j, "StatusCode")));
 }
 
 } // namespace gilgal

@@ -92,7 +92,7 @@ prune_result prune_of(const json& j, const char* list_key, const char* id_key) {
         r.deleted.push_back(x.get<std::string>());
       else if (x.is_object())
         for (auto it = x.begin(); it != x.end(); ++it)
-          if (it.value().is_string() && (id_key == nullptr || it.key() == id_key))
+          if (it.value().is_string() && it.key() == id_key)
             r.deleted.push_back(it.value().get<std::string>());
     }
   r.space_reclaimed = j.value("SpaceReclaimed", int64_t{0});
@@ -322,22 +322,6 @@ caf::expected<prune_result> docker_client::prune_images(const std::vector<std::s
   if (!j.is_object())
     return make_error(errc::internal, "prune images: unreadable answer");
   return prune_of(j, "ImagesDeleted", "Deleted");
-}
-
-caf::expected<prune_result> docker_client::prune_build_cache() {
-  request req;
-  req.method = "POST";
-  req.path = "/build/prune";
-  req.timeout = std::chrono::minutes{10};
-  auto res = perform(req);
-  if (!res)
-    return std::move(res.error());
-  if (res->status != 200)
-    return http_error(*res, errc::internal, "prune build cache");
-  auto j = json::parse(res->body, nullptr, false);
-  if (!j.is_object())
-    return make_error(errc::internal, "prune build cache: unreadable answer");
-  return prune_of(j, "CachesDeleted", nullptr);
 }
 
 } // namespace gilgal
