@@ -30,7 +30,7 @@ public:
   /// The socket path of a "unix//PATH" address (empty for TCP addresses).
   const std::string& socket_path() const { return socket_path_; }
 
-  /// True when Caddy's admin API answers (GET /config/).
+  /// True when Caddy's admin API answers (GET /reverse_proxy/upstreams).
   bool answers();
 
   /// The configuration Caddy runs (null when it runs none).

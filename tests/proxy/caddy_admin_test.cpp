@@ -126,6 +126,7 @@ CAF_TEST(the pid file names the running caddy until it is killed) {
   CAF_REQUIRE(eventually([&] { return running_caddy(caddy.pid_file()) == caddy.pid(); }));
   CAF_CHECK(process_alive(caddy.pid()));
   auto api = caddy.admin();
+  CAF_CHECK(api.answers());
   caddy.kill_hard();
   CAF_CHECK_EQUAL(running_caddy(caddy.pid_file()), 0);
   CAF_CHECK(!api.answers());
