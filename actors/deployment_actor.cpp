@@ -71,7 +71,8 @@ void ended(self_ptr self) {
     w.deliver(st.ctx.record);
   st.waiters.clear();
   if (st.ctx.record.status == status::success) {
-    retain_images(self);
+    if (st.built_image)
+      retain_images(self);
     if (st.ctx.router)
       self->quit(st.exit_reason); // the router drains the previous container
     else
@@ -373,7 +374,9 @@ void quit_after_retiring(self_ptr self) {
 
 /// Removes the project's images that no longer belong to the last K successful
 /// deployments of any environment. Runs in an actor of its own, after the
-/// deployment has ended, so it never delays it.
+/// deployment has ended, so it never delays it; and only after a success that
+/// built a new image (a reused image, a rollback or a config release adds
+/// none, so what they push out of the last K goes at the next build).
 void retain_images(self_ptr self) {
   auto& ctx = self->state.ctx;
   if (ctx.image_retention <= 0)
@@ -502,6 +505,7 @@ void start_build(self_ptr self, node_actor node, repository_access access) {
               self->send(st.ctx.scheduler, release_atom::value, rec.id);
               metrics::observe_build_seconds(elapsed_seconds(self));
               rec.image_name = res.image_name;
+              st.built_image = !res.cache_hit;
               rec.commit_sha = res.commit_sha;
               if (rec.commit_message.empty())
                 rec.commit_message = res.commit_message;

@@ -82,6 +82,7 @@ struct deployment_state {
   bool ending = false;        // abandoned while the container started (see pending_end)
   pending_end end;
   bool stored = false;        // the final record is written
+  bool built_image = false;   // its build made a new image (none reused, no rollback)
   caf::error exit_reason;     // the actor's exit once the final record is stored
   std::vector<caf::typed_response_promise<deployment>> waiters; // wait and cancel requests
   caf::actor predecessor;     // still retiring (after_atom): no container before it is down

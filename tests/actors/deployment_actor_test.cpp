@@ -172,6 +172,8 @@ CAF_TEST(a successful pipeline goes building then success and logs each step) {
   CAF_CHECK_EQUAL(d.build_node, "node-1");
   CAF_CHECK_EQUAL(d.run_node, "node-1");
   CAF_CHECK(!rec->released.empty());
+  // A new image: the project's images past the last successes may go.
+  CAF_CHECK_EQUAL(rec->retentions, 1);
 }
 
 CAF_TEST(a reused image takes the commit message of an earlier deployment) {
@@ -180,6 +182,8 @@ CAF_TEST(a reused image takes the commit message of an earlier deployment) {
   start(outcome::succeed, outcome::succeed);
   CAF_CHECK_EQUAL(rec->last_record.status, status::success);
   CAF_CHECK_EQUAL(rec->last_record.commit_message, "Fix the checkout page");
+  // No image was added: the retention waits for the next build.
+  CAF_CHECK_EQUAL(rec->retentions, 0);
 }
 
 CAF_TEST(a failing build ends failed and never starts a container) {
