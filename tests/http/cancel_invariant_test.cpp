@@ -10,12 +10,13 @@
 #include <random>
 #include <set>
 #include <thread>
+#include <tuple>
 
 #include "nodes/docker_client.hpp"
 #include "tests/fixtures/git_repo.hpp"
 #include "tests/fixtures/services.hpp"
 #include "tests/fixtures/test_images.hpp"
-#include "tests/http/api_support.hpp"
+#include "tests/http/app_server.hpp"
 
 using namespace gilgal;
 using namespace gilgal::test;
@@ -41,74 +42,26 @@ constexpr int cancels = 50;
 /// How long the previous container may take to stop after a success.
 constexpr auto drain = 15s;
 
-struct fixture {
-  docker_client docker{docker_host_or_default()};
+struct fixture : app_server {
   git_repo repo;
-  std::unique_ptr<gilgal_server> srv;
   std::string project_id;
   std::string env_id;
 
   fixture() {
-    CAF_REQUIRE(ensure_busybox_image(docker));
     server_options opts;
     opts.allow_local_sources = true;
-    srv = std::make_unique<gilgal_server>(opts);
-    auto p = api("POST", "/api/projects", json{{"name", "inv"}, {"repositoryUrl", repo.path()}});
-    CAF_REQUIRE_EQUAL(p.status, 201);
-    project_id = p.body["id"].get<std::string>();
-    auto e = api("POST", "/api/projects/" + project_id + "/environments",
-                 json{{"name", "production"},
-                      {"type", "production"},
-                      {"healthCheck", {{"timeoutSeconds", 30}}}});
-    CAF_REQUIRE_EQUAL(e.status, 201);
-    env_id = e.body["id"].get<std::string>();
-  }
-
-  ~fixture() {
-    srv.reset();
-    if (project_id.empty())
-      return;
-    if (auto list = docker.list_containers({"gilgal.project=" + project_id}, true))
-      for (auto& c : *list)
-        docker.remove_container(c.id, true, true);
-    if (auto images = docker.list_images({"gilgal.project=" + project_id}))
-      for (auto& img : *images)
-        docker.remove_image(img.id, true);
-  }
-
-  api_response api(const std::string& method, const std::string& path,
-                   const std::optional<json>& body = std::nullopt) {
-    auto cli = srv->client();
-    cli->set_read_timeout(60, 0);
-    if (body)
-      return call(*cli, method, path, srv->token(), *body);
-    return call(*cli, method, path, srv->token());
+    start(opts);
+    std::tie(project_id, env_id) = create_app("inv", repo.path());
   }
 
   std::string deploy(const std::string& sha) {
-    auto r = api("POST", "/api/projects/" + project_id + "/deployments",
-                 json{{"environmentId", env_id}, {"commitSha", sha}});
-    CAF_REQUIRE_EQUAL(r.status, 201);
-    return r.body["id"].get<std::string>();
+    return start_deployment(project_id, env_id, sha);
   }
 
   json get(const std::string& id) {
     auto r = api("GET", "/api/deployments/" + id);
     CAF_REQUIRE_EQUAL(r.status, 200);
     return r.body;
-  }
-
-  json await_end(const std::string& id) {
-    auto deadline = clock_type::now() + 120s;
-    for (;;) {
-      auto d = get(id);
-      auto s = d["status"].get<std::string>();
-      if (s != "pending" && s != "building")
-        return d;
-      if (clock_type::now() > deadline)
-        CAF_FAIL("deployment " << id << " still " << s);
-      std::this_thread::sleep_for(20ms);
-    }
   }
 
   std::set<std::string> running_of(const std::string& label) {

@@ -9,12 +9,13 @@
 
 #include <chrono>
 #include <thread>
+#include <tuple>
 
 #include "nodes/docker_client.hpp"
 #include "tests/fixtures/git_repo.hpp"
 #include "tests/fixtures/services.hpp"
 #include "tests/fixtures/test_images.hpp"
-#include "tests/http/api_support.hpp"
+#include "tests/http/app_server.hpp"
 
 using namespace gilgal;
 using namespace gilgal::test;
@@ -49,74 +50,23 @@ std::string greeting(int port) {
   return res && res->status == 200 ? res->body : "(no answer)";
 }
 
-struct fixture {
-  docker_client docker{docker_host_or_default()};
-  std::unique_ptr<gilgal_server> srv;
-  std::unique_ptr<git_repo> repo;
+struct fixture : app_server {
+  std::unique_ptr<git_repo> repo = std::make_unique<git_repo>();
   std::string project_id;
   std::string env_id;
 
   fixture() {
-    CAF_REQUIRE(ensure_busybox_image(docker));
-    repo = std::make_unique<git_repo>();
     server_options opts;
     opts.allow_local_sources = true;
-    srv = std::make_unique<gilgal_server>(opts);
-  }
-
-  ~fixture() {
-    // The app goes before its server stops (a server stopping while one of
-    // its containers is live can take 20 s).
-    if (!project_id.empty())
-      api("DELETE", "/api/projects/" + project_id);
-    srv.reset();
-    if (!project_id.empty()) {
-      if (auto list = docker.list_containers({"gilgal.project=" + project_id}, true))
-        for (auto& c : *list)
-          docker.remove_container(c.id, true, true);
-      if (auto images = docker.list_images({"gilgal.project=" + project_id}))
-        for (auto& img : *images)
-          docker.remove_image(img.id, true);
-    }
-  }
-
-  api_response api(const std::string& method, const std::string& path,
-                   const std::optional<json>& body = std::nullopt) {
-    auto cli = srv->client();
-    cli->set_read_timeout(120, 0);
-    if (body)
-      return call(*cli, method, path, srv->token(), *body);
-    return call(*cli, method, path, srv->token());
-  }
-
-  json await_end(const std::string& id) {
-    auto deadline = clock_type::now() + 180s;
-    for (;;) {
-      auto g = api("GET", "/api/deployments/" + id);
-      CAF_REQUIRE_EQUAL(g.status, 200);
-      auto status = g.body["status"].get<std::string>();
-      if (status != "pending" && status != "building")
-        return g.body;
-      if (clock_type::now() > deadline)
-        CAF_FAIL("deployment still " << status);
-      std::this_thread::sleep_for(100ms);
-    }
+    start(opts);
   }
 
   /// The project "config" and its environment "production" (GREETING=hello),
   /// nothing deployed.
   void create_app() {
-    auto p = api("POST", "/api/projects",
-                 json{{"name", "config"}, {"repositoryUrl", repo->path()}});
-    CAF_REQUIRE_EQUAL(p.status, 201);
-    project_id = p.body["id"].get<std::string>();
-    auto e = api("POST", "/api/projects/" + project_id + "/environments",
-                 json{{"name", "production"},
-                      {"type", "production"},
-                      {"environmentVariables", {{"GREETING", "hello"}}},
-                      {"healthCheck", {{"timeoutSeconds", 30}}}});
-    CAF_REQUIRE_EQUAL(e.status, 201);
-    env_id = e.body["id"].get<std::string>();
+    std::tie(project_id, env_id) =
+      app_server::create_app("config", repo->path(), json::object(),
+                             json{{"environmentVariables", {{"GREETING", "hello"}}}});
   }
 
   /// Creates the app if needed and deploys it; returns the final record.
@@ -127,10 +77,7 @@ struct fixture {
                              {"www/index.html", "ok\n"},
                              {"www/cgi-bin/greeting", greeting_script}},
                             "app");
-    auto d = api("POST", "/api/projects/" + project_id + "/deployments",
-                 json{{"environmentId", env_id}, {"commitSha", sha}});
-    CAF_REQUIRE_EQUAL(d.status, 201);
-    auto end = await_end(d.body["id"].get<std::string>());
+    auto end = deploy(project_id, env_id, sha);
     CAF_REQUIRE_EQUAL(end["status"], "success");
     return end;
   }

@@ -9,13 +9,14 @@
 #include <random>
 #include <sstream>
 #include <thread>
+#include <tuple>
 #include <unistd.h>
 
 #include "nodes/docker_client.hpp"
 #include "tests/fixtures/git_repo.hpp"
 #include "tests/fixtures/services.hpp"
 #include "tests/fixtures/test_images.hpp"
-#include "tests/http/api_support.hpp"
+#include "tests/http/app_server.hpp"
 
 using namespace gilgal;
 using namespace gilgal::test;
@@ -85,33 +86,17 @@ bool contains(const std::vector<std::string>& lines, const std::string& text) {
   return false;
 }
 
-struct fixture {
-  docker_client docker{docker_host_or_default()};
-  std::unique_ptr<gilgal_server> srv;
-  std::unique_ptr<git_repo> repo;
+struct fixture : app_server {
+  std::unique_ptr<git_repo> repo = std::make_unique<git_repo>();
   std::string project_id;
   std::string env_id;
   std::vector<std::string> markers; // of slow builds started by the test
 
   fixture() {
     CAF_REQUIRE(!docker_cli().empty());
-    auto image = ensure_busybox_image(docker);
-    CAF_REQUIRE(image);
-    repo = std::make_unique<git_repo>();
   }
 
   ~fixture() {
-    // Stop the server first so that it starts nothing new, then remove
-    // everything this test created.
-    srv.reset();
-    if (!project_id.empty()) {
-      if (auto list = docker.list_containers({"gilgal.project=" + project_id}, true))
-        for (auto& c : *list)
-          docker.remove_container(c.id, true, true);
-      if (auto images = docker.list_images({"gilgal.project=" + project_id}))
-        for (auto& img : *images)
-          docker.remove_image(img.id, true);
-    }
     for (auto& m : markers)
       for (auto& id : containers_with(m))
         docker.remove_container(id, true, true);
@@ -121,39 +106,13 @@ struct fixture {
     server_options opts;
     opts.allow_local_sources = true;
     opts.extra_args = std::move(extra);
-    srv = std::make_unique<gilgal_server>(opts);
-  }
-
-  std::unique_ptr<httplib::Client> client() {
-    auto cli = srv->client();
-    cli->set_read_timeout(60, 0);
-    return cli;
-  }
-
-  api_response api(const std::string& method, const std::string& path,
-                   const std::optional<json>& body = std::nullopt, std::string token = {}) {
-    auto cli = client();
-    if (token.empty())
-      token = srv->token();
-    if (body)
-      return call(*cli, method, path, token, *body);
-    return call(*cli, method, path, token);
+    start(opts);
   }
 
   /// A project on the local repository with one environment.
   void create_app() {
-    auto cli = client();
-    auto p = call(*cli, "POST", "/api/projects", srv->token(),
-                  json{{"name", "life"}, {"repositoryUrl", repo->path()}});
-    CAF_REQUIRE_EQUAL(p.status, 201);
-    project_id = p.body["id"].get<std::string>();
-    auto e = call(*cli, "POST", "/api/projects/" + project_id + "/environments", srv->token(),
-                  json{{"name", "production"},
-                       {"type", "production"},
-                       {"domain", "life.example.com"},
-                       {"healthCheck", {{"timeoutSeconds", 30}}}});
-    CAF_REQUIRE_EQUAL(e.status, 201);
-    env_id = e.body["id"].get<std::string>();
+    std::tie(project_id, env_id) = app_server::create_app(
+      "life", repo->path(), json::object(), json{{"domain", "life.example.com"}});
   }
 
   std::string commit_slow() {
@@ -210,18 +169,6 @@ struct fixture {
   static bool terminal(const json& d) {
     auto s = d["status"].get<std::string>();
     return s != "pending" && s != "building";
-  }
-
-  json await_end(const std::string& id, std::chrono::seconds limit = 180s) {
-    auto deadline = clock_type::now() + limit;
-    for (;;) {
-      auto d = get(id);
-      if (terminal(d))
-        return d;
-      if (clock_type::now() > deadline)
-        CAF_FAIL("deployment " << id << " still " << d["status"] << " after the deadline");
-      std::this_thread::sleep_for(100ms);
-    }
   }
 
   /// The ids of the environment's containers once only `container` is left

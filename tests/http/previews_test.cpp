@@ -12,6 +12,7 @@
 
 #include <sstream>
 #include <thread>
+#include <tuple>
 
 #include "nodes/docker_client.hpp"
 #include "protocol/ids.hpp"
@@ -20,7 +21,7 @@
 #include "tests/fixtures/git_repo.hpp"
 #include "tests/fixtures/services.hpp"
 #include "tests/fixtures/test_images.hpp"
-#include "tests/http/api_support.hpp"
+#include "tests/http/app_server.hpp"
 
 using namespace gilgal;
 using namespace gilgal::test;
@@ -83,57 +84,28 @@ json merge_request(const std::string& action, int iid, const std::string& sha,
                 {"last_commit", {{"id", sha}, {"message", "mr commit"}}}}}};
 }
 
-struct fixture {
-  docker_client docker{docker_host_or_default()};
+struct fixture : app_server {
   git_repo repo;
   std::string main_sha = repo.commit({{"README", "no app here\n"}}, "main");
   int proxy_port = free_port();
-  std::unique_ptr<gilgal_server> srv;
   std::string project_id;
   std::string base_env;
   std::string secret;
 
   fixture() {
-    CAF_REQUIRE(ensure_busybox_image(docker));
     server_options opts;
     opts.allow_local_sources = true;
     opts.extra_args = {"--docker-host", docker_host_or_default(),
                        "--proxy-listen", "127.0.0.1:" + std::to_string(proxy_port),
                        "--drain-timeout", "2", "--preview-reap-interval", "1"};
-    srv = std::make_unique<gilgal_server>(opts);
-    auto p = api("POST", "/api/projects", json{{"name", "shop"}, {"repositoryUrl", repo.path()}});
-    CAF_REQUIRE_EQUAL(p.status, 201);
-    project_id = p.body["id"].get<std::string>();
-    auto e = api("POST", "/api/projects/" + project_id + "/environments",
-                 json{{"name", "production"},
-                      {"type", "production"},
-                      {"environmentVariables", {{"API_KEY", "base-s3cret"}}},
-                      {"resources", {{"memoryMb", 128}}},
-                      {"healthCheck", {{"timeoutSeconds", 30}}}});
-    CAF_REQUIRE_EQUAL(e.status, 201);
-    base_env = e.body["id"].get<std::string>();
+    start(opts);
+    std::tie(project_id, base_env) =
+      create_app("shop", repo.path(), json::object(),
+                 json{{"environmentVariables", {{"API_KEY", "base-s3cret"}}},
+                      {"resources", {{"memoryMb", 128}}}});
     auto hook = api("POST", "/api/projects/" + project_id + "/webhook", json::object());
     CAF_REQUIRE_EQUAL(hook.status, 201);
     secret = hook.body["secret"].get<std::string>();
-  }
-
-  ~fixture() {
-    // Apps go before their server stops (a stop with a live container can take 20 s).
-    if (auto list = docker.list_containers({"gilgal.project=" + project_id}, true))
-      for (auto& c : *list)
-        docker.remove_container(c.id, true, true);
-    srv.reset();
-    if (auto images = docker.list_images({"gilgal.project=" + project_id}))
-      for (auto& img : *images)
-        docker.remove_image(img.id, true);
-  }
-
-  api_response api(const std::string& method, const std::string& path,
-                   const std::optional<json>& body = std::nullopt) {
-    auto cli = srv->client();
-    cli->set_read_timeout(120, 0);
-    return body ? call(*cli, method, path, srv->token(), *body)
-                : call(*cli, method, path, srv->token());
   }
 
   api_response enable_previews(json settings) {
@@ -195,20 +167,6 @@ struct fixture {
     auto r = api("GET", "/api/projects/" + project_id + "/deployments");
     CAF_REQUIRE_EQUAL(r.status, 200);
     return r.body["total"].get<int64_t>();
-  }
-
-  json await_end(const std::string& id) {
-    auto deadline = std::chrono::steady_clock::now() + 180s;
-    for (;;) {
-      auto d = api("GET", "/api/deployments/" + id);
-      CAF_REQUIRE_EQUAL(d.status, 200);
-      auto s = d.body["status"].get<std::string>();
-      if (s != "pending" && s != "building")
-        return d.body;
-      if (std::chrono::steady_clock::now() > deadline)
-        CAF_FAIL("deployment " << id << " did not end");
-      std::this_thread::sleep_for(50ms);
-    }
   }
 
   /// Commits a page on the pull request's branch; returns the commit.

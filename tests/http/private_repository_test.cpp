@@ -15,7 +15,7 @@
 #include "tests/fixtures/gilgal_server.hpp"
 #include "tests/fixtures/test_certs.hpp"
 #include "tests/fixtures/test_images.hpp"
-#include "tests/http/api_support.hpp"
+#include "tests/http/app_server.hpp"
 
 using namespace gilgal;
 using namespace gilgal::test;
@@ -47,79 +47,24 @@ std::string get_text(int port, const std::string& path) {
   return res && res->status == 200 ? res->body : std::string{};
 }
 
-struct fixture {
-  docker_client docker{docker_host_or_default()};
+struct fixture : app_server {
   test_certs certs;
   git_repo repo;
   std::string commit;
-  std::unique_ptr<gilgal_server> srv;
-  std::vector<std::string> projects;
 
   fixture() {
-    auto image = ensure_busybox_image(docker);
-    CAF_REQUIRE(image);
     commit = repo.commit({{"Dockerfile", web_dockerfile}, {"www/index.html", "private hello"}},
                          "private web");
     server_options opts;
     opts.extra_args = {"--git-ca-file", certs.file("ca.pem"), "--git-retries", "0",
                       "--allow-private-targets"}; // the git servers listen on 127.0.0.1
-    srv = std::make_unique<gilgal_server>(opts);
+    start(opts);
   }
 
-  ~fixture() {
-    // The apps go before the server stops (a stop with a live container is slow).
-    for (auto& id : projects)
-      if (auto list = docker.list_containers({"gilgal.project=" + id}, true))
-        for (auto& c : *list)
-          docker.remove_container(c.id, true, true);
-    srv.reset();
-    for (auto& id : projects)
-      if (auto images = docker.list_images({"gilgal.project=" + id}))
-        for (auto& img : *images)
-          docker.remove_image(img.id, true);
-  }
-
-  api_response api(const std::string& method, const std::string& path,
-                   const std::optional<json>& body = std::nullopt) {
-    auto cli = srv->client();
-    cli->set_read_timeout(60, 0);
-    if (body)
-      return call(*cli, method, path, srv->token(), *body);
-    return call(*cli, method, path, srv->token());
-  }
-
-  /// A project on `url` with one environment; returns (project id, environment id).
+  /// A project (`extra` holds its repositoryUrl and credentials) with one
+  /// environment; returns (project id, environment id).
   std::pair<std::string, std::string> create_app(const std::string& name, const json& extra) {
-    json body{{"name", name}, {"repositoryUrl", ""}};
-    body.update(extra);
-    auto p = api("POST", "/api/projects", body);
-    CAF_REQUIRE_EQUAL(p.status, 201);
-    auto id = p.body["id"].get<std::string>();
-    projects.push_back(id);
-    auto e = api("POST", "/api/projects/" + id + "/environments",
-                 json{{"name", "production"},
-                      {"type", "production"},
-                      {"healthCheck", {{"timeoutSeconds", 30}}}});
-    CAF_REQUIRE_EQUAL(e.status, 201);
-    return {id, e.body["id"].get<std::string>()};
-  }
-
-  /// Deploys the environment's head and waits for the end.
-  json deploy(const std::string& project, const std::string& env) {
-    auto r = api("POST", "/api/projects/" + project + "/deployments",
-                 json{{"environmentId", env}});
-    CAF_REQUIRE_EQUAL(r.status, 201);
-    auto id = r.body["id"].get<std::string>();
-    auto deadline = clock_type::now() + 180s;
-    for (;;) {
-      auto d = api("GET", "/api/deployments/" + id);
-      auto s = d.body["status"].get<std::string>();
-      if (s != "pending" && s != "building")
-        return d.body;
-      if (clock_type::now() > deadline)
-        CAF_FAIL("deployment " << id << " still " << s);
-      std::this_thread::sleep_for(100ms);
-    }
+    return app_server::create_app(name, "", extra);
   }
 
   /// The whole stored log of a deployment, one line each (waits for the

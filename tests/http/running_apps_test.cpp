@@ -12,13 +12,14 @@
 #include <condition_variable>
 #include <mutex>
 #include <thread>
+#include <tuple>
 
 #include "nodes/docker_client.hpp"
 #include "protocol/ids.hpp"
 #include "tests/fixtures/git_repo.hpp"
 #include "tests/fixtures/services.hpp"
 #include "tests/fixtures/test_images.hpp"
-#include "tests/http/api_support.hpp"
+#include "tests/http/app_server.hpp"
 
 using namespace gilgal;
 using namespace gilgal::test;
@@ -141,65 +142,23 @@ private:
   }
 };
 
-struct fixture {
-  docker_client docker{docker_host_or_default()};
-  std::unique_ptr<gilgal_server> srv;
-  std::unique_ptr<git_repo> repo;
+struct fixture : app_server {
+  std::unique_ptr<git_repo> repo = std::make_unique<git_repo>();
   std::string project_id;
   std::string env_id;
 
   fixture() {
-    CAF_REQUIRE(ensure_busybox_image(docker));
-    repo = std::make_unique<git_repo>();
     server_options opts;
     opts.allow_local_sources = true;
-    srv = std::make_unique<gilgal_server>(opts);
-  }
-
-  ~fixture() {
-    // The app goes before the server (a stop with a live container stalls).
-    if (!project_id.empty())
-      api("DELETE", "/api/projects/" + project_id);
-    srv.reset();
-    if (!project_id.empty()) {
-      if (auto list = docker.list_containers({"gilgal.project=" + project_id}, true))
-        for (auto& c : *list)
-          docker.remove_container(c.id, true, true);
-      if (auto images = docker.list_images({"gilgal.project=" + project_id}))
-        for (auto& img : *images)
-          docker.remove_image(img.id, true);
-    }
-  }
-
-  api_response api(const std::string& method, const std::string& path,
-                   const std::optional<json>& body = std::nullopt, std::string token = {}) {
-    auto cli = srv->client();
-    cli->set_read_timeout(120, 0);
-    if (token.empty())
-      token = srv->token();
-    if (body)
-      return call(*cli, method, path, token, *body);
-    return call(*cli, method, path, token);
+    start(opts);
   }
 
   /// Deploys `sha` to the environment; the deployment's record once it succeeded.
   json deploy_commit(const std::string& sha) {
-    auto d = api("POST", "/api/projects/" + project_id + "/deployments",
-                 json{{"environmentId", env_id}, {"commitSha", sha}});
-    CAF_REQUIRE_EQUAL(d.status, 201);
-    auto id = d.body["id"].get<std::string>();
-    auto deadline = clock_type::now() + 180s;
-    for (;;) {
-      auto g = api("GET", "/api/deployments/" + id);
-      auto status = g.body["status"].get<std::string>();
-      if (status == "success")
-        return g.body;
-      if (status != "pending" && status != "building")
-        CAF_FAIL("deployment ended " << status << ": " << g.body.dump());
-      if (clock_type::now() > deadline)
-        CAF_FAIL("deployment still " << status);
-      std::this_thread::sleep_for(100ms);
-    }
+    auto end = deploy(project_id, env_id, sha);
+    if (end["status"] != "success")
+      CAF_FAIL("deployment ended " << end["status"] << ": " << end.dump());
+    return end;
   }
 
   /// The app's files; `page` is its index page.
@@ -213,15 +172,7 @@ struct fixture {
 
   /// A project with one environment, deployed once; returns the app's port.
   int deploy_app() {
-    auto p = api("POST", "/api/projects", json{{"name", "runner"}, {"repositoryUrl", repo->path()}});
-    CAF_REQUIRE_EQUAL(p.status, 201);
-    project_id = p.body["id"].get<std::string>();
-    auto e = api("POST", "/api/projects/" + project_id + "/environments",
-                 json{{"name", "production"},
-                      {"type", "production"},
-                      {"healthCheck", {{"timeoutSeconds", 30}}}});
-    CAF_REQUIRE_EQUAL(e.status, 201);
-    env_id = e.body["id"].get<std::string>();
+    std::tie(project_id, env_id) = create_app("runner", repo->path());
     return deploy_commit(commit_app("ok\n"))["port"].get<int>();
   }
 
@@ -479,7 +430,6 @@ CAF_TEST(deleting an environment or a project leaves no container of it) {
   del = api("DELETE", "/api/projects/" + project_id);
   CAF_CHECK_EQUAL(del.status, 204);
   CAF_CHECK_EQUAL(of("gilgal.project=" + project_id), 0u);
-  project_id.clear(); // nothing left for the destructor's API call
 }
 
 CAF_TEST(bad input and environments of other users) {
