@@ -4,50 +4,17 @@
 
 #include "http/config_release.hpp"
 #include "http/ownership.hpp"
+#include "http/served_environments.hpp"
 #include "protocol/error.hpp"
 #include "protocol/json.hpp"
 #include "protocol/validation.hpp"
-#include "proxy/app_hosts.hpp"
 
 namespace gilgal {
 
 namespace {
 
-/// What the proxy makes of an environment.
-struct served_environment {
-  std::vector<std::string> hosts;
-  std::string url;                // empty without a proxy
-  std::string live_deployment_id; // empty when none is live
-};
-
-/// Every environment's hosts, URL and live deployment (the store's newest
-/// success; the router serves the same).
-caf::expected<std::map<std::string, served_environment>> served_environments(
-  request_context& ctx) {
-  auto rows = ctx.db().list_environment_routes();
-  if (!rows)
-    return std::move(rows.error());
-  auto& cfg = ctx.env.cfg;
-  std::vector<proxy::host_claim> claims;
-  for (auto& r : *rows)
-    claims.push_back({r.environment_id, r.environment_name, r.project_name, r.domain, r.aliases});
-  auto hosts = proxy::assign_hosts(claims, cfg.apps_domain);
-  bool https = cfg.proxy_tls != "off";
-  std::map<std::string, served_environment> out;
-  for (size_t i = 0; i < rows->size(); ++i) {
-    served_environment s;
-    s.hosts = hosts[i];
-    if (!cfg.proxy_listen.empty() && !hosts[i].empty())
-      s.url = proxy::app_url(hosts[i].front(), https,
-                             https ? cfg.proxy_https_listen : cfg.proxy_listen);
-    s.live_deployment_id = (*rows)[i].live_deployment_id;
-    out.emplace((*rows)[i].environment_id, std::move(s));
-  }
-  return out;
-}
-
 nlohmann::json environment_json(const environment& e, bool show_values,
-                                 const std::map<std::string, served_environment>& served) {
+                                 const served_map& served) {
   auto j = to_json(e, show_values);
   auto i = served.find(e.id);
   auto text_or_null = [](const std::string& s) {
@@ -74,7 +41,7 @@ caf::error check_hosts(request_context& ctx, const environment& e) {
     auto field = host == e.domain ? "domain" : "aliases";
     if (!ctx.env.cfg.api_domain.empty() && equal_hosts(host, ctx.env.cfg.api_domain))
       return make_error(errc::conflict, std::string{field} + ": " + host + " is the API's host");
-    for (auto& [id, s] : *served)
+    for (auto& [id, s] : **served)
       if (id != e.id)
         for (auto& taken : s.hosts)
           if (equal_hosts(taken, host))
@@ -89,7 +56,7 @@ caf::error reply_environment(request_context& ctx, int status, const environment
   auto served = served_environments(ctx);
   if (!served)
     return std::move(served.error());
-  ctx.reply(status, environment_json(e, true, *served));
+  ctx.reply(status, environment_json(e, true, **served));
   return {};
 }
 
@@ -121,10 +88,21 @@ caf::error create_environment(request_context& ctx) {
 }
 
 caf::error list_environments(request_context& ctx) {
-  auto p = owned_project(ctx, ctx.param("projectId"));
+  auto& project_id = ctx.param("projectId");
+  auto req = ctx.page();
+  auto epoch = ctx.db().write_epoch(); // before the reads (see view_cache)
+  std::string key;
+  if (req) {
+    key = project_id + ' ' + std::to_string(req->page) + ' ' + std::to_string(req->limit);
+    auto kept = ctx.env.environment_pages->find(key, epoch);
+    if (kept && kept->owner_id == ctx.user_id) {
+      ctx.reply_text(200, kept->json);
+      return {};
+    }
+  }
+  auto p = owned_project(ctx, project_id);
   if (!p)
     return std::move(p.error());
-  auto req = ctx.page();
   if (!req)
     return std::move(req.error());
   auto result = ctx.db().list_environments_masked(p->id, *req); // values are masked anyway
@@ -134,12 +112,16 @@ caf::error list_environments(request_context& ctx) {
   if (!served)
     return std::move(served.error());
   // Written directly (no JSON document): lists are the API's hot path.
-  ctx.reply_text(200, page_text(*result, [&](json_writer& w, const environment& e) {
-                   auto i = served->find(e.id);
-                   static const served_environment none;
-                   auto& s = i == served->end() ? none : i->second;
-                   write_json(w, e, false, s.url, s.live_deployment_id);
-                 }));
+  auto view = std::make_shared<owned_view>();
+  view->owner_id = p->owner_id;
+  view->json = page_text(*result, [&](json_writer& w, const environment& e) {
+    auto i = (*served)->find(e.id);
+    static const served_environment none;
+    auto& s = i == (*served)->end() ? none : i->second;
+    write_json(w, e, false, s.url, s.live_deployment_id);
+  });
+  ctx.reply_text(200, view->json);
+  ctx.env.environment_pages->put(key, epoch, std::move(view));
   return {};
 }
 
@@ -186,7 +168,7 @@ caf::error update_environment(request_context& ctx) {
   auto served = served_environments(ctx);
   if (!served)
     return std::move(served.error());
-  auto body_out = environment_json(*updated, true, *served);
+  auto body_out = environment_json(*updated, true, **served);
   body_out["deployment"] = std::move(release);
   ctx.reply(200, body_out);
   return {};
@@ -221,7 +203,7 @@ environments_json(request_context& ctx, const std::vector<environment>& envs, bo
     return std::move(served.error());
   std::vector<nlohmann::json> out;
   for (auto& e : envs)
-    out.push_back(environment_json(e, show_values, *served));
+    out.push_back(environment_json(e, show_values, **served));
   return out;
 }
 

@@ -18,6 +18,7 @@
 #include "http/http_edge_server.hpp"
 #include "http/http_status.hpp"
 #include "http/request_context.hpp"
+#include "http/worker_pool.hpp"
 #include "protocol/error.hpp"
 
 namespace gilgal {
@@ -91,7 +92,7 @@ caf::behavior http_edge(caf::stateful_actor<http_edge_state>* self,
 void configure(httplib::Server& server, std::shared_ptr<const edge_env> env) {
   auto routes = std::make_shared<const router>(make_api_router());
   auto workers = spare_worker_threads + static_cast<size_t>(env->cfg.max_followers);
-  server.new_task_queue = [workers] { return new httplib::ThreadPool(workers); };
+  server.new_task_queue = [workers] { return new worker_pool(workers); };
   server.set_payload_max_length(env->cfg.max_body_bytes);
   server.set_tcp_nodelay(true); // small JSON answers must not wait for Nagle
   server.set_keep_alive_max_count(100);

@@ -18,6 +18,8 @@
 #include "http/auth_cache.hpp"
 #include "http/follower_slots.hpp"
 #include "http/http_edge.hpp"
+#include "http/served_environments.hpp"
+#include "http/view_cache.hpp"
 #include "protocol/model.hpp"
 
 namespace gilgal {
@@ -31,6 +33,11 @@ struct edge_env {
   bool loopback_only = true; // cfg.listen is a loopback address
   std::shared_ptr<token_cache> tokens = std::make_shared<token_cache>();
   std::shared_ptr<follower_slots> followers;
+  /// What the proxy serves of every environment (one view per write epoch).
+  std::shared_ptr<view_cache<served_map>> served = std::make_shared<view_cache<served_map>>(1);
+  /// Rendered pages of environment lists, by project and page.
+  std::shared_ptr<view_cache<owned_view>> environment_pages =
+    std::make_shared<view_cache<owned_view>>(64);
 };
 
 class request_context {

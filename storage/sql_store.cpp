@@ -374,16 +374,31 @@ const std::string& sql_store::q(const char* sql) {
 }
 
 template <class T>
-caf::expected<T> sql_store::run(bool write, const std::function<T(sql_session&)>& body) {
+caf::expected<T> sql_store::run(bool write, const std::function<T(sql_session&)>& body,
+                                bool unseen) {
   std::optional<T> out;
-  auto err = run_void(write, [&](sql_session& s) { out = body(s); });
+  auto err = run_void(write, [&](sql_session& s) { out = body(s); }, unseen);
   if (!err)
     return std::move(err.error());
   return std::move(*out);
 }
 
+uint64_t sql_store::write_epoch() const {
+  return epoch_.load(std::memory_order_acquire);
+}
+
 caf::expected<void> sql_store::run_void(bool write,
-                                        const std::function<void(sql_session&)>& body) {
+                                        const std::function<void(sql_session&)>& body,
+                                        bool unseen) {
+  // After the transaction, never before: a reader that saw the old epoch
+  // must not cache what it read before this commit under the new one.
+  struct advance {
+    std::atomic<uint64_t>* epoch;
+    ~advance() {
+      if (epoch)
+        epoch->fetch_add(1, std::memory_order_acq_rel);
+    }
+  } after{write && !unseen ? &epoch_ : nullptr};
   try {
     in_transaction(write, body);
     return {};
@@ -1114,7 +1129,7 @@ sql_store::add_notification_attempt(const notification_attempt& in) {
            {a.id, a.project_id, a.deployment_id, a.delivery_id, a.event, a.url, a.attempt,
             a.status_code, a.error, a.success ? 1 : 0, a.created_at});
     return a;
-  });
+  }, /*unseen=*/true);
 }
 
 caf::expected<page<notification_attempt>>
@@ -1340,7 +1355,7 @@ caf::expected<void> sql_store::append_logs(const std::vector<log_line>& lines) {
         throw;
       }
     }
-  });
+  }, /*unseen=*/true);
 }
 
 caf::expected<page<log_line>> sql_store::list_logs(const std::string& deployment_id,

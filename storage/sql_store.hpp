@@ -2,6 +2,7 @@
 // backends only supply connections and transactions (in_transaction).
 #pragma once
 
+#include <atomic>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -93,6 +94,8 @@ public:
 
   caf::expected<int64_t> schema_version() override;
 
+  uint64_t write_epoch() const override;
+
 protected:
   sql_store(sql_dialect dialect, std::shared_ptr<const secret_box> cipher);
 
@@ -106,9 +109,14 @@ protected:
   caf::expected<int64_t> migrate();
 
 private:
+  /// Runs `body` in a transaction. A `write` advances the write epoch once it
+  /// has ended (committed or not), unless `unseen` (log lines, notification
+  /// attempts: nothing the API's cached views show).
   template <class T>
-  caf::expected<T> run(bool write, const std::function<T(sql_session&)>& body);
-  caf::expected<void> run_void(bool write, const std::function<void(sql_session&)>& body);
+  caf::expected<T> run(bool write, const std::function<T(sql_session&)>& body,
+                       bool unseen = false);
+  caf::expected<void> run_void(bool write, const std::function<void(sql_session&)>& body,
+                               bool unseen = false);
 
   /// Makes the environment's domain and aliases its hosts (errc::conflict
   /// naming "domain" when another environment has one of them).
@@ -136,6 +144,7 @@ private:
 
   sql_dialect dialect_;
   std::shared_ptr<const secret_box> cipher_;
+  std::atomic<uint64_t> epoch_{0};
 };
 
 } // namespace gilgal

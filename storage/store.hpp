@@ -18,6 +18,7 @@
 //  - Ownership is NOT checked here: callers compare project.owner_id.
 #pragma once
 
+#include <cstdint>
 #include <map>
 #include <memory>
 #include <string>
@@ -64,6 +65,16 @@ struct preview_opening {
 class store {
 public:
   virtual ~store() = default;
+
+  // -- change tracking -------------------------------------------------------
+
+  /// A number that grows after every write through this store object that may
+  /// change a user, token, project, environment, deployment, webhook delivery
+  /// or preview (log lines and notification attempts do not count). A view
+  /// computed from reads begun after reading N is current while this stays N:
+  /// the API's caches (http/view_cache.hpp) are keyed on it. Writes from other
+  /// processes are not counted (`gilgal admin` writes only users and tokens).
+  virtual uint64_t write_epoch() const = 0;
 
   // -- users and tokens ------------------------------------------------------
 

@@ -953,6 +953,52 @@ CAF_TEST(environment routes name each live environment and its live deployment) 
   }
 }
 
+CAF_TEST(the write epoch grows with every write the API shows and only then) {
+  for (auto& b : all) {
+    CAF_MESSAGE("backend " << b.name);
+    auto st = b.open();
+    auto epoch = st->write_epoch();
+    // Each write below must move it on: a cached view of the old epoch is retired.
+    auto moved = [&](const char* what) {
+      auto now = st->write_epoch();
+      if (now <= epoch)
+        CAF_MESSAGE(what << " did not advance the write epoch");
+      CAF_CHECK_GREATER(now, epoch);
+      epoch = now;
+    };
+    auto alice = make_user(*st, "alice");
+    moved("create_user");
+    auto p = make_project(*st, alice.id, "shop");
+    moved("create_project");
+    auto e = make_env(*st, p.id, "prod");
+    moved("create_environment");
+    auto d = make_deployment(*st, p, e);
+    moved("create_deployment");
+    d.status = status::success;
+    CAF_REQUIRE(st->update_deployment(d));
+    moved("update_deployment");
+    e.domain = "shop.example.test";
+    CAF_REQUIRE(st->update_environment(e));
+    moved("update_environment");
+    CAF_CHECK(!st->update_environment(environment{})); // failed writes count too
+    moved("a failed update_environment");
+    // Reads, log lines and notification attempts leave it where it is.
+    CAF_REQUIRE(st->list_environment_routes());
+    CAF_REQUIRE(st->find_project(p.id));
+    CAF_REQUIRE(st->append_logs({log_line{d.id, 1, "info", "hello", ""}}));
+    notification_attempt a;
+    a.project_id = p.id;
+    a.deployment_id = d.id;
+    a.event = "deployment.succeeded";
+    a.url = "https://example.test/hook";
+    a.attempt = 1;
+    CAF_REQUIRE(st->add_notification_attempt(a));
+    CAF_CHECK_EQUAL(st->write_epoch(), epoch);
+    CAF_REQUIRE(st->delete_environment(e.id));
+    moved("delete_environment");
+  }
+}
+
 CAF_TEST(webhook secrets deliveries and auto-deploy settings) {
   for (auto& b : all) {
     CAF_MESSAGE("backend " << b.name);
