@@ -349,10 +349,11 @@ void go_live(self_ptr self, const run_result& res) {
 }
 
 /// After a success is stored: the environment's previous container is stopped
-/// (on whichever node it runs; docker stop lets it drain) and the actor quits.
-/// The environment's next deployment may build meanwhile, but starts its
-/// container only once this actor is down (after_atom), so no deployment's
-/// container is retired by an older one.
+/// (on whichever node it runs; docker stop lets it drain) and the actor quits
+/// once the node has listed it (the stop goes on without it). The
+/// environment's next deployment may build meanwhile, but starts its container
+/// only once this actor is down (after_atom), so no deployment's container is
+/// retired by an older one.
 void quit_after_retiring(self_ptr self) {
   auto& st = self->state;
   auto id = st.ctx.record.id;
@@ -361,7 +362,7 @@ void quit_after_retiring(self_ptr self) {
     .then(
       [self, id](int64_t removed) {
         if (removed > 0)
-          spdlog::info("deployment {}: stopped {} previous container(s) of its environment", id,
+          spdlog::info("deployment {}: stopping {} previous container(s) of its environment", id,
                        removed);
         self->quit(self->state.exit_reason);
       },

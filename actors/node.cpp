@@ -7,6 +7,7 @@
 
 #include <caf/actor_system.hpp>
 #include <caf/send.hpp>
+#include <spdlog/spdlog.h>
 
 #include "actors/container_watcher.hpp"
 #include "actors/image_janitor.hpp"
@@ -17,6 +18,7 @@
 #include "nodes/container_runner.hpp"
 #include "nodes/docker_client.hpp"
 #include "nodes/image_retention.hpp"
+#include "protocol/error.hpp"
 
 namespace gilgal {
 
@@ -25,7 +27,8 @@ namespace {
 /// A detached worker for blocking container operations.
 using container_op_actor = caf::typed_actor<
   caf::replies_to<stop_atom, std::string>::with<bool>,
-  caf::replies_to<retire_atom, std::string, std::string>::with<int64_t>,
+  // Lists what a retire stops (it stops nothing itself).
+  caf::replies_to<retire_atom, std::string, std::string>::with<std::vector<std::string>>,
   caf::replies_to<list_atom>::with<std::map<std::string, std::string>>,
   caf::replies_to<health_atom, std::string>::with<container_health>,
   caf::replies_to<retain_atom, std::string, std::set<std::string>>::with<int64_t>,
@@ -50,12 +53,12 @@ container_op_actor::behavior_type container_op(container_op_actor::pointer self,
       return *r;
     },
     [done, res](retire_atom, const std::string& env,
-                const std::string& keep) -> caf::result<int64_t> {
+                const std::string& keep) -> caf::result<std::vector<std::string>> {
       done();
-      auto r = retire_containers(env, keep, *res->docker, *res->ports);
+      auto r = containers_to_retire(env, keep, *res->docker);
       if (!r)
         return r.error();
-      return *r;
+      return std::move(*r);
     },
     [done, res](list_atom) -> caf::result<std::map<std::string, std::string>> {
       done();
@@ -118,20 +121,21 @@ void release(const std::shared_ptr<worker_pool>& pool, container_op_actor worker
   next(std::move(worker));
 }
 
-/// Runs `xs...` on a worker of the pool; the answer goes to the node's caller.
-template <class T, class... Ts>
-caf::result<T> on_pool(node_actor::pointer self, const std::shared_ptr<worker_pool>& pool,
-                       const std::shared_ptr<const node_resources>& res, Ts... xs) {
-  auto rp = self->make_response_promise<T>();
-  auto job = [self, pool, rp, xs...](container_op_actor worker) mutable {
+/// Runs `xs...` on a worker of the pool; its answer (a T or an error) goes to
+/// `on_answer`, called in the node.
+template <class T, class OnAnswer, class... Ts>
+void run_on_pool(node_actor::pointer self, const std::shared_ptr<worker_pool>& pool,
+                 const std::shared_ptr<const node_resources>& res, OnAnswer on_answer,
+                 Ts... xs) {
+  auto job = [self, pool, on_answer, xs...](container_op_actor worker) mutable {
     self->request(worker, caf::infinite, xs...)
       .then(
-        [pool, rp, worker](T& answer) mutable {
-          rp.deliver(std::move(answer));
+        [pool, on_answer, worker](T& answer) mutable {
+          on_answer(caf::expected<T>{std::move(answer)});
           release(pool, worker);
         },
-        [pool, rp, worker](caf::error& err) mutable {
-          rp.deliver(std::move(err));
+        [pool, on_answer, worker](caf::error& err) mutable {
+          on_answer(caf::expected<T>{std::move(err)});
           release(pool, worker);
         });
   };
@@ -145,6 +149,53 @@ caf::result<T> on_pool(node_actor::pointer self, const std::shared_ptr<worker_po
   } else {
     pool->waiting.push_back(std::move(job));
   }
+}
+
+/// Runs `xs...` on a worker of the pool; the answer goes to the node's caller.
+template <class T, class... Ts>
+caf::result<T> on_pool(node_actor::pointer self, const std::shared_ptr<worker_pool>& pool,
+                       const std::shared_ptr<const node_resources>& res, Ts... xs) {
+  auto rp = self->make_response_promise<T>();
+  run_on_pool<T>(
+    self, pool, res,
+    [rp](caf::expected<T> answer) mutable {
+      if (answer)
+        rp.deliver(std::move(*answer));
+      else
+        rp.deliver(std::move(answer.error()));
+    },
+    std::move(xs)...);
+  return rp;
+}
+
+/// Retires the environment's containers but `keep`: answers how many once
+/// they are listed, then stops and removes them on the pool. The caller's next
+/// container of the environment, created after the answer, is never among
+/// them, and nobody waits for a `docker stop` (it lets the app finish its
+/// requests, up to 10 s).
+caf::result<int64_t> retire(node_actor::pointer self, const std::shared_ptr<worker_pool>& pool,
+                            const std::shared_ptr<const node_resources>& res,
+                            const std::string& env, const std::string& keep) {
+  auto rp = self->make_response_promise<int64_t>();
+  run_on_pool<std::vector<std::string>>(
+    self, pool, res,
+    [self, pool, res, rp](caf::expected<std::vector<std::string>> ids) mutable {
+      if (!ids) {
+        rp.deliver(std::move(ids.error()));
+        return;
+      }
+      rp.deliver(static_cast<int64_t>(ids->size()));
+      for (auto& id : *ids)
+        run_on_pool<bool>(
+          self, pool, res,
+          [id](caf::expected<bool> stopped) {
+            if (!stopped)
+              spdlog::warn("could not stop the replaced container {}: {}", id.substr(0, 12),
+                           message_of(stopped.error()));
+          },
+          stop_atom::value, id);
+    },
+    retire_atom::value, env, keep);
   return rp;
 }
 
@@ -177,7 +228,7 @@ node_actor::behavior_type node(node_actor::pointer self,
     },
     [self, res, pool](retire_atom, const std::string& env,
                       const std::string& keep) -> caf::result<int64_t> {
-      return on_pool<int64_t>(self, pool, res, retire_atom::value, env, keep);
+      return retire(self, pool, res, env, keep);
     },
     [self, res, pool](list_atom) -> caf::result<std::map<std::string, std::string>> {
       return on_pool<std::map<std::string, std::string>>(self, pool, res, list_atom::value);

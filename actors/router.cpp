@@ -239,7 +239,7 @@ caf::result<bool> retire_without_proxy(self_ptr self, const deployment& d) {
     .then(
       [self, rp, id = d.id](int64_t removed) mutable {
         if (removed > 0)
-          tell(self, id, "info", "Stopped the environment's previous container");
+          tell(self, id, "info", "Stopping the environment's previous container");
         rp.deliver(false);
       },
       [self, rp, id = d.id](const caf::error& err) mutable {

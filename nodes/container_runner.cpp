@@ -247,20 +247,17 @@ caf::expected<bool> remove_container_and_port(const std::string& container_id,
   return true;
 }
 
-caf::expected<int64_t> retire_containers(const std::string& environment_id,
-                                         const std::string& keep_container_id,
-                                         docker_client& docker, port_allocator& ports) {
+caf::expected<std::vector<std::string>>
+containers_to_retire(const std::string& environment_id, const std::string& keep_container_id,
+                     docker_client& docker) {
   auto list = docker.list_containers({"gilgal.environment=" + environment_id}, true);
   if (!list)
     return list.error();
-  int64_t removed = 0;
-  for (auto& c : *list) {
-    if (c.id == keep_container_id)
-      continue;
-    if (auto res = remove_container_and_port(c.id, docker, ports); res && *res)
-      ++removed;
-  }
-  return removed;
+  std::vector<std::string> ids;
+  for (auto& c : *list)
+    if (c.id != keep_container_id)
+      ids.push_back(c.id);
+  return ids;
 }
 
 } // namespace gilgal

@@ -29,11 +29,11 @@ caf::expected<run_result> run_container(const run_job& job, const node_settings&
                                         const std::shared_ptr<abort_signal>& abort,
                                         const log_function& log);
 
-/// Stops and removes every Gilgal container of `environment_id` except
-/// `keep_container_id`; returns how many were removed.
-caf::expected<int64_t> retire_containers(const std::string& environment_id,
-                                         const std::string& keep_container_id,
-                                         docker_client& docker, port_allocator& ports);
+/// The Gilgal containers of `environment_id` (running or not), except
+/// `keep_container_id`: those a new live container replaces.
+caf::expected<std::vector<std::string>>
+containers_to_retire(const std::string& environment_id, const std::string& keep_container_id,
+                     docker_client& docker);
 
 /// Every container Gilgal manages on the node: container id -> deployment id.
 caf::expected<std::map<std::string, std::string>>

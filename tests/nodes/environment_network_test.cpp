@@ -146,9 +146,11 @@ CAF_TEST(a network lives as long as its environment has containers) {
   CAF_REQUIRE(removed);
   CAF_CHECK(*removed);
   CAF_CHECK(network_exists(a)); // the second container still uses it
-  auto retired = retire_containers(a, "", docker, *ports);
+  auto retired = containers_to_retire(a, "", docker);
   CAF_REQUIRE(retired);
-  CAF_CHECK_EQUAL(*retired, 1);
+  CAF_REQUIRE_EQUAL(retired->size(), 1u);
+  CAF_CHECK_EQUAL(retired->front(), second.container_id);
+  CAF_CHECK(remove_container_and_port(second.container_id, docker, *ports));
   CAF_CHECK(!network_exists(a));
   // The next container creates it again.
   auto third = run(a);
