@@ -70,7 +70,7 @@ void ended(self_ptr self) {
   for (auto& w : st.waiters)
     w.deliver(st.ctx.record);
   st.waiters.clear();
-  if (st.ctx.record.status == status::success) {
+  if (st.ctx.record.status == deployment_status::success) {
     if (st.built_image)
       retain_images(self);
     if (st.ctx.router)
@@ -85,7 +85,7 @@ void ended(self_ptr self) {
 /// Ends the pipeline with a terminal status. `reason` is the actor's exit
 /// reason once its final record is stored: normal for success/failure,
 /// user_shutdown for a cancel.
-void finish(self_ptr self, const char* status, std::string error_message,
+void finish(self_ptr self, deployment_status status, std::string error_message,
             caf::error reason = caf::exit_reason::normal) {
   auto& st = self->state;
   if (st.phase == deployment_phase::done)
@@ -96,7 +96,7 @@ void finish(self_ptr self, const char* status, std::string error_message,
   rec.error_message = std::move(error_message);
   if (st.started_clock)
     rec.duration_seconds = elapsed_seconds(self);
-  if (rec.status == status::success) {
+  if (rec.status == deployment_status::success) {
     rec.deployed_at = now_rfc3339();
     metrics::observe_deploy_seconds(*rec.duration_seconds);
   }
@@ -123,7 +123,7 @@ void remove_own_containers_and_end(self_ptr self) {
   }
   auto end = [self] {
     auto& e = self->state.end;
-    finish(self, e.status.c_str(), e.message, e.reason);
+    finish(self, e.status, e.message, e.reason);
   };
   self->request(st.ctx.scheduler, timeouts::cancel_grace, list_atom::value)
     .then(
@@ -160,12 +160,13 @@ void remove_own_containers_and_end(self_ptr self) {
 /// is starting is stopped first: the runner is told to stop, and once it has
 /// answered (or the grace has passed) every container of this deployment is
 /// removed. Nothing happens once the deployment is switching or done.
-void abandon(self_ptr self, const char* status, std::string message, caf::error reason) {
+void abandon(self_ptr self, deployment_status status, std::string message,
+             caf::error reason) {
   auto& st = self->state;
   if (st.phase == deployment_phase::switching || st.phase == deployment_phase::done
       || st.ending)
     return;
-  if (status == status::cancelled)
+  if (status == deployment_status::cancelled)
     log(self, "warning", "Deployment cancelled");
   else
     log(self, "error", "Deployment " + message);
@@ -195,7 +196,7 @@ void fail(self_ptr self, const std::string& step, const caf::error& err) {
     detail = "timed out";
   auto text = step + " failed: " + detail;
   log(self, "error", text);
-  finish(self, status::failed, text);
+  finish(self, deployment_status::failed, text);
 }
 
 void place_build(self_ptr self, std::chrono::seconds timeout);
@@ -219,7 +220,7 @@ void place_run(self_ptr self) {
   // container runs).
   std::string pin;
   if (st.registry_image.empty())
-    pin = rec.kind == "rollback" || rec.kind == "config" ? rec.run_node : rec.build_node;
+    pin = rec.kind == deployment_kind::deploy ? rec.build_node : rec.run_node;
   self->request(st.ctx.scheduler, st.ctx.replace_timeout, place_atom::value, run_atom::value,
                 rec.id, pin, st.ctx.target.settings.run_labels)
     .then(
@@ -343,7 +344,8 @@ void go_live(self_ptr self, const run_result& res) {
             if (err == caf::sec::request_timeout)
               text = "switch route failed: timed out";
             log(self, "error", text);
-            self->state.end = pending_end{status::failed, text, caf::exit_reason::normal};
+            self->state.end = pending_end{deployment_status::failed, text,
+                                          caf::exit_reason::normal};
             remove_own_containers_and_end(self);
           });
 }
@@ -415,7 +417,7 @@ void succeed(self_ptr self) {
   // As the seed's pipeline ends: "Log completion time and container ID".
   log(self, "info", "Deployment completed successfully in " + std::to_string(secs)
                       + "s: container " + self->state.ctx.record.container_id.substr(0, 12));
-  finish(self, status::success, "");
+  finish(self, deployment_status::success, "");
 }
 
 /// Stores the known_hosts a build recorded (an ssh host met for the first
@@ -539,7 +541,7 @@ void place_build(self_ptr self, std::chrono::seconds timeout) {
         st.ctx.record.build_node = where.node_name;
         if (first) {
           log(self, "info", "Starting deployment pipeline...");
-          st.ctx.record.status = status::building;
+          st.ctx.record.status = deployment_status::building;
         }
         log(self, "info", "Build placed on node " + where.node_name);
         save(self);
@@ -624,13 +626,14 @@ deployment_pipeline(deployment_actor::stateful_pointer<deployment_state> self,
     if (msg.reason == caf::exit_reason::remote_link_unreachable || !msg.reason)
       return;
     if (msg.reason == caf::exit_reason::user_shutdown) {
-      abandon(self, status::cancelled, "cancelled by user", caf::exit_reason::user_shutdown);
+      abandon(self, deployment_status::cancelled, "cancelled by user",
+              caf::exit_reason::user_shutdown);
       return;
     }
     // Interrupted (server shutdown, restart recovery).
     auto why = msg.reason.category() == error_category ? message_of(msg.reason)
                                                        : self->system().render(msg.reason);
-    abandon(self, status::failed, why, msg.reason);
+    abandon(self, deployment_status::failed, why, msg.reason);
   });
   self->set_down_handler([self](caf::down_msg& msg) {
     auto& st = self->state;
@@ -654,12 +657,12 @@ deployment_pipeline(deployment_actor::stateful_pointer<deployment_state> self,
       st.phase = deployment_phase::waiting;
       st.started_clock = true;
       st.started = std::chrono::steady_clock::now();
-      if (st.ctx.record.kind == "rollback" || st.ctx.record.kind == "config") {
+      if (st.ctx.record.kind != deployment_kind::deploy) {
         // The image of an earlier deployment, retained: nothing to build.
         log(self, "info", "Starting deployment pipeline...");
-        st.ctx.record.status = status::building;
+        st.ctx.record.status = deployment_status::building;
         st.phase = deployment_phase::running;
-        if (st.ctx.record.kind == "config") {
+        if (st.ctx.record.kind == deployment_kind::config) {
           release_live_image(self);
         } else {
           log(self, "info", "Rolling back to deployment " + st.ctx.record.rollback_of
@@ -711,18 +714,22 @@ deployment_pipeline(deployment_actor::stateful_pointer<deployment_state> self,
       if (st.phase == deployment_phase::switching)
         return make_error(errc::conflict, "deployment is already going live: its container "
                                           "is becoming the environment's live one");
-      auto decided = st.phase == deployment_phase::done ? st.ctx.record.status
-                     : st.ending                         ? st.end.status
-                                                         : std::string{};
-      if (!decided.empty() && decided != status::cancelled)
-        return make_error(errc::conflict, "deployment already finished with status " + decided
+      caf::optional<deployment_status> decided;
+      if (st.phase == deployment_phase::done)
+        decided = st.ctx.record.status;
+      else if (st.ending)
+        decided = st.end.status;
+      if (decided && *decided != deployment_status::cancelled)
+        return make_error(errc::conflict, std::string{"deployment already finished with status "}
+                                            + to_string(*decided)
                                             + "; only pending or building deployments can "
                                               "be cancelled");
       if (st.stored)
         return st.ctx.record;
       auto rp = self->make_response_promise<deployment>();
       st.waiters.push_back(rp);
-      abandon(self, status::cancelled, "cancelled by user", caf::exit_reason::user_shutdown);
+      abandon(self, deployment_status::cancelled, "cancelled by user",
+              caf::exit_reason::user_shutdown);
       return rp;
     },
     [self](after_atom, const caf::actor& predecessor) {

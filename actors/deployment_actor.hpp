@@ -64,7 +64,7 @@ enum class deployment_phase {
 /// How the pipeline ends when it is abandoned while its container starts: the
 /// runner is stopped first, and nothing of it may keep running.
 struct pending_end {
-  std::string status;
+  deployment_status status = deployment_status::failed;
   std::string message;
   caf::error reason;
 };

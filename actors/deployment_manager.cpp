@@ -23,6 +23,15 @@ void notify(self_ptr self, const char* event, const deployment& record) {
     self->send(n, notify_atom::value, std::string{event}, record);
 }
 
+/// The notification of a deployment that ended with `status`.
+const char* ended_event(deployment_status status) {
+  switch (status) {
+    case deployment_status::success: return notification_event::succeeded;
+    case deployment_status::cancelled: return notification_event::cancelled;
+    default: return notification_event::failed;
+  }
+}
+
 void environment_done(self_ptr self, const std::string& env, const std::string& id);
 
 /// Spawns and monitors the actor of a deployment (not started yet) and asks
@@ -53,11 +62,8 @@ deployment_actor spawn_deployment(self_ptr self, deployment record, project sour
         auto i = self->state.deployments.find(id);
         if (i == self->state.deployments.end())
           return;
-        notify(self, final_record.status == status::success   ? notification_event::succeeded
-                     : final_record.status == status::cancelled ? notification_event::cancelled
-                                                                : notification_event::failed,
-               final_record);
-        if (final_record.status == status::success)
+        notify(self, ended_event(final_record.status), final_record);
+        if (final_record.status == deployment_status::success)
           if (auto& events = self->state.cfg.events)
             self->send(events, live_atom::value, final_record.environment_id);
         i->second.reported = true;
@@ -68,7 +74,7 @@ deployment_actor spawn_deployment(self_ptr self, deployment record, project sour
         // A success stays up while it stops the container it replaced: the
         // environment's next deployment may start meanwhile (it runs no
         // container before this actor is down).
-        if (final_record.status == status::success) {
+        if (final_record.status == deployment_status::success) {
           auto env = i->second.environment_id;
           self->state.retiring[env] = caf::actor_cast<caf::actor>(i->second.actor);
           environment_done(self, env, id);

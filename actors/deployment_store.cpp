@@ -37,7 +37,7 @@ deployment_store_actor::behavior_type deployment_store(deployment_store_actor::p
           keep.push_back(container);
           continue;
         }
-        if (d->status != status::success)
+        if (d->status != deployment_status::success)
           continue;
         auto i = newest.find(d->environment_id);
         if (i == newest.end()) {

@@ -4,8 +4,6 @@
 #include <atomic>
 #include <cstdio>
 
-#include "protocol/model.hpp"
-
 namespace gilgal::metrics {
 
 namespace {
@@ -103,23 +101,16 @@ const double* duration_buckets(size_t& count) {
   return bounds.data();
 }
 
-std::string render_prometheus(const std::map<std::string, int64_t>& deployments_by_status) {
+std::string render_prometheus(const std::map<deployment_status, int64_t>& deployments_by_status) {
   auto& r = the_registry();
   std::string out;
   out += "# HELP gilgal_deployments Deployments by status.\n";
   out += "# TYPE gilgal_deployments gauge\n";
-  std::map<std::string, int64_t> counts;
-  for (auto* s : {status::pending, status::building, status::success, status::failed,
-                  status::cancelled})
-    counts[s] = 0;
-  for (auto& [s, n] : deployments_by_status)
-    counts[s] = n;
-  for (auto& [s, n] : counts) {
-    bool safe = !s.empty();
-    for (char c : s)
-      safe = safe && ((c >= 'a' && c <= 'z') || c == '_');
-    if (safe)
-      out += "gilgal_deployments{status=\"" + s + "\"} " + std::to_string(n) + "\n";
+  for (auto s : all_deployment_statuses) {
+    auto it = deployments_by_status.find(s);
+    auto n = it == deployments_by_status.end() ? 0 : it->second;
+    out += std::string{"gilgal_deployments{status=\""} + to_string(s) + "\"} " + std::to_string(n)
+           + "\n";
   }
   r.build.render(out, "gilgal_build_duration_seconds",
                  "Seconds an image build took (cache hits included).");

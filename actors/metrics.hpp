@@ -7,6 +7,8 @@
 #include <map>
 #include <string>
 
+#include "protocol/deployment_state.hpp"
+
 namespace gilgal::metrics {
 
 /// Seconds one image build took (fetch to built image, cache hits included).
@@ -32,7 +34,7 @@ const double* duration_buckets(size_t& count);
 
 /// The exposition text. `deployments_by_status` comes from the store; every
 /// known status is listed, 0 when absent.
-std::string render_prometheus(const std::map<std::string, int64_t>& deployments_by_status);
+std::string render_prometheus(const std::map<deployment_status, int64_t>& deployments_by_status);
 
 /// The Content-Type of render_prometheus()'s text.
 constexpr const char* content_type = "text/plain; version=0.0.4; charset=utf-8";

@@ -8,6 +8,7 @@
 #include "cli/console_commands.hpp"
 #include "cli/console_follow.hpp"
 #include "cli/console_format.hpp"
+#include "protocol/deployment_state.hpp"
 #include "protocol/error.hpp"
 #include "protocol/ids.hpp"
 
@@ -55,15 +56,16 @@ caf::expected<json> fetch(const api_client& api, const std::string& id) {
 void print_outcome(const json& d) {
   auto id = str_of(d, "id");
   auto status = str_of(d, "status");
-  if (status == "success") {
+  auto known = parse_deployment_status(status);
+  if (known == deployment_status::success) {
     std::cout << "Deployment " << id << " succeeded";
     if (d.value("durationSeconds", json{}).is_number())
       std::cout << " in " << duration_of(d["durationSeconds"]);
     std::cout << ": container " << str_of(d, "containerId").substr(0, 12) << " on port "
               << str_of(d, "port") << " (image " << str_of(d, "imageName") << ")";
-  } else if (status == "cancelled") {
+  } else if (known == deployment_status::cancelled) {
     std::cout << "Deployment " << id << " was cancelled";
-  } else if (status == "failed") {
+  } else if (known == deployment_status::failed) {
     std::cout << "Deployment " << id << " failed: " << str_of(d, "errorMessage", "(no message)");
   } else {
     std::cout << "Deployment " << id << " is " << status;

@@ -7,6 +7,7 @@
 #include "cli/console_commands.hpp"
 #include "cli/console_follow.hpp"
 #include "cli/console_format.hpp"
+#include "protocol/deployment_state.hpp"
 #include "protocol/error.hpp"
 
 namespace gilgal::cli {
@@ -184,7 +185,7 @@ int rollback(const api_client& api, const std::string& id) {
                     {"status", final_status},
                     {"rollbackDeploymentId", rollback_id},
                     {"deployment", *end}});
-  } else if (final_status == "success") {
+  } else if (parse_deployment_status(final_status) == deployment_status::success) {
     std::cout << "Rolled back to previous deployment " << target << " (status success)"
               << "; the rollback is deployment " << rollback_id;
     if (end->value("port", json{}).is_number())

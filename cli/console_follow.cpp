@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "cli/console_format.hpp"
+#include "protocol/deployment_state.hpp"
 
 namespace gilgal::cli {
 
@@ -55,9 +56,10 @@ caf::expected<std::string> follow_and_print(const api_client& api,
 }
 
 int exit_code_of_status(const std::string& status) {
-  if (status == "success")
+  auto x = parse_deployment_status(status);
+  if (x == deployment_status::success)
     return console_exit::ok;
-  if (status == "cancelled")
+  if (x == deployment_status::cancelled)
     return console_exit::cancelled;
   return console_exit::failed;
 }

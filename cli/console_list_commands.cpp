@@ -5,6 +5,7 @@
 
 #include "cli/console_commands.hpp"
 #include "cli/console_format.hpp"
+#include "protocol/deployment_state.hpp"
 
 namespace gilgal::cli {
 
@@ -111,9 +112,11 @@ int list_deployments(const api_client& api, const std::string& project_arg,
     auto env_id = str_of(x, "environmentId");
     auto env = env_names.count(env_id) ? env_names[env_id] : env_id;
     auto message = str_of(x, "commitMessage", "");
-    if (str_of(x, "kind", "deploy") == "rollback" && message.empty())
+    if (parse_deployment_kind(str_of(x, "kind", "")) == deployment_kind::rollback
+        && message.empty())
       message = "rollback to " + str_of(x, "rollbackOf").substr(0, 8);
-    if (str_of(x, "status", "") == "failed" && message.empty())
+    if (parse_deployment_status(str_of(x, "status", "")) == deployment_status::failed
+        && message.empty())
       message = str_of(x, "errorMessage", "");
     table.add({str_of(x, "id"), str_of(x, "status"), env, commit8(x.value("commitSha", json{})),
                age_of(str_of(x, "createdAt", "")), duration_of(x.value("durationSeconds", json{})),

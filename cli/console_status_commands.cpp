@@ -11,6 +11,7 @@
 
 #include "cli/console_commands.hpp"
 #include "cli/console_format.hpp"
+#include "protocol/deployment_state.hpp"
 #include "protocol/error.hpp"
 
 namespace gilgal::cli {
@@ -75,8 +76,11 @@ caf::expected<environment_status> gather(const api_client& api, const env_args& 
         continue;
       if (st.latest.is_null())
         st.latest = d;
-      if (live_id.empty() ? text_member(d, "status") == "success"
-                          : text_member(d, "id") == live_id) {
+      bool live = live_id.empty()
+                    ? parse_deployment_status(text_member(d, "status"))
+                        == deployment_status::success
+                    : text_member(d, "id") == live_id;
+      if (live) {
         st.live = d;
         break;
       }

@@ -63,12 +63,12 @@ caf::expected<caf::optional<deployment>> release_config(request_context& ctx,
   deployment d;
   d.project_id = current.project_id;
   d.environment_id = after.id;
-  d.kind = "config";
+  d.kind = deployment_kind::config;
   d.image_name = current.image_name;
   d.run_node = current.run_node; // the image is where the live container runs
   d.commit_sha = current.commit_sha;
   d.commit_message = change_message(before, after);
-  d.status = status::pending;
+  d.status = deployment_status::pending;
   auto created = ctx.db().create_deployment(d);
   if (!created)
     return created.error();

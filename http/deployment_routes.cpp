@@ -55,7 +55,7 @@ caf::error create_deployment(request_context& ctx) {
   }
   d.project_id = p->id;
   d.idempotency_key = *key;
-  d.status = status::pending;
+  d.status = deployment_status::pending;
   auto created = ctx.db().create_deployment(d);
   if (!created && code_of(created.error()) == errc::conflict && !key->empty()) {
     // A concurrent retry with the same key won the race: answer with its deployment.
@@ -94,7 +94,7 @@ caf::error get_deployment(request_context& ctx) {
   if (!d)
     return std::move(d.error());
   auto body = to_json(*d);
-  if (d->status == status::pending)
+  if (d->status == deployment_status::pending)
     if (auto& manager = ctx.env.services.deployment_manager; manager && ctx.env.sys) {
       caf::scoped_actor self{*ctx.env.sys};
       self->request(manager, timeouts::actor_question, queue_atom::value, d->id)
@@ -113,7 +113,8 @@ caf::error cancel_deployment(request_context& ctx) {
   if (!d)
     return std::move(d.error());
   auto finished = [](const deployment& x) {
-    return make_error(errc::conflict, "deployment already finished with status " + x.status
+    return make_error(errc::conflict, std::string{"deployment already finished with status "}
+                                        + to_string(x.status)
                                         + "; only pending or building deployments can be "
                                           "cancelled");
   };
@@ -144,15 +145,17 @@ caf::error cancel_deployment(request_context& ctx) {
                                              + " is not in progress on this server");
     d = std::move(now);
   }
-  if (d->status != status::cancelled)
+  if (d->status != deployment_status::cancelled)
     return finished(*d);
-  ctx.reply(200, {{"message", "Deployment cancelled"}, {"id", d->id}, {"status", d->status}});
+  ctx.reply(200, {{"message", "Deployment cancelled"},
+                  {"id", d->id},
+                  {"status", to_string(d->status)}});
   return {};
 }
 
 /// The seed's rollback: the newest successful deployment of the same
 /// environment created before :id is brought back from its retained image as a
-/// new deployment of kind "rollback"; once it is healthy, the current
+/// new deployment of kind rollback; once it is healthy, the current
 /// container is stopped. Answers 202 at once (Location: the rollback
 /// deployment); its outcome is followed like any deployment's.
 caf::error rollback_deployment(request_context& ctx) {
@@ -178,14 +181,14 @@ caf::error rollback_deployment(request_context& ctx) {
   deployment d;
   d.project_id = current->project_id;
   d.environment_id = current->environment_id;
-  d.kind = "rollback";
+  d.kind = deployment_kind::rollback;
   d.rollback_of = target->id;
   d.image_name = target->image_name;
   d.run_node = target->run_node; // the image is retained where the target ran
   d.commit_sha = target->commit_sha;
   d.commit_message = "Rollback to " + target->id.substr(0, 8)
                      + (target->commit_message.empty() ? "" : ": " + target->commit_message);
-  d.status = status::pending;
+  d.status = deployment_status::pending;
   auto created = ctx.db().create_deployment(d);
   if (!created)
     return std::move(created.error());
@@ -193,7 +196,7 @@ caf::error rollback_deployment(request_context& ctx) {
     return err;
   ctx.res.set_header("Location", "/api/deployments/" + created->id);
   ctx.reply(202, {{"id", target->id},
-                  {"status", created->status},
+                  {"status", to_string(created->status)},
                   {"message", "Rolling back to previous deployment"},
                   {"rollbackDeploymentId", created->id},
                   {"deployment", to_json(*created)}});

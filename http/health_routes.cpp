@@ -36,7 +36,7 @@ caf::error get_health(request_context& ctx) {
     return std::move(d.error());
   if (d->container_id.empty())
     return make_error(errc::conflict, "deployment " + d->id + " has no container (status "
-                                        + d->status + ")");
+                                        + to_string(d->status) + ")");
   auto& node = ctx.env.services.scheduler; // asks every node; the one with the container answers
   if (!node || !ctx.env.sys)
     return make_error(errc::unavailable, "the deployment engine is not running");

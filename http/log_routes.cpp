@@ -57,7 +57,7 @@ public:
       return false;
     auto d = db_.find_deployment(id_);
     if (!d || is_terminal(d->status) || !logger_ || !sys_)
-      return finish(sink, d ? d->status : std::string{"unknown"});
+      return finish(sink, d ? to_string(d->status) : "unknown");
     caf::scoped_actor self{*sys_};
     auto me = caf::actor_cast<caf::actor>(self);
     bool closed = false;
@@ -97,7 +97,7 @@ public:
     // The deployment actor closes the log only once its final record is
     // stored: one read gives the final status.
     auto end = db_.find_deployment(id_);
-    return finish(sink, end ? end->status : std::string{"unknown"});
+    return finish(sink, end ? to_string(end->status) : "unknown");
   }
 
   const std::string& id() const noexcept {
@@ -128,7 +128,8 @@ private:
     }
   }
 
-  bool finish(httplib::DataSink& sink, const std::string& status) {
+  /// Ends the stream with the final status as stored ("unknown" if unreadable).
+  bool finish(httplib::DataSink& sink, const char* status) {
     auto text = "event: end\ndata: " + json{{"status", status}}.dump() + "\n\n";
     if (!sink.write(text.data(), text.size()))
       return false;

@@ -36,7 +36,7 @@ caf::error get_metrics(request_context& ctx) {
     ctx.res.set_header("WWW-Authenticate", "Bearer");
     return err;
   }
-  std::map<std::string, int64_t> counts;
+  std::map<deployment_status, int64_t> counts;
   if (ctx.env.services.db) {
     auto stored = ctx.db().count_deployments_by_status();
     if (!stored)

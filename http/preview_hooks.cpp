@@ -57,7 +57,7 @@ caf::error deploy_preview(request_context& ctx, const git_host& host, const proj
   req.base_environment_id = p.previews.base_environment_id;
   req.max_previews = p.previews.max_previews;
   req.wanted.commit_sha = ev.head_sha;
-  req.wanted.status = status::pending;
+  req.wanted.status = deployment_status::pending;
   req.wanted.trigger.kind = "webhook";
   req.wanted.trigger.provider = host.provider;
   req.wanted.trigger.delivery_id = delivery_id;

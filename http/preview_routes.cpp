@@ -47,7 +47,7 @@ caf::error list_previews(request_context& ctx) {
     j["latestDeployment"] = v.latest_deployment_id.empty()
                               ? json(nullptr)
                               : json{{"id", v.latest_deployment_id},
-                                     {"status", v.latest_status},
+                                     {"status", to_string(v.latest_status)},
                                      {"commitSha", v.latest_commit_sha}};
     return j;
   });

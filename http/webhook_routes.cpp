@@ -137,7 +137,7 @@ caf::error handle_push(request_context& ctx, const git_host& host, const project
     d.environment_id = e.id;
     d.commit_sha = ev->commit_sha;
     d.commit_message = ev->commit_message;
-    d.status = status::pending;
+    d.status = deployment_status::pending;
     d.trigger.kind = "webhook";
     d.trigger.provider = host.provider;
     d.trigger.delivery_id = delivery_id;

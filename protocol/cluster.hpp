@@ -16,8 +16,9 @@ namespace gilgal {
 /// every change to a message that crosses the wire.
 // 2: build_job carries build variables; 3: node_info carries the node's address;
 // 4: node logs and container control (logs_atom, control_atom);
-// 5: a followed log of a container that does not run waits for its next start
-constexpr int64_t cluster_protocol_version = 5;
+// 5: a followed log of a container that does not run waits for its next start;
+// 6: a deployment's status and kind travel as enums (one byte each), not text
+constexpr int64_t cluster_protocol_version = 6;
 
 /// A node's offer: who it is and what it can take.
 struct node_info {

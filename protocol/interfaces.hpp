@@ -271,8 +271,8 @@ using environment_events_actor = caf::typed_actor<
 /// waits from what its deployment actors report.
 using deployment_manager_actor = caf::typed_actor<
   // Takes a stored pending deployment: spawns its actor and starts it, or
-  // queues it behind its environment's deployment in progress. Kind "rollback"
-  // runs its image_name, kind "config" the image live when it starts (no build).
+  // queues it behind its environment's deployment in progress. Kind rollback
+  // runs its image_name, kind config the image live when it starts (no build).
   // Errors: errc::unavailable while the server shuts down (the deployment then
   // ends failed).
   caf::replies_to<deploy_atom, deployment, project, environment>::with<bool>,

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <stdexcept>
 #include <tuple>
 
 #include "protocol/error.hpp"
@@ -258,6 +259,28 @@ void get_to(const json& j, const char* key, std::string& out) {
     out = it->get<std::string>();
 }
 
+/// A status or kind in its text form; absent or null keeps `out`, an unknown
+/// text throws (guarded turns it into invalid_argument).
+template <class Enum, class Parse>
+void get_enum(const json& j, const char* key, Enum& out, Parse parse) {
+  std::string text;
+  get_to(j, key, text);
+  if (text.empty())
+    return;
+  auto x = parse(text);
+  if (!x)
+    throw std::invalid_argument(std::string{key} + ": unknown value \"" + text + "\"");
+  out = *x;
+}
+
+void get_to(const json& j, const char* key, deployment_status& out) {
+  get_enum(j, key, out, parse_deployment_status);
+}
+
+void get_to(const json& j, const char* key, deployment_kind& out) {
+  get_enum(j, key, out, parse_deployment_kind);
+}
+
 template <class T>
 void get_num(const json& j, const char* key, T& out) {
   if (auto it = j.find(key); it != j.end() && !it->is_null())
@@ -410,7 +433,7 @@ json to_json(const deployment& x) {
               {"environmentId", x.environment_id},
               {"commitSha", str_or_null(x.commit_sha)},
               {"commitMessage", str_or_null(x.commit_message)},
-              {"status", x.status},
+              {"status", to_string(x.status)},
               {"durationSeconds",
                x.duration_seconds ? json(*x.duration_seconds) : json(nullptr)},
               {"deployedAt", str_or_null(x.deployed_at)},
@@ -418,7 +441,7 @@ json to_json(const deployment& x) {
               {"imageName", str_or_null(x.image_name)},
               {"port", num_or_null(x.port)},
               {"errorMessage", str_or_null(x.error_message)},
-              {"kind", x.kind},
+              {"kind", to_string(x.kind)},
               {"rollbackOf", str_or_null(x.rollback_of)},
               {"buildNode", str_or_null(x.build_node)},
               {"runNode", str_or_null(x.run_node)},

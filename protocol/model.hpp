@@ -9,8 +9,12 @@
 #include <string>
 #include <vector>
 
+#include <caf/meta/load_callback.hpp>
 #include <caf/meta/type_name.hpp>
 #include <caf/optional.hpp>
+
+#include "protocol/deployment_state.hpp"
+#include "protocol/error.hpp"
 
 namespace gilgal {
 
@@ -147,7 +151,7 @@ struct preview_view {
   environment env;
   std::string last_activity_at;
   std::string latest_deployment_id; // empty: none
-  std::string latest_status;
+  deployment_status latest_status = deployment_status::pending; // meaningless without one
   std::string latest_commit_sha;
 };
 
@@ -181,20 +185,6 @@ struct environment_route {
   bool stopped = false;
 };
 
-/// Deployment status values, as stored and on the wire.
-namespace status {
-constexpr const char* pending = "pending";
-constexpr const char* building = "building";
-constexpr const char* success = "success";
-constexpr const char* failed = "failed";
-constexpr const char* cancelled = "cancelled";
-} // namespace status
-
-/// True for success, failed and cancelled: the deployment has ended.
-inline bool is_terminal(const std::string& s) {
-  return s == status::success || s == status::failed || s == status::cancelled;
-}
-
 /// What created a deployment: "api" (a user's request, rollbacks included)
 /// or "webhook" (a push received from a git host). Set once, at creation.
 struct deployment_trigger {
@@ -209,7 +199,7 @@ struct deployment {
   std::string environment_id;
   std::string commit_sha;
   std::string commit_message;
-  std::string status = status::pending;
+  deployment_status status = deployment_status::pending;
   caf::optional<double> duration_seconds;
   std::string deployed_at;     // empty until success
   std::string container_id;    // empty until a container runs
@@ -217,8 +207,8 @@ struct deployment {
   int64_t port = 0;            // host port, 0 until running
   std::string error_message;
   std::string idempotency_key; // empty if none was given
-  std::string kind = "deploy"; // deploy | rollback | config (settings released)
-  std::string rollback_of;     // for kind == rollback: the deployment brought back
+  deployment_kind kind = deployment_kind::deploy;
+  std::string rollback_of;     // kind rollback: the deployment brought back
   std::string build_node;
   std::string run_node;
   deployment_trigger trigger;
@@ -316,7 +306,13 @@ typename Inspector::result_type inspect(Inspector& f, deployment& x) {
            x.commit_sha, x.commit_message, x.status, x.duration_seconds, x.deployed_at,
            x.container_id, x.image_name, x.port, x.error_message, x.idempotency_key,
            x.kind, x.rollback_of, x.build_node, x.run_node, x.trigger, x.created_at,
-           x.updated_at);
+           x.updated_at, caf::meta::load_callback([&x]() -> caf::error {
+             // CAF loads an enum's integer as it is: refuse one out of range.
+             if (!is_valid(x.status) || !is_valid(x.kind))
+               return make_error(errc::invalid_argument,
+                                 "deployment " + x.id + ": unknown status or kind");
+             return caf::none;
+           }));
 }
 
 template <class Inspector>

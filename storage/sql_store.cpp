@@ -28,6 +28,27 @@ int64_t int_at(const sql_row& row, size_t i) {
   return cell && !cell->empty() ? std::stoll(*cell) : 0;
 }
 
+/// The status or kind stored in row[i] (`what` names it), read with `parse`;
+/// an unknown text is an internal error naming the deployment `id` (the
+/// database holds only what to_string writes).
+template <class Parse>
+auto enum_at(const sql_row& row, size_t i, const std::string& id, const char* what,
+             Parse parse) {
+  auto x = parse(text_at(row, i));
+  if (!x)
+    throw db_error(errc::internal, "deployment " + id + " has an unknown " + what + " \""
+                                     + text_at(row, i) + "\" in the database");
+  return *x;
+}
+
+deployment_status status_at(const sql_row& row, size_t i, const std::string& id) {
+  return enum_at(row, i, id, "status", parse_deployment_status);
+}
+
+deployment_kind kind_at(const sql_row& row, size_t i, const std::string& id) {
+  return enum_at(row, i, id, "kind", parse_deployment_kind);
+}
+
 user user_of(const sql_row& r) {
   return user{text_at(r, 0), text_at(r, 1), text_at(r, 2)};
 }
@@ -151,7 +172,7 @@ deployment deployment_of(const sql_row& r) {
   d.environment_id = text_at(r, 2);
   d.commit_sha = text_at(r, 3);
   d.commit_message = text_at(r, 4);
-  d.status = text_at(r, 5);
+  d.status = status_at(r, 5, d.id);
   if (r.at(6))
     d.duration_seconds = parse_real(*r.at(6));
   d.deployed_at = text_at(r, 7);
@@ -160,7 +181,7 @@ deployment deployment_of(const sql_row& r) {
   d.port = int_at(r, 10);
   d.error_message = text_at(r, 11);
   d.idempotency_key = text_at(r, 12);
-  d.kind = text_at(r, 13);
+  d.kind = kind_at(r, 13, d.id);
   d.rollback_of = text_at(r, 14);
   d.build_node = text_at(r, 15);
   d.run_node = text_at(r, 16);
@@ -923,8 +944,9 @@ deployment sql_store::insert_deployment(sql_session& s, const deployment& in) {
                     "$5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, "
                     "$20, $21, $22)"),
                   {d.id, d.project_id, d.environment_id, d.commit_sha, d.commit_message,
-                   d.status, duration_param(d), d.deployed_at, d.container_id, d.image_name,
-                   d.port, d.error_message, d.idempotency_key, d.kind, d.rollback_of,
+                   to_string(d.status), duration_param(d), d.deployed_at, d.container_id,
+                   d.image_name, d.port, d.error_message, d.idempotency_key, to_string(d.kind),
+                   d.rollback_of,
                    d.build_node, d.run_node, d.created_at, d.updated_at, d.trigger.kind,
                    d.trigger.provider, d.trigger.delivery_id});
   });
@@ -986,10 +1008,10 @@ caf::expected<deployment> sql_store::update_deployment(const deployment& d) {
                       "container_id = $7, image_name = $8, port = $9, error_message = $10, "
                       "idempotency_key = $11, kind = $12, rollback_of = $13, "
                       "build_node = $14, run_node = $15, updated_at = $16 WHERE id = $1"),
-                    {d.id, d.commit_sha, d.commit_message, d.status, duration_param(d),
-                     d.deployed_at, d.container_id, d.image_name, d.port, d.error_message,
-                     d.idempotency_key, d.kind, d.rollback_of, d.build_node, d.run_node,
-                     now_rfc3339()});
+                    {d.id, d.commit_sha, d.commit_message, to_string(d.status),
+                     duration_param(d), d.deployed_at, d.container_id, d.image_name, d.port,
+                     d.error_message, d.idempotency_key, to_string(d.kind), d.rollback_of,
+                     d.build_node, d.run_node, now_rfc3339()});
     });
     if (res.affected == 0)
       throw db_error(errc::not_found, "deployment not found");
@@ -1023,12 +1045,17 @@ sql_store::list_successful_deployments(const std::string& environment_id) {
   });
 }
 
-caf::expected<std::map<std::string, int64_t>> sql_store::count_deployments_by_status() {
-  return run<std::map<std::string, int64_t>>(false, [&](sql_session& s) {
+caf::expected<std::map<deployment_status, int64_t>> sql_store::count_deployments_by_status() {
+  return run<std::map<deployment_status, int64_t>>(false, [&](sql_session& s) {
     auto res = s.exec(q("SELECT status, COUNT(*) FROM deployments GROUP BY status"));
-    std::map<std::string, int64_t> out;
-    for (auto& r : res.rows)
-      out[text_at(r, 0)] = int_at(r, 1);
+    std::map<deployment_status, int64_t> out;
+    for (auto& r : res.rows) {
+      auto x = parse_deployment_status(text_at(r, 0));
+      if (!x)
+        throw db_error(errc::internal, "a deployment has an unknown status \"" + text_at(r, 0)
+                                         + "\" in the database");
+      out[*x] = int_at(r, 1);
+    }
     return out;
   });
 }
@@ -1187,15 +1214,17 @@ caf::expected<preview_opening> sql_store::open_preview(const webhook_delivery& d
         throw db_error(errc::conflict, "environment " + req.name
                                          + " exists and is not this pull request's preview");
       env_id = text_at(existing.rows[0], 0);
-      auto newest = s.exec(q("SELECT commit_sha, status FROM deployments "
+      auto newest = s.exec(q("SELECT commit_sha, status, id FROM deployments "
                              "WHERE environment_id = $1 "
                              "ORDER BY created_at DESC, {ord} DESC LIMIT 1"),
                            {env_id});
-      if (!newest.rows.empty() && text_at(newest.rows[0], 0) == req.wanted.commit_sha
-          && text_at(newest.rows[0], 1) != status::failed
-          && text_at(newest.rows[0], 1) != status::cancelled) {
-        record_delivery();
-        out.outcome = preview_opening::up_to_date;
+      if (!newest.rows.empty() && text_at(newest.rows[0], 0) == req.wanted.commit_sha) {
+        auto newest_status = status_at(newest.rows[0], 1, text_at(newest.rows[0], 2));
+        if (newest_status != deployment_status::failed
+            && newest_status != deployment_status::cancelled) {
+          record_delivery();
+          out.outcome = preview_opening::up_to_date;
+        }
       }
     } else {
       auto open = s.exec(q("SELECT COUNT(*) FROM environments WHERE project_id = $1 "
@@ -1296,7 +1325,7 @@ caf::expected<page<preview_view>> sql_store::list_previews(const std::string& pr
                          {v.env.id});
       if (!newest.rows.empty()) {
         v.latest_deployment_id = text_at(newest.rows[0], 0);
-        v.latest_status = text_at(newest.rows[0], 1);
+        v.latest_status = status_at(newest.rows[0], 1, v.latest_deployment_id);
         v.latest_commit_sha = text_at(newest.rows[0], 2);
       }
       if (!last.rows.empty())

@@ -61,7 +61,7 @@ public:
   caf::expected<std::vector<deployment>> list_unfinished_deployments() override;
   caf::expected<std::vector<deployment>>
   list_successful_deployments(const std::string& environment_id) override;
-  caf::expected<std::map<std::string, int64_t>> count_deployments_by_status() override;
+  caf::expected<std::map<deployment_status, int64_t>> count_deployments_by_status() override;
 
   caf::expected<void> set_webhook_secret(const std::string& project_id,
                                          const std::string& secret) override;

@@ -168,7 +168,7 @@ public:
   virtual caf::expected<std::vector<deployment>>
   list_successful_deployments(const std::string& environment_id) = 0;
   /// How many deployments have each status (statuses without any are absent).
-  virtual caf::expected<std::map<std::string, int64_t>> count_deployments_by_status() = 0;
+  virtual caf::expected<std::map<deployment_status, int64_t>> count_deployments_by_status() = 0;
 
   // -- webhooks --------------------------------------------------------------
 

@@ -90,7 +90,7 @@ struct fixture {
     for (int i = 1; i <= 3; ++i)
       old.push_back(log_line{dep.id, i, "info", "earlier line " + std::to_string(i), ""});
     CAF_REQUIRE(db->append_logs(old));
-    dep.status = status::success;
+    dep.status = deployment_status::success;
     CAF_REQUIRE(db->update_deployment(dep));
 
     ns.cfg.docker_host = test::docker_host_or_default();

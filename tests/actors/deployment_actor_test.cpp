@@ -135,8 +135,8 @@ CAF_TEST_FIXTURE_SCOPE(deployment_actor_tests, fixture)
 CAF_TEST(a successful pipeline goes building then success and logs each step) {
   start(outcome::succeed, outcome::succeed);
   CAF_REQUIRE(!rec->statuses.empty());
-  CAF_CHECK_EQUAL(rec->statuses.front(), status::building);
-  CAF_CHECK_EQUAL(rec->statuses.back(), status::success);
+  CAF_CHECK_EQUAL(rec->statuses.front(), deployment_status::building);
+  CAF_CHECK_EQUAL(rec->statuses.back(), deployment_status::success);
   auto& d = rec->last_record;
   CAF_CHECK_EQUAL(d.container_id, "container-1");
   CAF_CHECK_EQUAL(d.port, 20001);
@@ -180,7 +180,7 @@ CAF_TEST(a reused image takes the commit message of an earlier deployment) {
   rec->build_reused = true;
   rec->earlier_message = "Fix the checkout page";
   start(outcome::succeed, outcome::succeed);
-  CAF_CHECK_EQUAL(rec->last_record.status, status::success);
+  CAF_CHECK_EQUAL(rec->last_record.status, deployment_status::success);
   CAF_CHECK_EQUAL(rec->last_record.commit_message, "Fix the checkout page");
   // No image was added: the retention waits for the next build.
   CAF_CHECK_EQUAL(rec->retentions, 0);
@@ -188,7 +188,7 @@ CAF_TEST(a reused image takes the commit message of an earlier deployment) {
 
 CAF_TEST(a failing build ends failed and never starts a container) {
   start(outcome::fail, outcome::succeed);
-  CAF_CHECK_EQUAL(rec->statuses.back(), status::failed);
+  CAF_CHECK_EQUAL(rec->statuses.back(), deployment_status::failed);
   CAF_CHECK_EQUAL(rec->last_record.error_message, "build image failed: RUN false returned 1");
   CAF_CHECK_EQUAL(rec->runners_requested, 0);
   CAF_CHECK(rec->retired_with.empty());
@@ -198,7 +198,7 @@ CAF_TEST(a failing build ends failed and never starts a container) {
 
 CAF_TEST(a failing run ends failed and keeps the previous container) {
   start(outcome::succeed, outcome::fail);
-  CAF_CHECK_EQUAL(rec->statuses.back(), status::failed);
+  CAF_CHECK_EQUAL(rec->statuses.back(), deployment_status::failed);
   CAF_CHECK_EQUAL(rec->last_record.error_message,
                   "run container failed: health check timed out");
   CAF_CHECK(rec->retired_with.empty());
@@ -207,13 +207,13 @@ CAF_TEST(a failing run ends failed and keeps the previous container) {
 
 CAF_TEST(cancel during the build exits with user_shutdown and the link stops the builder) {
   auto d = start(outcome::hang, outcome::succeed);
-  CAF_CHECK_EQUAL(rec->statuses.back(), status::building);
+  CAF_CHECK_EQUAL(rec->statuses.back(), deployment_status::building);
   CAF_CHECK(!rec->builder_done);
   caf::anon_send_exit(d, caf::exit_reason::user_shutdown);
   run_all();
   CAF_CHECK(rec->builder_done);
   CAF_CHECK_EQUAL(rec->builder_exit, caf::error{caf::exit_reason::user_shutdown});
-  CAF_CHECK_EQUAL(rec->statuses.back(), status::cancelled);
+  CAF_CHECK_EQUAL(rec->statuses.back(), deployment_status::cancelled);
   CAF_CHECK(logged("Deployment cancelled"));
   CAF_CHECK(rec->log_closed);
   CAF_CHECK_EQUAL(rec->runners_requested, 0);
@@ -227,19 +227,19 @@ CAF_TEST(cancel while the container starts stops the runner) {
   CAF_CHECK(rec->runner_done);
   CAF_CHECK_EQUAL(rec->runner_exit, caf::error{caf::exit_reason::user_shutdown});
   // The stand-in runner never answers: the grace ends the deployment.
-  CAF_CHECK_EQUAL(rec->statuses.back(), status::building);
+  CAF_CHECK_EQUAL(rec->statuses.back(), deployment_status::building);
   sched.trigger_timeouts();
   run_all();
-  CAF_CHECK_EQUAL(rec->statuses.back(), status::cancelled);
+  CAF_CHECK_EQUAL(rec->statuses.back(), deployment_status::cancelled);
   CAF_CHECK(rec->retired_with.empty());
 }
 
 CAF_TEST(a builder that crashes fails the deployment instead of leaving it stuck) {
   start(outcome::hang, outcome::succeed);
-  CAF_CHECK_EQUAL(rec->statuses.back(), status::building);
+  CAF_CHECK_EQUAL(rec->statuses.back(), deployment_status::building);
   caf::anon_send_exit(rec->builder, caf::exit_reason::unhandled_exception);
   run_all();
-  CAF_CHECK_EQUAL(rec->statuses.back(), status::failed);
+  CAF_CHECK_EQUAL(rec->statuses.back(), deployment_status::failed);
   CAF_CHECK(rec->last_record.error_message.find("build image failed") == 0);
   CAF_CHECK_EQUAL(rec->builds_placed, 1);
   CAF_CHECK(rec->log_closed);
@@ -254,7 +254,7 @@ CAF_TEST(a build whose node is lost is placed once more then fails with node los
   run_all();
   CAF_CHECK_EQUAL(rec->builds_placed, 2);
   CAF_CHECK(rec->builder != first);
-  CAF_CHECK_EQUAL(rec->statuses.back(), status::building);
+  CAF_CHECK_EQUAL(rec->statuses.back(), deployment_status::building);
   CAF_CHECK_EQUAL(rec->last_record.build_node, "node-2");
   CAF_CHECK(logged("Node node-1 was lost"));
   CAF_CHECK(logged("Rescheduling the build on another node"));
@@ -268,12 +268,12 @@ CAF_TEST(a build whose node is lost is placed once more then fails with node los
   // Word of node loss from anyone but the scheduler is dropped.
   caf::anon_send(d, lost_atom::value, std::string{"node-2"});
   run_all();
-  CAF_CHECK_EQUAL(rec->statuses.back(), status::building);
+  CAF_CHECK_EQUAL(rec->statuses.back(), deployment_status::building);
   CAF_CHECK_EQUAL(rec->builds_placed, 2);
   // The scheduler reports the second node lost: no third try.
   caf::send_as(cluster, d, lost_atom::value, std::string{"node-2"});
   run_all();
-  CAF_CHECK_EQUAL(rec->statuses.back(), status::failed);
+  CAF_CHECK_EQUAL(rec->statuses.back(), deployment_status::failed);
   CAF_CHECK_EQUAL(rec->last_record.error_message, "build image failed: node lost");
   CAF_CHECK(rec->log_closed);
 }
@@ -284,7 +284,7 @@ CAF_TEST(a queued build logs its position and cancel releases it) {
   CAF_CHECK(logged("Queued at position 3: waiting for a free build slot"));
   caf::anon_send_exit(d, caf::exit_reason::user_shutdown);
   run_all();
-  CAF_CHECK_EQUAL(rec->statuses.back(), status::cancelled);
+  CAF_CHECK_EQUAL(rec->statuses.back(), deployment_status::cancelled);
   CAF_REQUIRE(!rec->released.empty());
   CAF_CHECK_EQUAL(rec->released.back(), "d-1");
 }
@@ -295,14 +295,14 @@ CAF_TEST(a second start is refused and places nothing) {
   self->send(d, start_atom::value); // a local actor: refused all the same
   run_all();
   CAF_CHECK_EQUAL(rec->builds_placed, 1);
-  CAF_CHECK_EQUAL(rec->statuses.back(), status::building);
+  CAF_CHECK_EQUAL(rec->statuses.back(), deployment_status::building);
 }
 
 CAF_TEST(a cancel request while building answers the stored record and closes the log after it) {
   auto d = start(outcome::hang, outcome::succeed);
   auto answer = ask(d, cancel_atom::value);
   CAF_REQUIRE(answer.first);
-  CAF_CHECK_EQUAL(answer.first->status, status::cancelled);
+  CAF_CHECK_EQUAL(answer.first->status, deployment_status::cancelled);
   CAF_CHECK_EQUAL(answer.first->error_message, "cancelled by user");
   CAF_CHECK(rec->builder_done);
   // The final record is stored before the log closes.
@@ -318,8 +318,8 @@ CAF_TEST(wait answers the final record once it is stored) {
   caf::anon_send_exit(rec->builder, caf::exit_reason::unhandled_exception);
   run_all();
   CAF_REQUIRE(result->first);
-  CAF_CHECK_EQUAL(result->first->status, status::failed);
-  CAF_CHECK_EQUAL(rec->statuses.back(), status::failed);
+  CAF_CHECK_EQUAL(result->first->status, deployment_status::failed);
+  CAF_CHECK_EQUAL(rec->statuses.back(), deployment_status::failed);
 }
 
 CAF_TEST(a cancel while the container starts removes it before answering) {
@@ -335,7 +335,7 @@ CAF_TEST(a cancel while the container starts removes it before answering) {
   sched.trigger_timeouts();
   run_all();
   CAF_REQUIRE(result->first);
-  CAF_CHECK_EQUAL(result->first->status, status::cancelled);
+  CAF_CHECK_EQUAL(result->first->status, deployment_status::cancelled);
   CAF_CHECK_EQUAL(rec->stopped, std::vector<std::string>{"container-9"});
   CAF_CHECK_EQUAL(rec->containers.count("container-other"), 1u);
   CAF_CHECK(rec->retired_with.empty());
@@ -344,11 +344,11 @@ CAF_TEST(a cancel while the container starts removes it before answering) {
 
 CAF_TEST(a cancel after success is refused and the record stays success) {
   auto d = start(outcome::succeed, outcome::succeed);
-  CAF_CHECK_EQUAL(rec->statuses.back(), status::success);
+  CAF_CHECK_EQUAL(rec->statuses.back(), deployment_status::success);
   auto answer = ask(d, cancel_atom::value);
   CAF_CHECK(!answer.first);
   CAF_CHECK(answer.second); // finished (refused), or already gone
-  CAF_CHECK_EQUAL(rec->statuses.back(), status::success);
+  CAF_CHECK_EQUAL(rec->statuses.back(), deployment_status::success);
   CAF_CHECK(rec->stopped.empty());
 }
 
@@ -357,7 +357,7 @@ CAF_TEST(start cancel and wait from no local actor are refused) {
   caf::anon_send(d, cancel_atom::value);
   caf::anon_send(d, tick_atom::value);
   run_all();
-  CAF_CHECK_EQUAL(rec->statuses.back(), status::building);
+  CAF_CHECK_EQUAL(rec->statuses.back(), deployment_status::building);
   CAF_CHECK(!rec->builder_done);
 }
 
@@ -367,7 +367,7 @@ CAF_TEST(an interrupted deployment ends failed with the reason) {
                  caf::exit_msg{caf::actor_addr{}, make_error(errc::unavailable,
                                                              "interrupted by server shutdown")});
   run_all();
-  CAF_CHECK_EQUAL(rec->statuses.back(), status::failed);
+  CAF_CHECK_EQUAL(rec->statuses.back(), deployment_status::failed);
   CAF_CHECK_EQUAL(rec->last_record.error_message, "interrupted by server shutdown");
   CAF_CHECK(logged("Deployment interrupted by server shutdown"));
   CAF_CHECK_LESS(position_of("put failed"), position_of("close"));
@@ -375,7 +375,7 @@ CAF_TEST(an interrupted deployment ends failed with the reason) {
 
 CAF_TEST(with a proxy the route moves before success and the router retires the previous one) {
   start(outcome::succeed, outcome::succeed, spawn_router());
-  CAF_CHECK_EQUAL(rec->statuses.back(), status::success);
+  CAF_CHECK_EQUAL(rec->statuses.back(), deployment_status::success);
   // The healthy container is routed first, then the success is reported.
   CAF_CHECK_LESS(position_of("route container-1:20001"), position_of("put success"));
   CAF_CHECK_LESS(position_of("put success"), rec->events.size());
@@ -389,7 +389,7 @@ CAF_TEST(a route that cannot be moved fails the deployment and removes its conta
   rec->containers["container-live"] = "d-0";
   start(outcome::succeed, outcome::succeed,
         spawn_router(make_error(errc::unavailable, "Caddy does not answer")));
-  CAF_CHECK_EQUAL(rec->statuses.back(), status::failed);
+  CAF_CHECK_EQUAL(rec->statuses.back(), deployment_status::failed);
   CAF_CHECK_EQUAL(rec->last_record.error_message,
                   "switch route failed: Caddy does not answer");
   CAF_CHECK(logged("switch route failed"));
@@ -402,7 +402,7 @@ CAF_TEST(a route that cannot be moved fails the deployment and removes its conta
 
 CAF_TEST(failed and cancelled deployments never touch the route) {
   start(outcome::succeed, outcome::fail, spawn_router());
-  CAF_CHECK_EQUAL(rec->statuses.back(), status::failed);
+  CAF_CHECK_EQUAL(rec->statuses.back(), deployment_status::failed);
   CAF_CHECK(!routed());
   rec->events.clear();
   auto d = start(outcome::succeed, outcome::hang, spawn_router());
@@ -410,7 +410,7 @@ CAF_TEST(failed and cancelled deployments never touch the route) {
   run_all();
   sched.trigger_timeouts();
   run_all();
-  CAF_CHECK_EQUAL(rec->statuses.back(), status::cancelled);
+  CAF_CHECK_EQUAL(rec->statuses.back(), deployment_status::cancelled);
   CAF_CHECK(!routed());
 }
 
@@ -418,7 +418,7 @@ CAF_TEST(failed and cancelled deployments never touch the route) {
 deployment live_deployment(std::string image, std::string node) {
   deployment d;
   d.id = "d-live";
-  d.status = status::success;
+  d.status = deployment_status::success;
   d.image_name = std::move(image);
   d.run_node = std::move(node);
   d.commit_sha = "1234567890123456789012345678901234567890";
@@ -426,7 +426,7 @@ deployment live_deployment(std::string image, std::string node) {
 }
 
 CAF_TEST(a config release runs the image live when it starts on its node without a build) {
-  base.record.kind = "config";
+  base.record.kind = deployment_kind::config;
   base.record.image_name = "img-when-created";
   base.record.run_node = "node-old";
   base.record.commit_message = "Config change: set GREETING";
@@ -434,7 +434,7 @@ CAF_TEST(a config release runs the image live when it starts on its node without
   rec->successes = {live_deployment("img-now-live", "node-7"),
                     live_deployment("img-when-created", "node-old")};
   start(outcome::succeed, outcome::succeed);
-  CAF_CHECK_EQUAL(rec->statuses.back(), status::success);
+  CAF_CHECK_EQUAL(rec->statuses.back(), deployment_status::success);
   CAF_CHECK_EQUAL(rec->builds_placed, 0);
   CAF_CHECK_EQUAL(rec->run_pins, std::vector<std::string>{"node-7"});
   CAF_CHECK_EQUAL(rec->run_images, std::vector<std::string>{"img-now-live"});
@@ -449,10 +449,10 @@ CAF_TEST(a config release runs the image live when it starts on its node without
 }
 
 CAF_TEST(a config release with nothing live fails and starts no container) {
-  base.record.kind = "config";
+  base.record.kind = deployment_kind::config;
   base.record.image_name = "img-when-created";
   start(outcome::succeed, outcome::succeed);
-  CAF_CHECK_EQUAL(rec->statuses.back(), status::failed);
+  CAF_CHECK_EQUAL(rec->statuses.back(), deployment_status::failed);
   CAF_CHECK_EQUAL(rec->last_record.error_message,
                   "release settings failed: the environment has no live deployment");
   CAF_CHECK_EQUAL(rec->runners_requested, 0);
@@ -461,10 +461,10 @@ CAF_TEST(a config release with nothing live fails and starts no container) {
 }
 
 CAF_TEST(a config release whose container fails keeps the live one) {
-  base.record.kind = "config";
+  base.record.kind = deployment_kind::config;
   rec->successes = {live_deployment("img-live", "node-1")};
   start(outcome::succeed, outcome::fail);
-  CAF_CHECK_EQUAL(rec->statuses.back(), status::failed);
+  CAF_CHECK_EQUAL(rec->statuses.back(), deployment_status::failed);
   CAF_CHECK(rec->retired_with.empty()); // the previous container is not retired
 }
 

@@ -30,7 +30,7 @@ struct answer {
 struct told_event {
   std::string event;
   std::string deployment_id;
-  std::string status;
+  deployment_status status;
 };
 
 notifier_actor::behavior_type fake_notifier(notifier_actor::pointer,
@@ -133,7 +133,7 @@ struct fixture : test_coordinator_fixture<actor_test_config> {
   std::vector<std::string> told_lines() {
     std::vector<std::string> out;
     for (auto& t : *told)
-      out.push_back(t.event + " " + t.deployment_id + " " + t.status);
+      out.push_back(t.event + " " + t.deployment_id + " " + to_string(t.status));
     return out;
   }
 
@@ -154,9 +154,11 @@ struct fixture : test_coordinator_fixture<actor_test_config> {
     return heard;
   }
 
-  std::string stored_status(const std::string& id) {
+  caf::optional<deployment_status> stored_status(const std::string& id) {
     auto i = rec->records.find(id);
-    return i == rec->records.end() ? std::string{} : i->second.status;
+    if (i == rec->records.end())
+      return caf::none;
+    return i->second.status;
   }
 };
 
@@ -176,7 +178,7 @@ CAF_TEST(an environment runs its deployments one at a time in order) {
   // The first ends: the second starts, the third moves up.
   auto end = ask<deployment>(cancel_atom::value, std::string{"d-1"});
   CAF_REQUIRE(end.value);
-  CAF_CHECK_EQUAL(end.value->status, status::cancelled);
+  CAF_CHECK_EQUAL(end.value->status, deployment_status::cancelled);
   CAF_CHECK_EQUAL(rec->placed_builds.back(), "d-2");
   CAF_CHECK_EQUAL(queue_position("d-3"), 1);
   auto count = ask<int64_t>(count_atom::value);
@@ -187,13 +189,13 @@ CAF_TEST(the next deployment builds while the last success retires and runs only
   start_manager(outcome::succeed, outcome::succeed);
   rec->hold_retires = true;
   deploy("d-1", "env-a");
-  CAF_CHECK_EQUAL(stored_status("d-1"), status::success);
+  CAF_CHECK_EQUAL(stored_status("d-1"), deployment_status::success);
   CAF_REQUIRE_EQUAL(rec->held_retires.size(), 1u); // d-1 stops what it replaced
   // d-2 starts at once and builds, but starts no container while d-1 retires.
   deploy("d-2", "env-a");
   CAF_CHECK_EQUAL(rec->placed_builds, (std::vector<std::string>{"d-1", "d-2"}));
   CAF_CHECK_EQUAL(rec->runners_requested, 1);
-  CAF_CHECK_EQUAL(stored_status("d-2"), status::building);
+  CAF_CHECK_EQUAL(stored_status("d-2"), deployment_status::building);
   bool waited = false;
   for (auto& m : rec->log_messages)
     waited = waited || m.find("Waiting for the environment's previous deployment") == 0;
@@ -202,7 +204,7 @@ CAF_TEST(the next deployment builds while the last success retires and runs only
   rec->hold_retires = false;
   release_retire();
   CAF_CHECK_EQUAL(rec->runners_requested, 2);
-  CAF_CHECK_EQUAL(stored_status("d-2"), status::success);
+  CAF_CHECK_EQUAL(stored_status("d-2"), deployment_status::success);
   CAF_CHECK_EQUAL(rec->retired_with.size(), 2u);
 }
 
@@ -213,10 +215,10 @@ CAF_TEST(a deployment cancelled while it waits for its predecessor never runs) {
   deploy("d-2", "env-a");
   auto end = ask<deployment>(cancel_atom::value, std::string{"d-2"});
   CAF_REQUIRE(end.value);
-  CAF_CHECK_EQUAL(end.value->status, status::cancelled);
+  CAF_CHECK_EQUAL(end.value->status, deployment_status::cancelled);
   release_retire();
   CAF_CHECK_EQUAL(rec->runners_requested, 1);
-  CAF_CHECK_EQUAL(stored_status("d-1"), status::success);
+  CAF_CHECK_EQUAL(stored_status("d-1"), deployment_status::success);
 }
 
 CAF_TEST(cancelling a waiting deployment ends it without ever starting it) {
@@ -225,12 +227,12 @@ CAF_TEST(cancelling a waiting deployment ends it without ever starting it) {
   deploy("d-2", "env-a");
   auto end = ask<deployment>(cancel_atom::value, std::string{"d-2"});
   CAF_REQUIRE(end.value);
-  CAF_CHECK_EQUAL(end.value->status, status::cancelled);
-  CAF_CHECK_EQUAL(stored_status("d-2"), status::cancelled);
+  CAF_CHECK_EQUAL(end.value->status, deployment_status::cancelled);
+  CAF_CHECK_EQUAL(stored_status("d-2"), deployment_status::cancelled);
   CAF_CHECK_EQUAL(rec->closed_logs.count("d-2"), 1u);
   CAF_CHECK(!rec->records["d-2"].duration_seconds); // it never ran
   // The first goes on; when it ends, nothing else starts.
-  CAF_CHECK_EQUAL(stored_status("d-1"), status::building);
+  CAF_CHECK_EQUAL(stored_status("d-1"), deployment_status::building);
   ask<deployment>(cancel_atom::value, std::string{"d-1"});
   CAF_CHECK_EQUAL(rec->placed_builds, std::vector<std::string>{"d-1"});
   // Both have ended: neither is in progress any more.
@@ -244,7 +246,7 @@ CAF_TEST(a wait is answered with the final record once stored) {
   // It ran to its end within the deploy: the wait finds it gone.
   auto late = ask<deployment>(wait_atom::value, std::string{"d-1"});
   CAF_CHECK_EQUAL(code_of(late.error), errc::not_found);
-  CAF_CHECK_EQUAL(stored_status("d-1"), status::success);
+  CAF_CHECK_EQUAL(stored_status("d-1"), deployment_status::success);
 }
 
 CAF_TEST(a wait on a running deployment comes when it ends) {
@@ -256,8 +258,8 @@ CAF_TEST(a wait on a running deployment comes when it ends) {
   caf::anon_send_exit(rec->builder, caf::exit_reason::unhandled_exception);
   sched.run();
   CAF_REQUIRE(waiting->value);
-  CAF_CHECK_EQUAL(waiting->value->status, status::failed);
-  CAF_CHECK_EQUAL(stored_status("d-1"), status::failed);
+  CAF_CHECK_EQUAL(waiting->value->status, deployment_status::failed);
+  CAF_CHECK_EQUAL(stored_status("d-1"), deployment_status::failed);
 }
 
 CAF_TEST(shutdown interrupts running and waiting deployments then quits) {
@@ -267,7 +269,7 @@ CAF_TEST(shutdown interrupts running and waiting deployments then quits) {
   caf::anon_send_exit(manager, caf::exit_reason::user_shutdown);
   sched.run();
   for (auto id : {"d-1", "d-2"}) {
-    CAF_CHECK_EQUAL(stored_status(id), status::failed);
+    CAF_CHECK_EQUAL(stored_status(id), deployment_status::failed);
     CAF_CHECK_EQUAL(rec->records[id].error_message, "interrupted by server shutdown");
     CAF_CHECK_EQUAL(rec->closed_logs.count(id), 1u);
   }
@@ -280,12 +282,12 @@ CAF_TEST(shutdown interrupts running and waiting deployments then quits) {
 
 CAF_TEST(recovery ends what a crash left unfinished through their own actors) {
   rec->unfinished.push_back(make("d-9", "env-a"));
-  rec->unfinished.back().status = status::building;
+  rec->unfinished.back().status = deployment_status::building;
   start_manager(outcome::hang, outcome::succeed);
   auto ended = ask<int64_t>(recover_atom::value);
   CAF_CHECK_EQUAL(ended.value, int64_t{1});
   sched.run();
-  CAF_CHECK_EQUAL(stored_status("d-9"), status::failed);
+  CAF_CHECK_EQUAL(stored_status("d-9"), deployment_status::failed);
   CAF_CHECK_EQUAL(rec->records["d-9"].error_message, "interrupted by restart");
   CAF_CHECK_EQUAL(rec->closed_logs.count("d-9"), 1u);
   CAF_CHECK(rec->placed_builds.empty());
@@ -296,7 +298,7 @@ CAF_TEST(recovery ends what a crash left unfinished through their own actors) {
 CAF_TEST(the notifier hears each start and each final record) {
   start_manager(outcome::succeed, outcome::succeed);
   deploy("d-1", "env-a");
-  CAF_CHECK_EQUAL(stored_status("d-1"), status::success);
+  CAF_CHECK_EQUAL(stored_status("d-1"), deployment_status::success);
   CAF_CHECK_EQUAL(told_lines(), (std::vector<std::string>{"deployment.started d-1 pending",
                                                           "deployment.succeeded d-1 success"}));
 }
@@ -308,7 +310,7 @@ CAF_TEST(the notifier hears failures and cancels and no start of what never ran)
   ask<deployment>(cancel_atom::value, std::string{"d-2"}); // waiting: never started
   caf::anon_send_exit(rec->builder, caf::exit_reason::unhandled_exception);
   sched.run();
-  CAF_CHECK_EQUAL(stored_status("d-1"), status::failed);
+  CAF_CHECK_EQUAL(stored_status("d-1"), deployment_status::failed);
   CAF_CHECK_EQUAL(told_lines(), (std::vector<std::string>{"deployment.started d-1 pending",
                                                           "deployment.cancelled d-2 cancelled",
                                                           "deployment.failed d-1 failed"}));
@@ -343,8 +345,8 @@ CAF_TEST(removing an environment cancels its deployments and refuses new ones) {
   deploy("d-2", "env-a"); // queued behind d-1
   auto removed = ask<int64_t>(remove_atom::value, std::string{"env-a"});
   CAF_REQUIRE(removed.value);
-  CAF_CHECK_EQUAL(stored_status("d-1"), status::cancelled);
-  CAF_CHECK_EQUAL(stored_status("d-2"), status::cancelled);
+  CAF_CHECK_EQUAL(stored_status("d-1"), deployment_status::cancelled);
+  CAF_CHECK_EQUAL(stored_status("d-2"), deployment_status::cancelled);
   // d-2 never started.
   CAF_CHECK_EQUAL(rec->placed_builds, (std::vector<std::string>{"d-1"}));
   CAF_CHECK_EQUAL(rec->retired_with, (std::vector<std::string>{""})); // nothing kept
@@ -365,7 +367,7 @@ CAF_TEST(followers of an environment hear a deployment going live and its remova
   auto a = listen("env-a");
   auto b = listen("env-b");
   deploy("d-1", "env-a");
-  CAF_CHECK_EQUAL(stored_status("d-1"), status::success);
+  CAF_CHECK_EQUAL(stored_status("d-1"), deployment_status::success);
   CAF_CHECK_EQUAL(*a, (std::vector<std::string>{"live env-a"}));
   CAF_CHECK(b->empty());
   auto removed = ask<int64_t>(remove_atom::value, std::string{"env-a"});
@@ -378,7 +380,7 @@ CAF_TEST(a failed deployment changes nothing a follower reads) {
   start_manager(outcome::fail, outcome::succeed);
   auto a = listen("env-a");
   deploy("d-1", "env-a");
-  CAF_CHECK_EQUAL(stored_status("d-1"), status::failed);
+  CAF_CHECK_EQUAL(stored_status("d-1"), deployment_status::failed);
   CAF_CHECK(a->empty());
 }
 

@@ -206,7 +206,7 @@ CAF_TEST(a repository with its own Dockerfile deploys and answers HTTP) {
   auto sha = repo.commit({{"Dockerfile", web_dockerfile}, {"www/index.html", "hello, world\n"}});
   create(repo);
   auto first = await_end(start("").id);
-  CAF_REQUIRE_EQUAL(first.status, status::success);
+  CAF_REQUIRE_EQUAL(first.status, deployment_status::success);
   CAF_CHECK_EQUAL(first.commit_sha, sha); // head of main resolved and recorded
   CAF_CHECK_EQUAL(first.commit_message, "test commit");
   CAF_CHECK_EQUAL(first.image_name, "gilgal-" + proj.id.substr(0, 8) + "-" + sha.substr(0, 8));
@@ -227,7 +227,7 @@ CAF_TEST(a repository with its own Dockerfile deploys and answers HTTP) {
   // message from the first record), and the first container is replaced only
   // after the second is healthy.
   auto second = await_end(start(sha).id);
-  CAF_REQUIRE_EQUAL(second.status, status::success);
+  CAF_REQUIRE_EQUAL(second.status, deployment_status::success);
   auto second_lines = log_of(second.id);
   CAF_CHECK(contains(second_lines, "exists with the same build inputs: reused (no fetch, no build)"));
   CAF_CHECK(!contains(second_lines, "Fetching commit"));
@@ -250,7 +250,7 @@ CAF_TEST(a failing build ends failed with the output of Docker in the log) {
   repo.commit({{"Dockerfile", "FROM gilgal-test/busybox:latest\nRUN echo about-to-fail && false\n"}});
   create(repo);
   auto d = await_end(start("").id);
-  CAF_CHECK_EQUAL(d.status, status::failed);
+  CAF_CHECK_EQUAL(d.status, deployment_status::failed);
   CAF_CHECK(d.error_message.find("build image failed") == 0);
   auto lines = log_of(d.id);
   CAF_CHECK(contains(lines, "about-to-fail"));
@@ -264,7 +264,7 @@ CAF_TEST(a container that never answers fails the health check and is removed) {
   env.settings.health_check_timeout_seconds = 3;
   create(repo);
   auto d = await_end(start("").id);
-  CAF_CHECK_EQUAL(d.status, status::failed);
+  CAF_CHECK_EQUAL(d.status, deployment_status::failed);
   CAF_CHECK(d.error_message.find("run container failed: health check failed") == 0);
   CAF_CHECK(contains(log_of(d.id), "silent-app-started"));
   auto left = docker.list_containers({"gilgal.deployment=" + d.id}, true);
@@ -277,7 +277,7 @@ CAF_TEST(a repository with nothing recognisable fails naming what was looked for
   repo.commit({{"README.md", "nothing to deploy\n"}});
   create(repo);
   auto d = await_end(start("").id);
-  CAF_CHECK_EQUAL(d.status, status::failed);
+  CAF_CHECK_EQUAL(d.status, deployment_status::failed);
   CAF_CHECK(d.error_message.find("package.json") != std::string::npos);
   CAF_CHECK(d.error_message.find("index.html") != std::string::npos);
 }
@@ -300,11 +300,11 @@ CAF_TEST(cancel during a slow build stops the build container) {
   caf::scoped_actor self{sys};
   bool cancelled = false;
   self->request(manager, 30s, cancel_atom::value, d.id)
-    .receive([&](const deployment& end) { cancelled = end.status == status::cancelled; },
+    .receive([&](const deployment& end) { cancelled = end.status == deployment_status::cancelled; },
              [](caf::error&) {});
   CAF_REQUIRE(cancelled);
   auto end = await_end(d.id, 10s);
-  CAF_CHECK_EQUAL(end.status, status::cancelled);
+  CAF_CHECK_EQUAL(end.status, deployment_status::cancelled);
   // The build's container goes away (Docker removes it once the stream closes).
   deadline = std::chrono::steady_clock::now() + 5s;
   bool gone = false;

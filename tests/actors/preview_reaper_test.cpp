@@ -73,7 +73,7 @@ struct fixture {
     return opened->dep;
   }
 
-  void end(deployment d, const std::string& status) {
+  void end(deployment d, deployment_status status) {
     d.status = status;
     CAF_REQUIRE(db->update_deployment(d));
   }
@@ -130,10 +130,10 @@ CAF_TEST(idle previews go and busy ones and other environments stay) {
   auto production = db->create_environment(plain);
   CAF_REQUIRE(production);
   auto idle = open(1);
-  end(idle, status::failed);
+  end(idle, deployment_status::failed);
   auto building = open(2); // pending: in progress, whatever its age
   auto done = open(3);
-  end(done, status::success);
+  end(done, deployment_status::success);
   auto rc = reaper_config();
   rc.interval = 0ms; // only when asked
   auto reaper = spawn_preview_reaper(sys, rc);
@@ -150,7 +150,7 @@ CAF_TEST(idle previews go and busy ones and other environments stay) {
   // Nothing more to do.
   CAF_CHECK_EQUAL(reap(reaper), 0);
   // Once its deployment ends, the last one goes too.
-  end(building, status::cancelled);
+  end(building, deployment_status::cancelled);
   deadline = std::chrono::steady_clock::now() + 10s;
   while (live(building.environment_id) && std::chrono::steady_clock::now() < deadline)
     reap(reaper);
@@ -163,7 +163,7 @@ CAF_TEST(a project with a longer ttl keeps its previews) {
   p.previews.ttl_hours = 72;
   CAF_REQUIRE(db->update_project(p));
   auto d = open(4);
-  end(d, status::success);
+  end(d, deployment_status::success);
   auto rc = reaper_config();
   rc.interval = 10ms; // periodic as well
   auto reaper = spawn_preview_reaper(sys, rc);

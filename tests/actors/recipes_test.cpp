@@ -228,7 +228,7 @@ struct fixture {
     CAF_REQUIRE(is_terminal(cur->status));
     if (!cur->image_name.empty())
       images.push_back(cur->image_name);
-    if (cur->status != status::success)
+    if (cur->status != deployment_status::success)
       dump_log(cur->id);
     return *cur;
   }
@@ -357,7 +357,7 @@ CAF_TEST(a Node.js app with a start script is built from the nodejs recipe) {
                           {"server.js", node_server}});
   create(repo);
   auto d = deploy();
-  CAF_REQUIRE_EQUAL(d.status, status::success);
+  CAF_REQUIRE_EQUAL(d.status, deployment_status::success);
   auto got = http_get(d.port, "/");
   CAF_CHECK_EQUAL(got.status, 200);
   CAF_CHECK_EQUAL(got.body, "node says hello from gilgal as uid 10001\n");
@@ -372,7 +372,7 @@ CAF_TEST(a static site is served by nginx as a non-root user) {
                           {"css/site.css", "h1 { color: teal; }\n"}});
   create(repo);
   auto d = deploy();
-  CAF_REQUIRE_EQUAL(d.status, status::success);
+  CAF_REQUIRE_EQUAL(d.status, deployment_status::success);
   auto got = http_get(d.port, "/");
   CAF_CHECK_EQUAL(got.status, 200);
   CAF_CHECK_EQUAL(got.body, "<h1>static hello</h1>\n");
@@ -392,7 +392,7 @@ CAF_TEST(a Python app with requirements.txt runs app.py on PORT) {
                           {"app.py", python_source("'python'")}});
   create(repo);
   auto d = deploy();
-  CAF_REQUIRE_EQUAL(d.status, status::success);
+  CAF_REQUIRE_EQUAL(d.status, deployment_status::success);
   auto got = http_get(d.port, "/");
   CAF_CHECK_EQUAL(got.status, 200);
   CAF_CHECK_EQUAL(got.body, "python says hello from gilgal as uid 10001\n");
@@ -410,7 +410,7 @@ CAF_TEST(a Procfile web line is the start command) {
                           {"Procfile", "release: echo not-this-one\nweb: python web.py procfile\n"}});
   create(repo);
   auto d = deploy();
-  CAF_REQUIRE_EQUAL(d.status, status::success);
+  CAF_REQUIRE_EQUAL(d.status, deployment_status::success);
   auto got = http_get(d.port, "/");
   CAF_CHECK_EQUAL(got.status, 200);
   CAF_CHECK_EQUAL(got.body, "procfile says hello from gilgal as uid 10001\n");
@@ -437,7 +437,7 @@ fs.writeFileSync('dist/index.html', 'api=' + url + ' greeting=' + process.env.GR
   env.build_variables = {{"VITE_API_URL", "https://api.example.test/v1?a=1&b='2'"}};
   create(repo);
   auto d = deploy();
-  CAF_REQUIRE_EQUAL(d.status, status::success);
+  CAF_REQUIRE_EQUAL(d.status, deployment_status::success);
   // The build saw the build variable, not the runtime variables.
   CAF_CHECK_EQUAL(http_get(d.port, "/").body,
                   "api=https://api.example.test/v1?a=1&b='2' greeting=undefined\n");

@@ -162,7 +162,7 @@ struct fixture {
     dd->port = port;
     dd->run_node = "local";
     if (success)
-      dd->status = status::success;
+      dd->status = deployment_status::success;
     CAF_REQUIRE(db->update_deployment(*dd));
     stopped->run(container, dd->id);
     return *dd;

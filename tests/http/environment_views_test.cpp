@@ -172,7 +172,7 @@ CAF_TEST(the list shows a write at once) {
   d.commit_sha = std::string(40, 'a');
   auto created = db->create_deployment(d);
   CAF_REQUIRE(created);
-  created->status = "success";
+  created->status = deployment_status::success;
   CAF_REQUIRE(db->update_deployment(*created));
   auto live = list();
   CAF_CHECK_EQUAL(live["items"][0]["liveDeploymentId"], created->id);

@@ -155,7 +155,7 @@ CAF_TEST(pages) {
 CAF_TEST(deployments serialise camelCase with nulls) {
   deployment d;
   d.id = "d1";
-  d.status = status::success;
+  d.status = deployment_status::success;
   d.duration_seconds = 12.5;
   d.container_id = "c1";
   d.port = 20001;
@@ -178,6 +178,27 @@ CAF_TEST(deployments serialise camelCase with nulls) {
   CAF_CHECK(back->duration_seconds && *back->duration_seconds == 12.5);
   CAF_CHECK_EQUAL(back->build_node, "local");
   CAF_CHECK_EQUAL(back->run_node, "edge-1");
+}
+
+CAF_TEST(deployment status and kind are written and read in their text form) {
+  deployment d;
+  d.id = "d1";
+  d.status = deployment_status::cancelled;
+  d.kind = deployment_kind::rollback;
+  auto j = to_json(d);
+  CAF_CHECK_EQUAL(j["status"], "cancelled");
+  CAF_CHECK_EQUAL(j["kind"], "rollback");
+  auto back = deployment_from_json(j);
+  CAF_REQUIRE(back);
+  CAF_CHECK_EQUAL(back->status, deployment_status::cancelled);
+  CAF_CHECK_EQUAL(back->kind, deployment_kind::rollback);
+  j["status"] = "exploded";
+  auto bad_status = deployment_from_json(j);
+  CAF_REQUIRE(!bad_status);
+  CAF_CHECK(message_of(bad_status.error()).find("exploded") != std::string::npos);
+  j["status"] = "success";
+  j["kind"] = "redeploy";
+  CAF_CHECK(!deployment_from_json(j));
 }
 
 CAF_TEST(deployments also carry the seeds field names) {

@@ -27,7 +27,7 @@ CAF_TEST_FIXTURE_SCOPE(type_ids_tests, fixture)
 CAF_TEST(a deployment survives a serialisation round trip) {
   deployment d;
   d.id = "d1";
-  d.status = status::building;
+  d.status = deployment_status::building;
   d.duration_seconds = 12.5;
   d.port = 20001;
   std::vector<char> buf;
@@ -37,7 +37,7 @@ CAF_TEST(a deployment survives a serialisation round trip) {
   caf::binary_deserializer source{sys, buf};
   CAF_REQUIRE(!source(out));
   CAF_CHECK_EQUAL(out.id, "d1");
-  CAF_CHECK_EQUAL(out.status, "building");
+  CAF_CHECK_EQUAL(out.status, deployment_status::building);
   CAF_REQUIRE(out.duration_seconds);
   CAF_CHECK_EQUAL(*out.duration_seconds, 12.5);
   CAF_CHECK_EQUAL(out.port, 20001);

@@ -55,6 +55,30 @@ struct backend {
     return std::move(*st);
   }
 
+  /// Runs one raw SQL statement that changes data, outside the store (to put
+  /// at rest what the store itself never writes).
+  void raw_exec(const std::string& sql) const {
+    if (is_postgres()) {
+      pqxx::connection c{url};
+      pqxx::nontransaction tx{c};
+      tx.exec(sql);
+      return;
+    }
+    sqlite3* db = nullptr;
+    if (sqlite3_open_v2(url.c_str(), &db, SQLITE_OPEN_READWRITE, nullptr) != SQLITE_OK) {
+      sqlite3_close(db);
+      throw std::runtime_error("cannot open " + url);
+    }
+    char* err = nullptr;
+    if (sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &err) != SQLITE_OK) {
+      std::string msg = err ? err : "unknown error";
+      sqlite3_free(err);
+      sqlite3_close(db);
+      throw std::runtime_error("bad statement: " + msg);
+    }
+    sqlite3_close(db);
+  }
+
   /// Runs raw SQL outside the store (to inspect what is at rest).
   std::vector<std::vector<std::string>> raw_query(const std::string& sql) const {
     std::vector<std::vector<std::string>> out;

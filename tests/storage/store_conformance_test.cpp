@@ -590,17 +590,17 @@ CAF_TEST(deployments) {
     auto d1 = make_deployment(*st, p, prod, "key-1");
     CAF_CHECK(is_uuid(d1.id));
     CAF_CHECK(is_timestamp(d1.created_at));
-    CAF_CHECK_EQUAL(d1.status, "pending");
+    CAF_CHECK_EQUAL(d1.status, deployment_status::pending);
     auto found = st->find_deployment(d1.id);
     CAF_REQUIRE(found);
     CAF_CHECK_EQUAL(found->project_id, p.id);
     CAF_CHECK_EQUAL(found->environment_id, prod.id);
     CAF_CHECK_EQUAL(found->commit_sha, d1.commit_sha);
     CAF_CHECK_EQUAL(found->commit_message, "first");
-    CAF_CHECK_EQUAL(found->status, "pending");
+    CAF_CHECK_EQUAL(found->status, deployment_status::pending);
     CAF_CHECK(!found->duration_seconds);
     CAF_CHECK_EQUAL(found->port, 0);
-    CAF_CHECK_EQUAL(found->kind, "deploy");
+    CAF_CHECK_EQUAL(found->kind, deployment_kind::deploy);
     CAF_CHECK_EQUAL(found->idempotency_key, "key-1");
     CAF_CHECK_EQUAL(found->created_at, d1.created_at);
     CAF_CHECK_EQUAL(code(st->find_deployment(new_uuid())), not_found);
@@ -646,7 +646,7 @@ CAF_TEST(deployments) {
 
     // Update replaces every mutable field.
     deployment u = d1;
-    u.status = status::success;
+    u.status = deployment_status::success;
     u.duration_seconds = 12.345678901234567;
     u.deployed_at = now_rfc3339();
     u.container_id = "c0ffee";
@@ -659,7 +659,7 @@ CAF_TEST(deployments) {
     u.environment_id = stage.id; // ignored
     auto updated = st->update_deployment(u);
     CAF_REQUIRE(updated);
-    CAF_CHECK_EQUAL(updated->status, "success");
+    CAF_CHECK_EQUAL(updated->status, deployment_status::success);
     CAF_REQUIRE(updated->duration_seconds);
     CAF_CHECK_EQUAL(*updated->duration_seconds, 12.345678901234567);
     CAF_CHECK_EQUAL(updated->deployed_at, u.deployed_at);
@@ -679,16 +679,16 @@ CAF_TEST(deployments) {
     CAF_CHECK_EQUAL(code(st->update_deployment(ghost)), not_found);
 
     deployment building = d2;
-    building.status = status::building;
+    building.status = deployment_status::building;
     CAF_CHECK(st->update_deployment(building));
     deployment rb = d3;
-    rb.status = status::failed;
+    rb.status = deployment_status::failed;
     rb.error_message = "build failed: step 3";
-    rb.kind = "rollback";
+    rb.kind = deployment_kind::rollback;
     rb.rollback_of = d1.id;
     auto failed = st->update_deployment(rb);
     CAF_REQUIRE(failed);
-    CAF_CHECK_EQUAL(failed->kind, "rollback");
+    CAF_CHECK_EQUAL(failed->kind, deployment_kind::rollback);
     CAF_CHECK_EQUAL(failed->rollback_of, d1.id);
     CAF_CHECK_EQUAL(failed->error_message, "build failed: step 3");
 
@@ -702,7 +702,7 @@ CAF_TEST(deployments) {
     // Successful ones of an environment, newest first.
     auto d4 = make_deployment(*st, p, prod);
     deployment s4 = d4;
-    s4.status = status::success;
+    s4.status = deployment_status::success;
     CAF_CHECK(st->update_deployment(s4));
     auto ok = st->list_successful_deployments(prod.id);
     CAF_REQUIRE(ok);
@@ -728,8 +728,9 @@ CAF_TEST(deployment counts by status) {
     std::vector<deployment> ds;
     for (int i = 0; i < 6; ++i)
       ds.push_back(make_deployment(*st, p, prod));
-    const char* statuses[] = {status::success, status::success, status::failed,
-                              status::building, status::cancelled};
+    deployment_status statuses[] = {deployment_status::success, deployment_status::success,
+                                    deployment_status::failed, deployment_status::building,
+                                    deployment_status::cancelled};
     for (int i = 0; i < 5; ++i) {
       auto d = ds[i];
       d.status = statuses[i];
@@ -738,11 +739,42 @@ CAF_TEST(deployment counts by status) {
     auto counts = st->count_deployments_by_status();
     CAF_REQUIRE(counts);
     CAF_CHECK_EQUAL(counts->size(), 5u);
-    CAF_CHECK_EQUAL(counts->at("success"), 2);
-    CAF_CHECK_EQUAL(counts->at("failed"), 1);
-    CAF_CHECK_EQUAL(counts->at("building"), 1);
-    CAF_CHECK_EQUAL(counts->at("cancelled"), 1);
-    CAF_CHECK_EQUAL(counts->at("pending"), 1);
+    CAF_CHECK_EQUAL(counts->at(deployment_status::success), 2);
+    CAF_CHECK_EQUAL(counts->at(deployment_status::failed), 1);
+    CAF_CHECK_EQUAL(counts->at(deployment_status::building), 1);
+    CAF_CHECK_EQUAL(counts->at(deployment_status::cancelled), 1);
+    CAF_CHECK_EQUAL(counts->at(deployment_status::pending), 1);
+  }
+}
+
+CAF_TEST(deployment status and kind are stored as text) {
+  for (auto& b : all) {
+    CAF_MESSAGE("backend " << b.name);
+    auto st = b.open();
+    auto alice = make_user(*st, "alice");
+    auto p = make_project(*st, alice.id, "web");
+    auto prod = make_env(*st, p.id, "prod");
+    auto d = make_deployment(*st, p, prod);
+    d.status = deployment_status::cancelled;
+    d.kind = deployment_kind::config;
+    CAF_REQUIRE(st->update_deployment(d));
+    auto row = b.raw_query("SELECT status, kind FROM deployments WHERE id = '" + d.id + "'");
+    CAF_REQUIRE_EQUAL(row.size(), 1u);
+    CAF_CHECK_EQUAL(row[0][0], "cancelled");
+    CAF_CHECK_EQUAL(row[0][1], "config");
+
+    // Text the store never writes is an internal error naming it, not a crash.
+    b.raw_exec("UPDATE deployments SET status = 'exploded' WHERE id = '" + d.id + "'");
+    auto found = st->find_deployment(d.id);
+    CAF_CHECK_EQUAL(code(found), static_cast<int>(errc::internal));
+    CAF_CHECK(msg(found).find("exploded") != std::string::npos);
+    CAF_CHECK_EQUAL(code(st->list_deployments(p.id, {})), static_cast<int>(errc::internal));
+    CAF_CHECK_EQUAL(code(st->count_deployments_by_status()), static_cast<int>(errc::internal));
+    b.raw_exec("UPDATE deployments SET status = 'success', kind = 'redeploy' WHERE id = '"
+               + d.id + "'");
+    auto by_kind = st->find_deployment(d.id);
+    CAF_CHECK_EQUAL(code(by_kind), static_cast<int>(errc::internal));
+    CAF_CHECK(msg(by_kind).find("redeploy") != std::string::npos);
   }
 }
 
@@ -900,19 +932,19 @@ CAF_TEST(environment routes name each live environment and its live deployment) 
     auto gone = make_env(*st, p.id, "gone");
     CAF_REQUIRE(st->delete_environment(gone.id));
     auto older = make_deployment(*st, p, prod);
-    older.status = status::success;
+    older.status = deployment_status::success;
     older.container_id = "c-old";
     older.port = 20001;
     older.run_node = "local";
     CAF_REQUIRE(st->update_deployment(older));
     auto newer = make_deployment(*st, p, prod);
-    newer.status = status::success;
+    newer.status = deployment_status::success;
     newer.container_id = "c-new";
     newer.port = 20002;
     newer.run_node = "node-b";
     CAF_REQUIRE(st->update_deployment(newer));
     auto failed = make_deployment(*st, p, prod);
-    failed.status = status::failed;
+    failed.status = deployment_status::failed;
     CAF_REQUIRE(st->update_deployment(failed));
     auto routes = st->list_environment_routes();
     CAF_REQUIRE(routes);
@@ -974,7 +1006,7 @@ CAF_TEST(the write epoch grows with every write the API shows and only then) {
     moved("create_environment");
     auto d = make_deployment(*st, p, e);
     moved("create_deployment");
-    d.status = status::success;
+    d.status = deployment_status::success;
     CAF_REQUIRE(st->update_deployment(d));
     moved("update_deployment");
     e.domain = "shop.example.test";
