@@ -168,30 +168,45 @@ caf::result<T> on_pool(node_actor::pointer self, const std::shared_ptr<worker_po
   return rp;
 }
 
-/// Retires the environment's containers but `keep`: answers how many once
-/// they are listed, then stops and removes them on the pool. The caller's next
-/// container of the environment, created after the answer, is never among
-/// them, and nobody waits for a `docker stop` (it lets the app finish its
-/// requests, up to 10 s).
+/// Retires the environment's containers but `keep`, stopping and removing
+/// them on the pool. When a container is kept (a new live one replaces them),
+/// the answer (how many) comes once they are listed: the caller's next
+/// container of the environment, created after it, is never among them, and
+/// nobody waits for a `docker stop` (it lets the app finish its requests, up
+/// to 10 s). With none kept (the environment goes), the answer (how many were
+/// removed) comes once they are gone.
 caf::result<int64_t> retire(node_actor::pointer self, const std::shared_ptr<worker_pool>& pool,
                             const std::shared_ptr<const node_resources>& res,
                             const std::string& env, const std::string& keep) {
   auto rp = self->make_response_promise<int64_t>();
+  bool answer_at_once = !keep.empty();
   run_on_pool<std::vector<std::string>>(
     self, pool, res,
-    [self, pool, res, rp](caf::expected<std::vector<std::string>> ids) mutable {
+    [self, pool, res, rp, answer_at_once](caf::expected<std::vector<std::string>> ids) mutable {
       if (!ids) {
         rp.deliver(std::move(ids.error()));
         return;
       }
-      rp.deliver(static_cast<int64_t>(ids->size()));
+      if (answer_at_once || ids->empty()) {
+        rp.deliver(static_cast<int64_t>(ids->size()));
+        answer_at_once = true;
+      }
+      struct progress {
+        size_t left;
+        int64_t removed = 0;
+      };
+      auto p = std::make_shared<progress>(progress{ids->size()});
       for (auto& id : *ids)
         run_on_pool<bool>(
           self, pool, res,
-          [id](caf::expected<bool> stopped) {
+          [id, p, rp, answer_at_once](caf::expected<bool> stopped) mutable {
             if (!stopped)
               spdlog::warn("could not stop the replaced container {}: {}", id.substr(0, 12),
                            message_of(stopped.error()));
+            else if (*stopped)
+              ++p->removed;
+            if (--p->left == 0 && !answer_at_once)
+              rp.deliver(p->removed);
           },
           stop_atom::value, id);
     },

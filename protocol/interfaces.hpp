@@ -44,7 +44,8 @@ using node_actor = caf::typed_actor<
   // Stop and remove every container of an environment except the one named
   // (the environment's new live container). Replies how many there are once
   // they are listed, and stops them after: a container the environment's next
-  // deployment creates after the reply is never among them.
+  // deployment creates after the reply is never among them. With none named
+  // (the environment goes), replies how many were removed once they are gone.
   caf::replies_to<retire_atom, std::string, std::string>::with<int64_t>,
   // Every container Gilgal manages on this node: container id -> deployment id.
   caf::replies_to<list_atom>::with<std::map<std::string, std::string>>,
