@@ -18,6 +18,7 @@
 #include "protocol/error.hpp"
 #include "protocol/type_ids.hpp"
 #include "tests/fixtures/services.hpp"
+#include "tests/storage/store_backends.hpp"
 
 using namespace gilgal;
 using nlohmann::json;
@@ -44,10 +45,7 @@ struct fixture {
   fixture() {
     add_message_types(cfg);
     sys = std::make_unique<caf::actor_system>(cfg);
-    auto box = secret_box::from_hex(std::string(64, 'a'));
-    if (!box)
-      CAF_FAIL("secret box: " << message_of(box.error()));
-    auto opened = open_store(dir + "/gilgal.db", std::make_shared<const secret_box>(*box));
+    auto opened = open_store(dir + "/gilgal.db", test::test_cipher());
     if (!opened)
       CAF_FAIL("store: " << message_of(opened.error()));
     db = std::move(*opened);

@@ -21,6 +21,7 @@
 #include "protocol/error.hpp"
 #include "protocol/type_ids.hpp"
 #include "tests/fixtures/services.hpp"
+#include "tests/storage/store_backends.hpp"
 
 using namespace gilgal;
 
@@ -36,10 +37,7 @@ struct fixture {
   fixture() {
     add_message_types(cfg);
     sys = std::make_unique<caf::actor_system>(cfg);
-    auto box = secret_box::from_hex(std::string(64, 'a'));
-    if (!box)
-      CAF_FAIL("secret box: " << message_of(box.error()));
-    auto db = open_store(dir + "/gilgal.db", std::make_shared<const secret_box>(*box));
+    auto db = open_store(dir + "/gilgal.db", test::test_cipher());
     if (!db)
       CAF_FAIL("store: " << message_of(db.error()));
     services.db = std::move(*db);

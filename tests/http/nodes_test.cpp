@@ -14,6 +14,7 @@
 #include "protocol/type_ids.hpp"
 #include "tests/fixtures/services.hpp"
 #include "tests/http/api_support.hpp"
+#include "tests/storage/store_backends.hpp"
 
 using namespace gilgal;
 using namespace gilgal::test;
@@ -41,10 +42,7 @@ struct edge_fixture {
   edge_fixture() {
     add_message_types(cfg);
     sys = std::make_unique<caf::actor_system>(cfg);
-    auto box = secret_box::from_hex(std::string(64, 'a'));
-    if (!box)
-      CAF_FAIL("secret box: " << message_of(box.error()));
-    auto db = open_store(dir + "/gilgal.db", std::make_shared<const secret_box>(*box));
+    auto db = open_store(dir + "/gilgal.db", test::test_cipher());
     if (!db)
       CAF_FAIL("store: " << message_of(db.error()));
     services.db = std::move(*db);
