@@ -5,6 +5,7 @@
 #include <functional>
 #include <thread>
 
+#include "cli/console_format.hpp"
 #include "cli/console_http.hpp"
 #include "cli/console_sse.hpp"
 #include "http/http_status.hpp"
@@ -248,7 +249,7 @@ caf::expected<std::string> api_client::follow_log(const std::string& deployment_
     } catch (const std::exception&) {
       return stream_step::skipped; // a line we cannot read is skipped, not fatal
     }
-    int64_t seq = line.value("seq", int64_t{0});
+    int64_t seq = line.is_object() ? int_of(line, "seq", 0) : 0;
     if (seq == 0 && !ev.id.empty())
       seq = std::strtoll(ev.id.c_str(), nullptr, 10);
     if (seq != 0 && seq <= last_seq)

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <limits>
 
 #include <sys/ioctl.h>
 #include <unistd.h>
@@ -115,6 +116,16 @@ size_t terminal_width() {
   return 80;
 }
 
+int64_t int_of(const nlohmann::json& j, const char* key, int64_t fallback) {
+  auto it = j.find(key);
+  if (it == j.end() || !it->is_number_integer())
+    return fallback;
+  if (it->is_number_unsigned()
+      && it->get<uint64_t>() > static_cast<uint64_t>(std::numeric_limits<int64_t>::max()))
+    return fallback;
+  return it->get<int64_t>();
+}
+
 std::string str_of(const nlohmann::json& j, const char* key, const std::string& fallback) {
   auto it = j.find(key);
   if (it == j.end() || it->is_null())
@@ -187,9 +198,9 @@ std::string format_log_line(const nlohmann::json& line) {
 std::string page_footer(const nlohmann::json& page) {
   if (!page.value("hasMore", false) && page.value("page", 1) <= 1)
     return {};
-  auto total = page.value("total", int64_t{0});
-  auto limit = std::max<int64_t>(page.value("limit", int64_t{1}), 1);
-  auto number = page.value("page", int64_t{1});
+  auto total = int_of(page, "total", 0);
+  auto limit = std::max<int64_t>(int_of(page, "limit", 1), 1);
+  auto number = int_of(page, "page", 1);
   auto pages = (total + limit - 1) / limit;
   std::string text = "(page " + std::to_string(number) + " of " + std::to_string(pages) + ", "
                      + std::to_string(total) + " in all";

@@ -59,6 +59,10 @@ size_t terminal_width();
 /// A string member of `j`, or `fallback` if absent or null.
 std::string str_of(const nlohmann::json& j, const char* key, const std::string& fallback = "-");
 
+/// An integer member of `j`, or `fallback` if absent, not an integer, or
+/// beyond int64 (a float is never converted: that could be undefined).
+int64_t int_of(const nlohmann::json& j, const char* key, int64_t fallback);
+
 /// "12s ago", "5m ago", "3h ago", "2d ago" for an RFC 3339 time; the text itself
 /// if it cannot be parsed.
 std::string age_of(const std::string& rfc3339,

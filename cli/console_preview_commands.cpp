@@ -49,8 +49,8 @@ int list_previews(const api_client& api, const std::string& project_arg, int pag
     auto latest = x.value("latestDeployment", json::object());
     if (!latest.is_object())
       latest = json::object();
-    auto number = preview.value("pullRequest", json{});
-    table.add({number.is_number() ? "#" + std::to_string(number.get<int64_t>()) : "-",
+    auto number = int_of(preview, "pullRequest", 0);
+    table.add({number > 0 ? "#" + std::to_string(number) : "-",
                str_of(latest, "status"), str_of(x, "url"), str_of(preview, "branch"),
                commit8(latest.value("commitSha", json{})),
                expires_in(str_of(preview, "expiresAt", "")), str_of(x, "id")});

@@ -7,6 +7,7 @@
 #include <limits>
 #include <stdexcept>
 #include <tuple>
+#include <type_traits>
 
 #include "protocol/error.hpp"
 #include "protocol/validation.hpp"
@@ -283,8 +284,21 @@ void get_to(const json& j, const char* key, deployment_kind& out) {
 
 template <class T>
 void get_num(const json& j, const char* key, T& out) {
-  if (auto it = j.find(key); it != j.end() && !it->is_null())
-    out = it->get<T>();
+  auto it = j.find(key);
+  if (it == j.end() || it->is_null())
+    return;
+  if constexpr (std::is_integral_v<T>) {
+    // Converting a float, or an integer out of T's range, would be undefined.
+    bool fits = it->is_number_unsigned()
+                  ? it->template get<uint64_t>()
+                      <= static_cast<uint64_t>(std::numeric_limits<T>::max())
+                  : it->is_number_integer()
+                      && it->template get<int64_t>() >= std::numeric_limits<T>::min()
+                      && it->template get<int64_t>() <= std::numeric_limits<T>::max();
+    if (!fits)
+      throw std::invalid_argument(std::string{key} + ": not an integer in range");
+  }
+  out = it->template get<T>();
 }
 
 void get_labels(const json& j, const char* key, std::map<std::string, std::string>& out) {

@@ -80,6 +80,19 @@ CAF_TEST(environments mask values on request) {
   CAF_CHECK(labels_back->settings.run_labels == e.settings.run_labels);
 }
 
+CAF_TEST(a record read back refuses numbers it cannot hold) {
+  // Found by fuzz_request_body: a float beyond int64 was converted (undefined).
+  for (auto bad : {json(5192233720368547758072.0), json(0.5), json(18446744073709551615u),
+                   json("256")}) {
+    auto read = environment_from_json(json{{"resources", {{"memoryMb", bad}}}});
+    CAF_CHECK(!read);
+  }
+  auto fine = environment_from_json(json{{"resources", {{"memoryMb", 256}, {"cpus", 1}}}});
+  CAF_REQUIRE(fine);
+  CAF_CHECK_EQUAL(fine->settings.memory_mb, 256);
+  CAF_CHECK_EQUAL(fine->settings.cpus, 1.0);
+}
+
 CAF_TEST(environment label bodies) {
   environment e;
   CAF_CHECK(!apply_environment_json(
