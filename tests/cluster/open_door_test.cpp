@@ -163,6 +163,20 @@ CAF_TEST(a peer that never joined cannot register stop forge or read) {
                json{{"name", "open-door"}, {"repositoryUrl", repo.path()}});
   CAF_REQUIRE_EQUAL(p.status, 201);
   auto project_id = str(p.body, "id");
+  // The app's container and images go from the shared daemon however the
+  // test ends (before the server and the node stop).
+  struct project_leftovers {
+    docker_client& docker;
+    std::string project_id;
+    ~project_leftovers() {
+      if (auto list = docker.list_containers({"gilgal.project=" + project_id}, true))
+        for (auto& c : *list)
+          docker.remove_container(c.id, true, true);
+      if (auto images = docker.list_images({"gilgal.project=" + project_id}))
+        for (auto& img : *images)
+          docker.remove_image(img.id, true);
+    }
+  } leftovers{docker, project_id};
   auto e = api("POST", "/api/projects/" + project_id + "/environments",
                json{{"name", "production"}, {"type", "production"},
                     {"domain", "open-door.example.com"}});
